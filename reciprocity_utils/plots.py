@@ -1,0 +1,134 @@
+"""Figures for the study notebooks, each returned with a caption saying what to read in it.
+
+Functions build a matplotlib figure and never pick a backend: executed notebooks keep their
+figures only when the notebook's own inline backend is in charge.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+from dataclasses import dataclass
+
+import matplotlib.pyplot as plt
+import pandas as pd
+import seaborn as sns
+
+from .model import INTERACTION_KINDS, StudyDataset
+
+PALETTE = dict(zip(INTERACTION_KINDS, sns.color_palette("colorblind", len(INTERACTION_KINDS))))
+STYLE = "whitegrid"
+
+
+@dataclass
+class Figure:
+    figure: plt.Figure
+    caption: str
+
+
+def figure_html(item: Figure, dpi: int = 110) -> str:
+    """The figure as an embedded PNG with its caption as alternative text and as a visible caption."""
+    buffer = io.BytesIO()
+    item.figure.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight")
+    encoded = base64.b64encode(buffer.getvalue()).decode("ascii")
+    caption = html.escape(item.caption)
+    return (
+        f'<figure style="margin:1rem 0"><img src="data:image/png;base64,{encoded}" alt="{caption}" '
+        f'style="max-width:100%;height:auto"><figcaption style="font-style:italic;color:#4a5160">{caption}</figcaption></figure>'
+    )
+
+
+def show(item: Figure) -> None:
+    """Display a figure with its caption in a notebook, once (the rendered page keeps both)."""
+    from IPython.display import HTML, display
+
+    display(HTML(figure_html(item)))
+    plt.close(item.figure)
+
+
+def _empty(ax: plt.Axes, message: str) -> None:
+    ax.text(0.5, 0.5, message, ha="center", va="center", transform=ax.transAxes, color="0.4")
+    ax.set_xticks([])
+    ax.set_yticks([])
+
+
+def degree_distributions(dataset: StudyDataset) -> Figure:
+    """Complementary cumulative distributions of followers and following per account."""
+    accounts = dataset.accounts["account_id"]
+    followers = dataset.follows.groupby("followee_id").size().reindex(accounts, fill_value=0)
+    following = dataset.follows.groupby("follower_id").size().reindex(accounts, fill_value=0)
+    degrees = pd.concat(
+        [
+            pd.DataFrame({"count": followers.to_numpy(), "measure": "followers"}),
+            pd.DataFrame({"count": following.to_numpy(), "measure": "following"}),
+        ],
+        ignore_index=True,
+    )
+    positive = degrees[degrees["count"] > 0]
+    with sns.axes_style(STYLE):
+        fig, ax = plt.subplots(figsize=(6.5, 4))
+        if positive.empty:
+            _empty(ax, "No follows in this dataset")
+        else:
+            sns.ecdfplot(data=positive, x="count", hue="measure", complementary=True, log_scale=(True, True), ax=ax)
+            ax.set_xlabel("accounts followed / following (log scale)")
+            ax.set_ylabel("share of accounts with at least x")
+        ax.set_title("How follows are spread over accounts")
+    zero_followers = int((followers == 0).sum())
+    caption = (
+        "Share of accounts with at least x followers (or followees), on log-log axes: a straight, slowly falling "
+        "line means a heavy tail, a few accounts with far more followers than the rest. "
+        f"{zero_followers:,} of {len(accounts):,} accounts have no follower in the data and are not drawn."
+    )
+    return Figure(fig, caption)
+
+
+def activity_over_time(dataset: StudyDataset, freq: str = "W") -> Figure:
+    """Weekly new follows and engagement events by kind, where times are known."""
+    follows = dataset.follows.dropna(subset=["followed_at"])
+    events = dataset.interactions.dropna(subset=["at"])
+    with sns.axes_style(STYLE):
+        fig, (top, bottom) = plt.subplots(2, 1, figsize=(7, 5.5), sharex=True)
+        if follows.empty:
+            _empty(top, "No follow times in this dataset")
+        else:
+            weekly = follows.set_index("followed_at").resample(freq).size()
+            top.plot(weekly.index, weekly.to_numpy(), color="0.25")
+            top.set_ylabel("new follows")
+        if events.empty:
+            _empty(bottom, "No engagement times in this dataset")
+        else:
+            by_kind = events.set_index("at").groupby("kind")["count"].resample(freq).sum().unstack(0, fill_value=0)
+            for kind in [k for k in INTERACTION_KINDS if k in by_kind]:
+                bottom.plot(by_kind.index, by_kind[kind].to_numpy(), label=kind, color=PALETTE[kind])
+            bottom.set_ylabel("engagement events")
+            bottom.legend(ncols=5, fontsize="small", loc="upper left")
+        top.set_title("Activity over time (per week)")
+        fig.autofmt_xdate()
+    caption = (
+        "New follows (top) and engagement events by kind (bottom) per week. Studies that compare periods need "
+        "activity in both; a ramp at the start often means the export only reaches back so far."
+    )
+    return Figure(fig, caption)
+
+
+def engagement_by_kind(dataset: StudyDataset) -> Figure:
+    """Total engagement events of each kind."""
+    totals = dataset.interactions.groupby("kind")["count"].sum().reindex(list(INTERACTION_KINDS), fill_value=0)
+    with sns.axes_style(STYLE):
+        fig, ax = plt.subplots(figsize=(6, 3.2))
+        if totals.sum() == 0:
+            _empty(ax, "No engagement recorded in this dataset")
+        else:
+            ax.barh(totals.index, totals.to_numpy(), color=[PALETTE[k] for k in totals.index])
+            ax.invert_yaxis()
+            ax.set_xlabel("events")
+        ax.set_title("Engagement by kind")
+    observed = {
+        "everyone": "in both directions",
+        "owner_outgoing": "only from the owner to others",
+        "none": "not at all",
+    }[dataset.coverage.engagement_observed]
+    caption = f"Engagement events of each kind, recorded {observed} by this source."
+    return Figure(fig, caption)

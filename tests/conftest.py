@@ -1,0 +1,33 @@
+"""Shared test helpers: small inputs written to temporary folders, and the real-data location."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from reciprocity_utils.paths import PROJECT_ROOT
+
+SHARED_DATA = PROJECT_ROOT.parent / "shared" / "data"
+
+
+@pytest.fixture
+def write_folder(tmp_path):
+    """Write {file name: text} into a fresh folder and return it."""
+
+    def write(files: dict[str, str]) -> Path:
+        folder = tmp_path / "input"
+        folder.mkdir(exist_ok=True)
+        for name, text in files.items():
+            (folder / name).write_text(text, encoding="utf-8")
+        return folder
+
+    return write
+
+
+def needs_shared_data(*parts: str) -> Path:
+    """The path under ../shared/data, or skip the test with the reason."""
+    path = SHARED_DATA.joinpath(*parts)
+    if not path.exists():
+        pytest.skip(f"real data not available: {path} (the ../shared folder is absent outside the workspace)")
+    return path

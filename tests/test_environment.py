@@ -1,0 +1,45 @@
+"""The project's two dependency lists (pip and conda) say the same thing; notebooks are committed clean."""
+
+from __future__ import annotations
+
+import json
+import re
+import tomllib
+
+import yaml
+
+from reciprocity_utils.paths import NOTEBOOKS_DIR, PROJECT_ROOT
+from reciprocity_utils.report import STUDY_NOTEBOOKS
+
+# Names that differ between PyPI and conda-forge.
+CONDA_NAMES = {"pyyaml": "pyyaml"}
+
+
+def _split(requirement: str) -> tuple[str, str]:
+    match = re.match(r"^\s*([A-Za-z0-9_.\-]+)\s*(.*)$", requirement)
+    return match.group(1).lower().replace("_", "-"), match.group(2).replace(" ", "")
+
+
+def test_environment_yml_lists_the_pyproject_dependencies():
+    project = tomllib.loads((PROJECT_ROOT / "pyproject.toml").read_text())["project"]
+    pip_side = dict(_split(r) for r in project["dependencies"] + project["optional-dependencies"]["test"])
+    env = yaml.safe_load((PROJECT_ROOT / "environment.yml").read_text())
+    conda_side = dict(_split(d) for d in env["dependencies"] if isinstance(d, str) and not d.startswith(("python", "pip")))
+    assert {CONDA_NAMES.get(k, k): v for k, v in pip_side.items()} == conda_side
+    pip_entries = [d for d in env["dependencies"] if isinstance(d, dict)]
+    assert pip_entries == [{"pip": ["-e ."]}]
+
+
+def test_committed_notebooks_have_no_outputs_a_python3_kernel_and_a_parameters_cell():
+    for path in sorted(NOTEBOOKS_DIR.glob("*.ipynb")):
+        notebook = json.loads(path.read_text(encoding="utf-8"))
+        assert notebook["metadata"]["kernelspec"]["name"] == "python3", path.name
+        code = [c for c in notebook["cells"] if c["cell_type"] == "code"]
+        assert all(not c["outputs"] and c["execution_count"] is None for c in code), f"{path.name} has outputs: strip them"
+        tagged = [c for c in notebook["cells"] if "parameters" in c.get("metadata", {}).get("tags", [])]
+        assert len(tagged) == 1, f"{path.name} needs exactly one cell tagged 'parameters'"
+
+
+def test_every_study_notebook_exists_and_every_notebook_is_a_study():
+    on_disk = sorted(p.name for p in NOTEBOOKS_DIR.glob("*.ipynb"))
+    assert on_disk == sorted(STUDY_NOTEBOOKS)

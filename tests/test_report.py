@@ -1,0 +1,92 @@
+"""The report pipeline: recorded results, rendering without code, an index built from recorded numbers."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from reciprocity_utils import SAMPLE_DIR, read_results, record_results
+from reciprocity_utils.cli import main
+from reciprocity_utils.paths import PARAMS_DIR
+from reciprocity_utils.report import ReportError, read_params_file, run_report
+
+
+def test_record_results_is_plain_sorted_json(tmp_path):
+    import numpy as np
+
+    path = record_results(tmp_path, "99-x", {"b": np.int64(3), "a": np.float64(0.5), "missing": float("nan")}, {"t": (1, 2)})
+    text = path.read_text()
+    assert json.loads(text) == {"notebook": "99-x", "headline": {"a": 0.5, "b": 3, "missing": None}, "details": {"t": [1, 2]}}
+    assert text.index('"a"') < text.index('"b"')
+    assert read_results(tmp_path, "99-x")["headline"]["b"] == 3
+
+
+def test_params_file_paths_are_taken_from_the_project_root():
+    params = read_params_file(PARAMS_DIR / "sample.yaml")
+    assert params["study"] == "sample"
+    assert params["input_path"] == str(SAMPLE_DIR)
+
+
+@pytest.mark.notebook
+def test_report_on_the_sample_hides_code_embeds_figures_and_indexes_recorded_numbers(tmp_path):
+    params = read_params_file(PARAMS_DIR / "sample.yaml")
+    run = run_report(params, output_dir=tmp_path / "site", progress=False)
+    assert run.index.exists()
+    page = (run.output_dir / "01-load-and-validate.html").read_text()
+    assert "data:image/png;base64," in page
+    assert "import reciprocity_utils" not in page and "check_parameters" not in page  # code hidden
+    assert 'hl-ipython3' not in page  # no highlighted code blocks
+    assert 'alt="Share of accounts with at least x followers' in page  # captions double as alternative text
+    index = run.index.read_text()
+    headline = read_results(run.output_dir, "01-load-and-validate")["headline"]
+    assert f"{headline['follows']:,}" in index and f"{headline['accounts']:,}" in index
+    assert "01-load-and-validate.html" in index
+    fingerprint = read_results(run.output_dir, "01-load-and-validate")["details"]["provenance"]["fingerprint"]
+    assert fingerprint in index
+    assert re.search(r"pandas</th><td>\d", index)
+    # The saved parameters rerun the same study.
+    saved = read_params_file(run.output_dir / "params.yaml")
+    assert saved["input_path"] == params["input_path"]
+
+
+@pytest.mark.notebook
+def test_report_keeps_code_when_asked(tmp_path):
+    run = run_report(read_params_file(PARAMS_DIR / "sample.yaml"), output_dir=tmp_path, with_code=True, progress=False)
+    assert "check_parameters" in (run.output_dir / "01-load-and-validate.html").read_text()
+
+
+@pytest.mark.notebook
+def test_failing_notebook_gives_a_clear_error_and_keeps_the_partial_notebook(tmp_path, write_folder):
+    folder = write_folder({"follows.csv": "follower_id,followee_id\n1.5e18,2\n"})
+    with pytest.raises(ReportError) as error:
+        run_report({"study": "bad", "input_path": str(folder)}, output_dir=tmp_path / "bad", progress=False)
+    assert "01-load-and-validate.ipynb failed" in str(error.value)
+    assert "DatasetValidationError" in str(error.value)
+    assert (tmp_path / "bad" / "01-load-and-validate.ipynb").exists()
+
+
+def test_unknown_parameter_is_refused(tmp_path):
+    with pytest.raises(ValueError, match="colour"):
+        run_report({"study": "x", "colour": "blue"}, output_dir=tmp_path, progress=False)
+
+
+def test_cli_load_prints_a_summary_and_saves(tmp_path, capsys):
+    assert main(["load", str(SAMPLE_DIR), "--out", str(tmp_path / "ds")]) == 0
+    out = capsys.readouterr().out
+    assert "Detected format: generic" in out and "Coverage:" in out and "mutual pairs" in out
+    assert (tmp_path / "ds" / "dataset.json").exists()
+
+
+def test_cli_load_bad_input_exits_nonzero_with_the_message(tmp_path, write_folder, capsys):
+    folder = write_folder({"follows.csv": "follower_id,followee_id,followed_at\n1,2,soon\n"})
+    assert main(["load", str(folder)]) == 2
+    assert "line 2, field 'followed_at'" in capsys.readouterr().err
+
+
+def test_cli_sample_is_deterministic(tmp_path):
+    assert main(["sample", "--out", str(tmp_path / "a"), "--accounts", "60", "--seed", "3"]) == 0
+    assert main(["sample", "--out", str(tmp_path / "b"), "--accounts", "60", "--seed", "3"]) == 0
+    for name in ("accounts.csv", "follows.csv", "interactions.csv", "truth.json"):
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
