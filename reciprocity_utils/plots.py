@@ -12,6 +12,7 @@ import io
 from dataclasses import dataclass
 
 import matplotlib.pyplot as plt
+import numpy as np
 import pandas as pd
 import seaborn as sns
 
@@ -45,6 +46,29 @@ def show(item: Figure) -> None:
 
     display(HTML(figure_html(item)))
     plt.close(item.figure)
+
+
+def format_value(value, missing: str = "—") -> str:
+    """Numbers as a reader expects them: thousands separated, four significant digits, None as a dash."""
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return missing
+    if isinstance(value, (bool, np.bool_)):
+        return "yes" if value else "no"
+    if isinstance(value, (int, np.integer)):
+        return f"{int(value):,}"
+    if isinstance(value, (float, np.floating)):
+        return f"{float(value):,.4g}"
+    return str(value)
+
+
+def show_table(frame: pd.DataFrame | dict, columns: tuple[str, str] = ("measure", "value")) -> None:
+    """Display a table (or a {name: value} mapping) without the index, numbers formatted."""
+    from IPython.display import HTML, display
+
+    if isinstance(frame, dict):
+        frame = pd.DataFrame({columns[0]: [k.replace("_", " ") for k in frame], columns[1]: list(frame.values())})
+    shown = frame.astype(object).map(format_value) if len(frame) else frame
+    display(HTML(shown.to_html(index=False, escape=True, border=0, classes="reciprocity-table")))
 
 
 def _empty(ax: plt.Axes, message: str) -> None:

@@ -29,6 +29,9 @@ from .paths import NOTEBOOKS_DIR, REPORTS_DIR, resolve_path
 STUDY_NOTEBOOKS = [
     "01-load-and-validate.ipynb",
 ]
+# This notebook loads the input and saves the validated dataset; the studies after it read that
+# saved dataset, so every study of one report sees exactly the same validated tables.
+LOADING_NOTEBOOK = "01-load-and-validate.ipynb"
 
 RESULTS_SUFFIX = ".results.json"
 EXECUTION_TIMEOUT_SECONDS = 900
@@ -140,13 +143,14 @@ def run_report(
     notebooks = list(notebooks or STUDY_NOTEBOOKS)
     started = time.monotonic()
     pages = []
+    params_for_later: dict[str, str] = {}
     unknown = set(params) - _all_parameter_names(notebooks)
     if unknown:
         raise ValueError(f"unknown parameters {sorted(unknown)}: no study notebook has them")
     for name in tqdm(notebooks, desc="studies", unit="notebook", disable=not progress):
         source = NOTEBOOKS_DIR / name
         accepted = notebook_parameter_names(source)
-        given = {k: v for k, v in params.items() if k in accepted}
+        given = {k: v for k, v in {**params, **params_for_later}.items() if k in accepted}
         if "output_dir" in accepted:
             given["output_dir"] = str(output_dir)
         executed = output_dir / name
@@ -161,6 +165,8 @@ def run_report(
                 f"The partly executed notebook is kept for inspection: {executed}"
             ) from None
         pages.append(render_html(executed, with_code=with_code))
+        if name == LOADING_NOTEBOOK:
+            params_for_later = {"input_path": str(output_dir / "dataset"), "input_format": "dataset"}
     seconds = time.monotonic() - started
     run_info = {
         "study": study,
@@ -226,15 +232,9 @@ def notebook_title(notebook: Path) -> str:
 
 
 def _format_number(value: Any) -> str:
-    if value is None:
-        return "not observable"
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, int):
-        return f"{value:,}"
-    if isinstance(value, float):
-        return f"{value:,.4g}"
-    return html.escape(str(value))
+    from .plots import format_value
+
+    return html.escape(format_value(value, missing="not observable"))
 
 
 INDEX_STYLE = """

@@ -12,7 +12,7 @@ from reciprocity_utils.paths import NOTEBOOKS_DIR, PROJECT_ROOT
 from reciprocity_utils.report import STUDY_NOTEBOOKS
 
 # Names that differ between PyPI and conda-forge.
-CONDA_NAMES = {"pyyaml": "pyyaml"}
+CONDA_NAMES = {"igraph": "python-igraph", "duckdb": "python-duckdb"}
 
 
 def _split(requirement: str) -> tuple[str, str]:
@@ -24,10 +24,12 @@ def test_environment_yml_lists_the_pyproject_dependencies():
     project = tomllib.loads((PROJECT_ROOT / "pyproject.toml").read_text())["project"]
     pip_side = dict(_split(r) for r in project["dependencies"] + project["optional-dependencies"]["test"])
     env = yaml.safe_load((PROJECT_ROOT / "environment.yml").read_text())
-    conda_side = dict(_split(d) for d in env["dependencies"] if isinstance(d, str) and not d.startswith(("python", "pip")))
+    conda_side = dict(_split(d) for d in env["dependencies"] if isinstance(d, str))
+    assert conda_side.pop("python") == ">=3.11" and conda_side.pop("pip") == ""
+    (pip_section,) = [d["pip"] for d in env["dependencies"] if isinstance(d, dict)]
+    assert pip_section[-1] == "-e ."
+    conda_side.update(_split(r) for r in pip_section[:-1])
     assert {CONDA_NAMES.get(k, k): v for k, v in pip_side.items()} == conda_side
-    pip_entries = [d for d in env["dependencies"] if isinstance(d, dict)]
-    assert pip_entries == [{"pip": ["-e ."]}]
 
 
 def test_committed_notebooks_have_no_outputs_a_python3_kernel_and_a_parameters_cell():
