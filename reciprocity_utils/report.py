@@ -25,10 +25,16 @@ import yaml
 
 from .paths import NOTEBOOKS_DIR, REPORTS_DIR, resolve_path
 
-# The studies in reading order; a new study joins the reports by being added here.
-STUDY_NOTEBOOKS = [
-    "01-load-and-validate.ipynb",
-]
+
+def study_notebooks() -> list[str]:
+    """The studies in reading order: every ``NN-name.ipynb`` in ``notebooks/``.
+
+    A new study joins the reports by being saved there under the next number.
+    """
+    return sorted(p.name for p in NOTEBOOKS_DIR.glob("[0-9][0-9]-*.ipynb"))
+
+
+STUDY_NOTEBOOKS = study_notebooks()
 # This notebook loads the input and saves the validated dataset; the studies after it read that
 # saved dataset, so every study of one report sees exactly the same validated tables.
 LOADING_NOTEBOOK = "01-load-and-validate.ipynb"
@@ -140,7 +146,7 @@ def run_report(
     output_dir = Path(output_dir) if output_dir else REPORTS_DIR / study
     output_dir = output_dir.resolve()
     output_dir.mkdir(parents=True, exist_ok=True)
-    notebooks = list(notebooks or STUDY_NOTEBOOKS)
+    notebooks = list(notebooks or study_notebooks())
     started = time.monotonic()
     pages = []
     params_for_later: dict[str, str] = {}

@@ -42,6 +42,7 @@ def test_committed_notebooks_have_no_outputs_a_python3_kernel_and_a_parameters_c
         assert len(tagged) == 1, f"{path.name} needs exactly one cell tagged 'parameters'"
 
 
-def test_every_study_notebook_exists_and_every_notebook_is_a_study():
+def test_every_notebook_is_a_numbered_study_and_01_comes_first():
     on_disk = sorted(p.name for p in NOTEBOOKS_DIR.glob("*.ipynb"))
-    assert on_disk == sorted(STUDY_NOTEBOOKS)
+    assert on_disk == STUDY_NOTEBOOKS, "name notebooks NN-short-name.ipynb so the report runs them in order"
+    assert STUDY_NOTEBOOKS[0] == "01-load-and-validate.ipynb"

@@ -1,80 +1,13 @@
-"""Figures for the study notebooks, each returned with a caption saying what to read in it.
-
-Functions build a matplotlib figure and never pick a backend: executed notebooks keep their
-figures only when the notebook's own inline backend is in charge.
-"""
+"""Figures of study 01: how follows are spread, activity over time, engagement by kind."""
 
 from __future__ import annotations
 
-import base64
-import html
-import io
-from dataclasses import dataclass
-
 import matplotlib.pyplot as plt
-import numpy as np
 import pandas as pd
 import seaborn as sns
 
-from .model import INTERACTION_KINDS, StudyDataset
-
-PALETTE = dict(zip(INTERACTION_KINDS, sns.color_palette("colorblind", len(INTERACTION_KINDS))))
-STYLE = "whitegrid"
-
-
-@dataclass
-class Figure:
-    figure: plt.Figure
-    caption: str
-
-
-def figure_html(item: Figure, dpi: int = 110) -> str:
-    """The figure as an embedded PNG with its caption as alternative text and as a visible caption."""
-    buffer = io.BytesIO()
-    item.figure.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight")
-    encoded = base64.b64encode(buffer.getvalue()).decode("ascii")
-    caption = html.escape(item.caption)
-    return (
-        f'<figure style="margin:1rem 0"><img src="data:image/png;base64,{encoded}" alt="{caption}" '
-        f'style="max-width:100%;height:auto"><figcaption style="font-style:italic;color:#4a5160">{caption}</figcaption></figure>'
-    )
-
-
-def show(item: Figure) -> None:
-    """Display a figure with its caption in a notebook, once (the rendered page keeps both)."""
-    from IPython.display import HTML, display
-
-    display(HTML(figure_html(item)))
-    plt.close(item.figure)
-
-
-def format_value(value, missing: str = "—") -> str:
-    """Numbers as a reader expects them: thousands separated, four significant digits, None as a dash."""
-    if value is None or (isinstance(value, float) and np.isnan(value)):
-        return missing
-    if isinstance(value, (bool, np.bool_)):
-        return "yes" if value else "no"
-    if isinstance(value, (int, np.integer)):
-        return f"{int(value):,}"
-    if isinstance(value, (float, np.floating)):
-        return f"{float(value):,.4g}"
-    return str(value)
-
-
-def show_table(frame: pd.DataFrame | dict, columns: tuple[str, str] = ("measure", "value")) -> None:
-    """Display a table (or a {name: value} mapping) without the index, numbers formatted."""
-    from IPython.display import HTML, display
-
-    if isinstance(frame, dict):
-        frame = pd.DataFrame({columns[0]: [k.replace("_", " ") for k in frame], columns[1]: list(frame.values())})
-    shown = frame.astype(object).map(format_value) if len(frame) else frame
-    display(HTML(shown.to_html(index=False, escape=True, border=0, classes="reciprocity-table")))
-
-
-def _empty(ax: plt.Axes, message: str) -> None:
-    ax.text(0.5, 0.5, message, ha="center", va="center", transform=ax.transAxes, color="0.4")
-    ax.set_xticks([])
-    ax.set_yticks([])
+from ..model import INTERACTION_KINDS, StudyDataset
+from . import PALETTE, STYLE, Figure, draw_empty
 
 
 def degree_distributions(dataset: StudyDataset) -> Figure:
@@ -93,7 +26,7 @@ def degree_distributions(dataset: StudyDataset) -> Figure:
     with sns.axes_style(STYLE):
         fig, ax = plt.subplots(figsize=(6.5, 4))
         if positive.empty:
-            _empty(ax, "No follows in this dataset")
+            draw_empty(ax, "No follows in this dataset")
         else:
             sns.ecdfplot(data=positive, x="count", hue="measure", complementary=True, log_scale=(True, True), ax=ax)
             ax.set_xlabel("accounts followed / following (log scale)")
@@ -115,13 +48,13 @@ def activity_over_time(dataset: StudyDataset, freq: str = "W") -> Figure:
     with sns.axes_style(STYLE):
         fig, (top, bottom) = plt.subplots(2, 1, figsize=(7, 5.5), sharex=True)
         if follows.empty:
-            _empty(top, "No follow times in this dataset")
+            draw_empty(top, "No follow times in this dataset")
         else:
             weekly = follows.set_index("followed_at").resample(freq).size()
             top.plot(weekly.index, weekly.to_numpy(), color="0.25")
             top.set_ylabel("new follows")
         if events.empty:
-            _empty(bottom, "No engagement times in this dataset")
+            draw_empty(bottom, "No engagement times in this dataset")
         else:
             by_kind = events.set_index("at").groupby("kind")["count"].resample(freq).sum().unstack(0, fill_value=0)
             for kind in [k for k in INTERACTION_KINDS if k in by_kind]:
@@ -143,7 +76,7 @@ def engagement_by_kind(dataset: StudyDataset) -> Figure:
     with sns.axes_style(STYLE):
         fig, ax = plt.subplots(figsize=(6, 3.2))
         if totals.sum() == 0:
-            _empty(ax, "No engagement recorded in this dataset")
+            draw_empty(ax, "No engagement recorded in this dataset")
         else:
             ax.barh(totals.index, totals.to_numpy(), color=[PALETTE[k] for k in totals.index])
             ax.invert_yaxis()

@@ -1,0 +1,98 @@
+"""Figures for the study notebooks, each returned with a caption saying what to read in it.
+
+The common pieces live here (:class:`Figure`, :func:`show`, :func:`show_table`); each study's
+figures live in a module of their own (``dataset`` for 01, ...). Functions build a matplotlib
+figure and never pick a backend: executed notebooks keep their figures only when the notebook's
+own inline backend is in charge.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+from dataclasses import dataclass
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import seaborn as sns
+
+from ..model import INTERACTION_KINDS
+
+PALETTE = dict(zip(INTERACTION_KINDS, sns.color_palette("colorblind", len(INTERACTION_KINDS))))
+STYLE = "whitegrid"
+
+
+@dataclass
+class Figure:
+    figure: plt.Figure
+    caption: str
+
+
+def figure_html(item: Figure, dpi: int = 110) -> str:
+    """The figure as an embedded PNG with its caption as alternative text and as a visible caption."""
+    buffer = io.BytesIO()
+    item.figure.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight")
+    encoded = base64.b64encode(buffer.getvalue()).decode("ascii")
+    caption = html.escape(item.caption)
+    return (
+        f'<figure style="margin:1rem 0"><img src="data:image/png;base64,{encoded}" alt="{caption}" '
+        f'style="max-width:100%;height:auto"><figcaption style="font-style:italic;color:#4a5160">{caption}</figcaption></figure>'
+    )
+
+
+def show(item: Figure) -> None:
+    """Display a figure with its caption in a notebook, once (the rendered page keeps both)."""
+    from IPython.display import HTML, display
+
+    display(HTML(figure_html(item)))
+    plt.close(item.figure)
+
+
+def format_value(value, missing: str = "—") -> str:
+    """Numbers as a reader expects them: thousands separated, four significant digits, None as a dash."""
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return missing
+    if isinstance(value, (bool, np.bool_)):
+        return "yes" if value else "no"
+    if isinstance(value, (int, np.integer)):
+        return f"{int(value):,}"
+    if isinstance(value, (float, np.floating)):
+        return f"{float(value):,.4g}"
+    return str(value)
+
+
+def show_table(frame: pd.DataFrame | dict, columns: tuple[str, str] = ("measure", "value")) -> None:
+    """Display a table (or a {name: value} mapping) without the index, numbers formatted."""
+    from IPython.display import HTML, display
+
+    if isinstance(frame, dict):
+        frame = pd.DataFrame({columns[0]: [k.replace("_", " ") for k in frame], columns[1]: list(frame.values())})
+    shown = frame.astype(object).map(format_value) if len(frame) else frame
+    display(HTML(shown.to_html(index=False, escape=True, border=0, classes="reciprocity-table")))
+
+
+def draw_empty(ax: plt.Axes, message: str) -> None:
+    ax.text(0.5, 0.5, message, ha="center", va="center", transform=ax.transAxes, color="0.4")
+    ax.set_xticks([])
+    ax.set_yticks([])
+
+
+
+
+from .dataset import activity_over_time, degree_distributions, engagement_by_kind  # noqa: E402  (needs the helpers above)
+
+__all__ = [
+    "PALETTE",
+    "STYLE",
+    "Figure",
+    "activity_over_time",
+    "degree_distributions",
+    "draw_empty",
+    "engagement_by_kind",
+    "figure_html",
+    "format_value",
+    "show",
+    "show_table",
+]
