@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .io import FORMATS
-from .paths import resolve_path
+from .paths import private_dir, resolve_path
 
 SYNTHETIC_INPUT = "synthetic"
 
@@ -25,8 +25,8 @@ class StudyParameters:
 
     @property
     def dataset_dir(self) -> Path:
-        """Where 01-load-and-validate saves the dataset and later notebooks read it."""
-        return self.output_dir / "dataset"
+        """Where 01-load-and-validate saves the dataset (raw ids: kept outside the publishable report)."""
+        return private_dir(self.output_dir) / "dataset"
 
 
 def check_parameters(input_path: str, input_format: str, owner_id: str | int | None, output_dir: str, seed: int) -> StudyParameters:

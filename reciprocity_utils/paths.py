@@ -19,3 +19,10 @@ def resolve_path(path: str | Path) -> Path:
     """An absolute path: absolute input as given, relative input taken from the project root."""
     path = Path(path).expanduser()
     return path if path.is_absolute() else (PROJECT_ROOT / path).resolve()
+
+
+def private_dir(output_dir: str | Path) -> Path:
+    """Working files of a report that must not be published with it (the validated dataset with
+    raw ids, executed notebooks with local paths): a hidden sibling of the report folder."""
+    output_dir = Path(output_dir)
+    return output_dir.parent / f".{output_dir.name}.private"

@@ -7,7 +7,7 @@ import papermill
 import pytest
 
 from reciprocity_utils import SAMPLE_DIR, StudyDataset, load_dataset, read_results
-from reciprocity_utils.paths import NOTEBOOKS_DIR
+from reciprocity_utils.paths import NOTEBOOKS_DIR, private_dir
 from reciprocity_utils.synthetic import generate_network
 
 pytestmark = pytest.mark.notebook
@@ -35,7 +35,7 @@ def test_01_on_the_sample_records_what_an_independent_count_finds(tmp_path):
     assert headline["engagement_events"] == interactions["count"].astype(int).sum()
     assert results["details"]["provenance"]["loader"] == "generic"
     # The saved dataset is what the later studies read, and it matches a direct load.
-    saved = StudyDataset.load(tmp_path / "dataset")
+    saved = StudyDataset.load(private_dir(tmp_path) / "dataset")
     assert saved.counts() == load_dataset(SAMPLE_DIR).counts()
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 
+import pandas as pd
 import pytest
 
 from reciprocity_utils import SAMPLE_DIR, read_results, record_results
@@ -45,7 +46,18 @@ def test_report_on_the_sample_hides_code_embeds_figures_and_indexes_recorded_num
     assert "01-load-and-validate.html" in index
     fingerprint = read_results(run.output_dir, "01-load-and-validate")["details"]["provenance"]["fingerprint"]
     assert fingerprint in index
-    assert re.search(r"pandas</th><td>\d", index)
+    assert re.search(r"pandas \d+\.\d+", index)
+    # Nothing with raw ids or local paths is in the publishable folder.
+    published = {p.name for p in run.output_dir.iterdir()}
+    assert published == {"index.html", "01-load-and-validate.html", "01-load-and-validate.results.json", "params.yaml", "run.json", "style.css"}
+    assert (run.output_dir.parent / ".site.private" / "dataset" / "dataset.json").exists()
+    sample_ids = set(pd.read_csv(SAMPLE_DIR / "accounts.csv", dtype=str)["account_id"])
+    for path in run.output_dir.iterdir():
+        text = path.read_text(encoding="utf-8")
+        assert not any(account in text for account in sample_ids), path.name
+    # Every page ends with provenance; the index shows a thumbnail of the key figure.
+    assert "class='provenance'" in page and fingerprint in page
+    assert "alt='Key figure of 01 · Load and validate the follow data'" in index
     # The saved parameters rerun the same study.
     saved = read_params_file(run.output_dir / "params.yaml")
     assert saved["input_path"] == params["input_path"]
@@ -64,7 +76,8 @@ def test_failing_notebook_gives_a_clear_error_and_keeps_the_partial_notebook(tmp
         run_report({"study": "bad", "input_path": str(folder)}, output_dir=tmp_path / "bad", progress=False)
     assert "01-load-and-validate.ipynb failed" in str(error.value)
     assert "DatasetValidationError" in str(error.value)
-    assert (tmp_path / "bad" / "01-load-and-validate.ipynb").exists()
+    assert (tmp_path / ".bad.private" / "01-load-and-validate.ipynb").exists()
+    assert str(tmp_path / ".bad.private" / "01-load-and-validate.ipynb") in str(error.value)
 
 
 def test_unknown_parameter_is_refused(tmp_path):

@@ -1,0 +1,210 @@
+"""The published report: one HTML page per study, an index, one small stylesheet.
+
+Pages are rendered from executed notebooks with nbconvert (code hidden unless asked for, the
+injected-parameters cell always removed, figures embedded so the folder is self-contained).
+Every page ends with a provenance block — input files and their sha256, loader, coverage,
+parameters, package versions, run time — taken from the study's recorded results. The index
+shows each study's headline numbers (from the recorded results, never scraped from HTML) and a
+thumbnail of its key figure: the output of the cell tagged ``key-figure``, else its first figure.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import re
+from pathlib import Path
+from typing import Any
+
+from .plots import format_value
+from .report import read_results
+
+# Notebook cells carrying these tags never reach a published page.
+HIDDEN_CELL_TAGS = ("injected-parameters", "remove-cell")
+KEY_FIGURE_TAG = "key-figure"
+STYLESHEET = "style.css"
+THUMBNAIL_WIDTH = 360
+EMBEDDED_PNG = re.compile(r"data:image/png;base64,([A-Za-z0-9+/=\s]+)")
+
+CSS = """
+:root { --ink: #1d2330; --muted: #5b6475; --line: #dde1e8; --accent: #2456a6; }
+body.reciprocity-site { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; max-width: 62rem;
+  margin: 0 auto; padding: 1rem; color: var(--ink); line-height: 1.5; }
+.reciprocity-site h1 { font-size: 1.6rem; margin-top: .5rem; }
+.reciprocity-site h2 { font-size: 1.2rem; margin-top: 2rem; }
+.reciprocity-site a { color: var(--accent); }
+.reciprocity-site table { border-collapse: collapse; margin: .5rem 0 1rem; }
+.reciprocity-site td, .reciprocity-site th { padding: .25rem .75rem; border-bottom: 1px solid var(--line);
+  text-align: left; vertical-align: top; }
+.reciprocity-site td.num { text-align: right; font-variant-numeric: tabular-nums; }
+.studies { display: grid; grid-template-columns: repeat(auto-fill, minmax(18rem, 1fr)); gap: 1rem; }
+.study { border: 1px solid var(--line); border-radius: 8px; padding: .75rem 1rem; }
+.study img { width: 100%; height: auto; border: 1px solid var(--line); border-radius: 4px; }
+.study h2 { margin-top: .25rem; }
+.mono, .reciprocity-site code { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; font-size: .85rem;
+  word-break: break-all; }
+.muted { color: var(--muted); font-size: .9rem; }
+nav.reciprocity-nav { max-width: 62rem; margin: 0 auto; padding: .75rem 1rem 0; font-family: system-ui, sans-serif; }
+section.provenance { max-width: 62rem; margin: 2rem auto; padding: 1rem; border-top: 2px solid var(--line);
+  font-family: system-ui, sans-serif; font-size: .9rem; color: var(--ink); }
+section.provenance table { border-collapse: collapse; }
+section.provenance td, section.provenance th { padding: .15rem .6rem; border-bottom: 1px solid var(--line); text-align: left; }
+table.reciprocity-table { border-collapse: collapse; font-size: .9rem; }
+table.reciprocity-table td, table.reciprocity-table th { padding: .2rem .6rem; border-bottom: 1px solid var(--line); }
+@media (max-width: 40rem) { body.reciprocity-site, section.provenance { padding: .5rem; font-size: .95rem; }
+  .reciprocity-site td, .reciprocity-site th { padding: .2rem .4rem; } }
+"""
+
+
+def display_parameter(name: str, value: Any) -> str:
+    # Absolute paths reveal a user's folders; the file names and fingerprint identify the input.
+    if name.endswith("_path") and isinstance(value, str) and value.startswith("/"):
+        return Path(value).name
+    return str(value)
+
+
+def _table(rows: list[tuple[str, str]], header: tuple[str, ...] | None = None) -> str:
+    head = "<tr>" + "".join(f"<th>{html.escape(h)}</th>" for h in header) + "</tr>" if header else ""
+    body = "".join("<tr>" + "".join(f"<td>{cell}</td>" for cell in row) + "</tr>" for row in rows)
+    return f"<table>{head}{body}</table>"
+
+
+def provenance_block(results: dict[str, Any], run_info: dict[str, Any], notebook: str) -> str:
+    """The provenance every page ends with, as HTML."""
+    details = results.get("details", {})
+    provenance = details.get("provenance")
+    parts = ["<section class='provenance'><h2>Provenance</h2>"]
+    if provenance:
+        parts.append(
+            f"<p>Loader <code>{html.escape(provenance['loader'])}</code>; input fingerprint (sha256 over all input "
+            f"files) <code>{html.escape(provenance.get('fingerprint', ''))}</code></p>"
+        )
+        files = [
+            (f"<span class='mono'>{html.escape(item['name'])}</span>", f"{item['bytes']:,}", f"<span class='mono'>{item['sha256']}</span>")
+            for item in provenance["inputs"]
+        ]
+        if files:
+            parts.append(_table(files, ("input file", "bytes", "sha256")))
+    coverage = details.get("coverage")
+    if coverage:
+        from .model import Coverage
+
+        sentences = Coverage(**coverage).describe()
+        parts.append("<p><strong>What the source could observe.</strong> " + " ".join(html.escape(s) for s in sentences) + "</p>")
+    params = [
+        (html.escape(k), f"<span class='mono'>{html.escape(display_parameter(k, v))}</span>")
+        for k, v in sorted(run_info["parameters"].items())
+    ]
+    if params:
+        parts.append("<p><strong>Parameters</strong> (rerun with <code>reciprocity report --params params.yaml</code>):</p>")
+        parts.append(_table(params))
+    versions = ", ".join(f"{html.escape(k)} {html.escape(v)}" for k, v in run_info["package_versions"].items())
+    seconds = run_info.get("notebook_seconds", {}).get(notebook)
+    parts.append(
+        f"<p class='muted'>Software: Python {html.escape(run_info['python'])}, {versions}. "
+        f"Generated {html.escape(run_info['finished_at'])}" + (f"; this study ran in {seconds} s" if seconds is not None else "") + ".</p>"
+    )
+    parts.append("</section>")
+    return "\n".join(parts)
+
+
+def render_page(executed: Path, output_dir: Path, run_info: dict[str, Any], with_code: bool = False) -> Path:
+    """``<output_dir>/<stem>.html`` from an executed notebook, with navigation and provenance."""
+    import nbformat
+    from nbconvert import HTMLExporter
+    from nbconvert.preprocessors import TagRemovePreprocessor
+
+    notebook = nbformat.read(executed, as_version=4)
+    exporter = HTMLExporter(exclude_input=not with_code, exclude_input_prompt=True, exclude_output_prompt=True)
+    hidden = set(HIDDEN_CELL_TAGS) if with_code else set(HIDDEN_CELL_TAGS) | {"parameters"}
+    exporter.register_preprocessor(TagRemovePreprocessor(remove_cell_tags=hidden, enabled=True), enabled=True)
+    body, _ = exporter.from_notebook_node(notebook)
+    stem = executed.stem
+    results = read_results(output_dir, stem)
+    nav = f"<nav class='reciprocity-nav'><a href='index.html'>&larr; All studies of {html.escape(run_info['study'])}</a></nav>"
+    head_extra = f"<link rel='stylesheet' href='{STYLESHEET}'><meta name='viewport' content='width=device-width, initial-scale=1'>"
+    body = body.replace("</head>", head_extra + "</head>", 1)
+    body = re.sub(r"(<body[^>]*>)", lambda m: m.group(1) + nav, body, count=1)
+    body = body.replace("</body>", provenance_block(results, run_info, executed.name) + "</body>", 1)
+    page = output_dir / f"{stem}.html"
+    page.write_text(body, encoding="utf-8")
+    return page
+
+
+def key_figure_png(executed: Path) -> bytes | None:
+    """The PNG of the notebook's key figure (tagged cell first, else the first figure)."""
+    import nbformat
+
+    cells = [c for c in nbformat.read(executed, as_version=4).cells if c.cell_type == "code"]
+    tagged = [c for c in cells if KEY_FIGURE_TAG in c.metadata.get("tags", [])]
+    for cell in tagged + cells:
+        for output in cell.get("outputs", []):
+            data = output.get("data", {})
+            if "image/png" in data:
+                return base64.b64decode(data["image/png"])
+            match = EMBEDDED_PNG.search(data.get("text/html", ""))
+            if match:
+                return base64.b64decode(match.group(1))
+    return None
+
+
+def thumbnail_data_uri(png: bytes, width: int = THUMBNAIL_WIDTH) -> str:
+    from PIL import Image
+
+    image = Image.open(io.BytesIO(png))
+    if image.width > width:
+        image = image.resize((width, round(image.height * width / image.width)), Image.LANCZOS)
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG", optimize=True)
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def notebook_title(executed: Path) -> str:
+    import nbformat
+
+    for cell in nbformat.read(executed, as_version=4).cells:
+        if cell.cell_type == "markdown":
+            for line in cell.source.splitlines():
+                if line.startswith("# "):
+                    return line[2:].strip()
+    return executed.stem
+
+
+def write_index(output_dir: Path, executed: list[Path], run_info: dict[str, Any]) -> Path:
+    """The front page: every study's headline numbers and key figure, then provenance."""
+    (output_dir / STYLESHEET).write_text(CSS.strip() + "\n", encoding="utf-8")
+    study = html.escape(run_info["study"])
+    parts = [
+        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
+        "<meta name='viewport' content='width=device-width, initial-scale=1'>",
+        f"<title>Reciprocity study: {study}</title><link rel='stylesheet' href='{STYLESHEET}'></head>",
+        f"<body class='reciprocity-site'><h1>Reciprocity study: {study}</h1>",
+        "<p class='muted'>Each card shows a study's headline numbers; open it for the figures and the reasoning. "
+        "Accounts other than the owner appear under pseudonyms unless the owner chose otherwise.</p>",
+        "<div class='studies'>",
+    ]
+    first_results = None
+    for path in executed:
+        results = read_results(output_dir, path.stem)
+        first_results = first_results or results
+        rows = "".join(
+            f"<tr><th>{html.escape(key.replace('_', ' '))}</th><td class='num'>{html.escape(format_value(value, missing='not observable'))}</td></tr>"
+            for key, value in results["headline"].items()
+        )
+        title = html.escape(notebook_title(path))
+        png = key_figure_png(path)
+        thumbnail = (
+            f"<a href='{html.escape(path.stem)}.html'><img src='{thumbnail_data_uri(png)}' alt='Key figure of {title}'></a>" if png else ""
+        )
+        parts.append(
+            f"<div class='study'><h2><a href='{html.escape(path.stem)}.html'>{title}</a></h2>{thumbnail}<table>{rows}</table></div>"
+        )
+    parts.append("</div>")
+    parts.append("</body></html>")
+    page = "\n".join(parts)
+    if first_results:
+        page = page.replace("</body>", provenance_block(first_results, run_info, "") + "</body>", 1)
+    index = output_dir / "index.html"
+    index.write_text(page, encoding="utf-8")
+    return index
