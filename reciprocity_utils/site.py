@@ -25,6 +25,7 @@ HIDDEN_CELL_TAGS = ("injected-parameters", "remove-cell")
 KEY_FIGURE_TAG = "key-figure"
 STYLESHEET = "style.css"
 THUMBNAIL_WIDTH = 360
+TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 EMBEDDED_PNG = re.compile(r"data:image/png;base64,([A-Za-z0-9+/=\s]+)")
 
 CSS = """
@@ -116,7 +117,10 @@ def render_page(executed: Path, output_dir: Path, run_info: dict[str, Any], with
     from nbconvert.preprocessors import TagRemovePreprocessor
 
     notebook = nbformat.read(executed, as_version=4)
-    exporter = HTMLExporter(exclude_input=not with_code, exclude_input_prompt=True, exclude_output_prompt=True)
+    exporter = HTMLExporter(
+        template_name="reciprocity", extra_template_basedirs=[str(TEMPLATES_DIR)],
+        exclude_input=not with_code, exclude_input_prompt=True, exclude_output_prompt=True,
+    )
     hidden = set(HIDDEN_CELL_TAGS) if with_code else set(HIDDEN_CELL_TAGS) | {"parameters"}
     exporter.register_preprocessor(TagRemovePreprocessor(remove_cell_tags=hidden, enabled=True), enabled=True)
     body, _ = exporter.from_notebook_node(notebook)
