@@ -31,3 +31,12 @@ def needs_shared_data(*parts: str) -> Path:
     if not path.exists():
         pytest.skip(f"real data not available: {path} (the ../shared folder is absent outside the workspace)")
     return path
+
+
+@pytest.fixture(scope="session")
+def sample_report(tmp_path_factory):
+    """The report of the bundled sample, rendered once per test session (it runs every study)."""
+    from reciprocity_utils.paths import PARAMS_DIR
+    from reciprocity_utils.report import read_params_file, run_report
+
+    return run_report(read_params_file(PARAMS_DIR / "sample.yaml"), output_dir=tmp_path_factory.mktemp("report") / "sample", progress=False)

@@ -31,9 +31,9 @@ def test_params_file_paths_are_taken_from_the_project_root():
 
 
 @pytest.mark.notebook
-def test_report_on_the_sample_hides_code_embeds_figures_and_indexes_recorded_numbers(tmp_path):
+def test_report_on_the_sample_hides_code_embeds_figures_and_indexes_recorded_numbers(sample_report):
     params = read_params_file(PARAMS_DIR / "sample.yaml")
-    run = run_report(params, output_dir=tmp_path / "site", progress=False)
+    run = sample_report
     assert run.index.exists()
     page = (run.output_dir / "01-load-and-validate.html").read_text()
     assert "data:image/png;base64," in page
@@ -50,7 +50,7 @@ def test_report_on_the_sample_hides_code_embeds_figures_and_indexes_recorded_num
     # Nothing with raw ids or local paths is in the publishable folder.
     published = {p.name for p in run.output_dir.iterdir()}
     assert published == {"index.html", "01-load-and-validate.html", "01-load-and-validate.results.json", "params.yaml", "run.json", "style.css"}
-    assert (run.output_dir.parent / ".site.private" / "dataset" / "dataset.json").exists()
+    assert (run.output_dir.parent / ".sample.private" / "dataset" / "dataset.json").exists()
     sample_ids = set(pd.read_csv(SAMPLE_DIR / "accounts.csv", dtype=str)["account_id"])
     for path in run.output_dir.iterdir():
         text = path.read_text(encoding="utf-8")
@@ -61,6 +61,15 @@ def test_report_on_the_sample_hides_code_embeds_figures_and_indexes_recorded_num
     # The saved parameters rerun the same study.
     saved = read_params_file(run.output_dir / "params.yaml")
     assert saved["input_path"] == params["input_path"]
+
+
+@pytest.mark.notebook
+def test_a_second_run_records_identical_results(sample_report, tmp_path):
+    again = run_report(read_params_file(PARAMS_DIR / "sample.yaml"), output_dir=tmp_path / "again", progress=False)
+    first = sorted(sample_report.output_dir.glob("*.results.json"))
+    assert [p.name for p in first] == sorted(p.name for p in again.output_dir.glob("*.results.json"))
+    for path in first:
+        assert path.read_bytes() == (again.output_dir / path.name).read_bytes(), path.name
 
 
 @pytest.mark.notebook

@@ -8,9 +8,6 @@ import subprocess
 
 import pytest
 
-from reciprocity_utils.paths import PARAMS_DIR
-from reciprocity_utils.report import read_params_file, run_report
-
 pytestmark = pytest.mark.notebook
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
 CHROMIUM_FLAGS = [
@@ -20,9 +17,9 @@ CHROMIUM_FLAGS = [
 REMOTE_RESOURCE = re.compile(r"<(script|link|img)[^>]+(src|href)=[\"']https?://", re.IGNORECASE)
 
 
-@pytest.fixture(scope="module")
-def site(tmp_path_factory):
-    return run_report(read_params_file(PARAMS_DIR / "sample.yaml"), output_dir=tmp_path_factory.mktemp("site") / "sample", progress=False)
+@pytest.fixture
+def site(sample_report):
+    return sample_report
 
 
 def test_pages_load_nothing_from_the_network(site):
