@@ -360,3 +360,14 @@ def test_default_sample_is_small_and_in_the_intended_range(sample, tmp_path):
     text = (tmp_path / "nested" / "sample" / "truth.json").read_text(encoding="utf-8")
     assert text == json.dumps(json.loads(text), indent=2, sort_keys=True) + "\n"
     assert not re.search(r"\bNaN\b|Infinity", text)
+
+
+def test_committed_sample_is_what_the_generator_makes_with_its_recorded_seed(tmp_path):
+    """data/sample/ and its truth.json stay in step with the generator (regenerate with `make sample`)."""
+    from reciprocity_utils.paths import SAMPLE_DIR
+
+    truth = json.loads((SAMPLE_DIR / "truth.json").read_text())
+    written = write_generic(generate_network(seed=truth["parameters"]["seed"]), tmp_path)
+    for path in written:
+        assert path.read_bytes() == (SAMPLE_DIR / path.name).read_bytes(), f"data/sample/{path.name} is stale: run make sample"
+    assert sum(p.stat().st_size for p in SAMPLE_DIR.iterdir()) < 2_000_000
