@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+import pandas as pd
 import yaml
 
 from .model import DatasetValidationError, StudyDataset
@@ -13,23 +14,46 @@ from .paths import PARAMS_DIR
 
 
 def _print_dataset_summary(dataset: StudyDataset, detected: str) -> None:
+    """What a user checks first: what was read, both follow directions, engagement, coverage, repairs."""
     counts = dataset.counts()
+    owner = dataset.owner_id
     print(f"Detected format: {detected}")
     print(dataset.validation.summary())
+    print("Counts:")
+    print(f"  accounts: {counts['accounts']:,}")
+    if owner is not None:
+        followers = int((dataset.follows["followee_id"] == owner).sum())
+        following = int((dataset.follows["follower_id"] == owner).sum())
+        handle = dataset.accounts.loc[dataset.accounts["is_owner"], "handle"].iloc[0]
+        print(f"  owner: {owner}" + ("" if pd.isna(handle) or handle == owner else f" (@{handle})"))
+        print(f"  followers of the owner: {_known(followers, dataset.coverage.followers_known)}")
+        print(f"  accounts the owner follows: {_known(following, dataset.coverage.following_known)}")
+    print(f"  follows: {counts['follows']:,}")
+    mutual = counts["mutual_pairs"]
+    print(f"  mutual pairs: {'not observable (one follow direction is unknown)' if mutual is None else f'{mutual:,}'}")
+    if counts["arc_reciprocity"] is not None:
+        print(f"  share of follows returned (r): {counts['arc_reciprocity']:.4f}")
+    kinds = ", ".join(f"{kind} {counts[f'events_{kind}']:,}" for kind in ("reply", "mention", "repost", "quote", "like"))
+    print(f"  interactions: {counts['interaction_rows']:,} rows, {counts['interaction_events']:,} events ({kinds})")
+    if len(dataset.follow_events):
+        events = dataset.follow_events["event"].value_counts()
+        print(f"  follow events between snapshots: {int(events.get('follow', 0)):,} follows began, {int(events.get('unfollow', 0)):,} ended")
     print("Coverage:")
     for sentence in dataset.coverage.describe():
         print(f"  - {sentence}")
-    print("Counts:")
-    for key, value in counts.items():
-        print(f"  {key.replace('_', ' ')}: {'not observable' if value is None else f'{value:,}'}")
+
+
+def _known(count: int, known: bool) -> str:
+    return f"{count:,}" if known else "not known (the source does not list them)"
 
 
 def cmd_load(args: argparse.Namespace) -> int:
-    from .io import detect_format, load_dataset
+    from .io import load_paths
 
-    path = Path(args.path)
-    detected = detect_format(path) if args.format == "auto" else args.format
-    dataset = load_dataset(path, format=detected, owner_id=args.owner)
+    options = {name: getattr(args, name) for name in ("followers", "following", "lists") if getattr(args, name)}
+    if args.max_archive_mb:
+        options["max_archive_bytes"] = int(args.max_archive_mb * 2**20)
+    dataset, detected = load_paths(args.paths, format=args.format, owner_id=args.owner, **options)
     _print_dataset_summary(dataset, detected)
     if args.out:
         folder = dataset.save(args.out)
@@ -64,22 +88,54 @@ def _parse_assignments(pairs: list[str]) -> dict:
     return values
 
 
-def cmd_report(args: argparse.Namespace) -> int:
-    from .report import ReportError, read_params_file, run_report
+def _render(params: dict, args: argparse.Namespace) -> int:
+    from .report import ReportError, run_report
 
-    params = read_params_file(args.params)
-    overrides = _parse_assignments(args.set or [])
-    if "input_path" in overrides and overrides["input_path"] != "synthetic":
-        # Paths typed on the command line are relative to where the user stands.
-        overrides["input_path"] = str(Path(overrides["input_path"]).resolve())
-    params.update(overrides)
     try:
         run = run_report(params, output_dir=args.out, with_code=args.with_code, timeout=args.timeout)
     except ReportError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
-    print(f"Report written in {run.seconds:.0f} s: {run.index}")
+    print(f"Report written in {run.seconds:.0f} s. Open {run.index}")
     return 0
+
+
+def _command_line_parameters(args: argparse.Namespace) -> dict:
+    overrides = _parse_assignments(args.set or [])
+    for key in ("input_path", "inputs"):
+        # Paths typed on the command line are relative to where the user stands.
+        value = overrides.get(key)
+        if isinstance(value, str) and value != "synthetic":
+            overrides[key] = str(Path(value).resolve())
+    return overrides
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from .report import read_params_file
+
+    params = read_params_file(args.params)
+    params.update(_command_line_parameters(args))
+    return _render(params, args)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from .report import read_params_file
+
+    params = read_params_file(args.params) if args.params else {}
+    params.update(_command_line_parameters(args))
+    params["inputs"] = [str(Path(p).resolve()) for p in args.exports]
+    params.pop("input_path", None)
+    params["study"] = Path(args.out).name
+    if args.format:
+        params["input_format"] = args.format
+    if args.owner:
+        params["owner_id"] = args.owner
+    if args.reveal_names:
+        params["reveal_names"] = True
+    load_options = {name: str(Path(getattr(args, name)).resolve()) for name in ("followers", "following", "lists") if getattr(args, name)}
+    if load_options:
+        params["load_options"] = load_options
+    return _render(params, args)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -89,10 +145,21 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True)
 
-    load = sub.add_parser("load", help="load and validate an input, print a summary, optionally save it")
-    load.add_argument("path", help="a folder in the generic format (follows.csv, ...) or a saved study dataset")
-    load.add_argument("--format", default="auto", choices=["auto", "generic", "dataset"], help="input format (default: detect)")
-    load.add_argument("--owner", default=None, help="account id of the export's owner, if any")
+    from .io import FORMAT_DESCRIPTIONS
+
+    load = sub.add_parser(
+        "load", help="load and validate an export or research file, print a summary, optionally save it",
+        description="Formats: " + "; ".join(f"{name}: {text}" for name, text in FORMAT_DESCRIPTIONS.items()),
+    )
+    load.add_argument("paths", nargs="+", metavar="PATH",
+                      help="a .zip, .tar.gz, folder, .car, edge-list or graph file; several exports of one account are compared "
+                           "as snapshots (follow/unfollow events), a Mastodon archive may come with its CSV exports")
+    load.add_argument("--format", default="auto", choices=["auto", *FORMAT_DESCRIPTIONS], help="input format (default: detect)")
+    load.add_argument("--owner", default=None, help="account id of the export's owner, if the export does not say")
+    load.add_argument("--followers", default=None, help="a followers list (Mastodon CSV form, or one DID per line for Bluesky)")
+    load.add_argument("--following", default=None, help="Mastodon following_accounts.csv given apart from the archive")
+    load.add_argument("--lists", default=None, help="Mastodon lists.csv given apart from the archive")
+    load.add_argument("--max-archive-mb", type=float, default=None, help="cap on uncompressed bytes read from an archive (default 2048)")
     load.add_argument("--out", default=None, help="save the validated study dataset (Parquet + dataset.json) to this folder")
     load.set_defaults(func=cmd_load)
 
@@ -109,6 +176,27 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--with-code", action="store_true", help="keep code cells in the HTML (for teaching)")
     report.add_argument("--timeout", type=int, default=900, help="seconds one notebook cell may run (default 900)")
     report.set_defaults(func=cmd_report)
+
+    run = sub.add_parser(
+        "run", help="from one or more exports to a published report site in one command",
+        description="Detect and load the exports, run every study, render reports/NAME/ with index.html. Other people's "
+                    "accounts appear under stable pseudonyms unless --reveal-names is given; the folder is safe to publish "
+                    "(the validated data with raw ids stays in the hidden sibling folder .NAME.private).",
+    )
+    run.add_argument("exports", nargs="+", metavar="EXPORT", help="export(s) as for `reciprocity load`: several exports of one "
+                     "account are compared as snapshots")
+    run.add_argument("--out", required=True, help="report folder, e.g. reports/mine (its name becomes the study name)")
+    run.add_argument("--params", default=None, help="a parameters file to start from (e.g. params/sample.yaml)")
+    run.add_argument("-p", "--set", action="append", metavar="KEY=VALUE", help="override one study parameter (repeatable)")
+    run.add_argument("--format", default=None, help="input format when detection is not wanted (see `reciprocity load --help`)")
+    run.add_argument("--owner", default=None, help="account id of the export's owner, if the export does not say")
+    run.add_argument("--followers", default=None, help="a followers list (Mastodon CSV form, or one DID per line for Bluesky)")
+    run.add_argument("--following", default=None, help="Mastodon following_accounts.csv given apart from the archive")
+    run.add_argument("--lists", default=None, help="Mastodon lists.csv given apart from the archive")
+    run.add_argument("--with-code", action="store_true", help="keep code cells in the HTML (for teaching)")
+    run.add_argument("--reveal-names", action="store_true", help="show other accounts' handles instead of pseudonyms (opt-in)")
+    run.add_argument("--timeout", type=int, default=900, help="seconds one notebook cell may run (default 900)")
+    run.set_defaults(func=cmd_run)
     return parser
 
 

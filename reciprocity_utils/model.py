@@ -74,6 +74,25 @@ INTERACTION_COLUMNS = {
     "count": "count",
     "source": "text",
 }
+# Optional fourth table: follows that began or ended between two snapshots of one account.
+# The event happened after ``observed_after`` (the earlier snapshot) and no later than
+# ``observed_before`` (the later one); exact times are not known.
+FOLLOW_EVENT_COLUMNS = {
+    "follower_id": "id",
+    "followee_id": "id",
+    "event": "text",
+    "observed_after": "time",
+    "observed_before": "time",
+    "source": "text",
+}
+
+
+def empty_follow_events() -> pd.DataFrame:
+    """The follow-events table with its columns and dtypes and no rows (the default)."""
+    dtypes = {"id": "string", "text": "string", "time": "datetime64[us, UTC]"}
+    return pd.DataFrame({column: pd.Series(dtype=dtypes[kind]) for column, kind in FOLLOW_EVENT_COLUMNS.items()})
+
+
 REQUIRED_COLUMNS = {
     "accounts": ("account_id",),
     "follows": ("follower_id", "followee_id"),
@@ -276,6 +295,9 @@ class StudyDataset:
     coverage: Coverage
     provenance: Provenance
     validation: ValidationReport
+    # Follow and unfollow events between snapshots (see FOLLOW_EVENT_COLUMNS); empty unless the
+    # input was several snapshots of one account.
+    follow_events: pd.DataFrame = field(default_factory=empty_follow_events)
 
     @property
     def owner_id(self) -> str | None:
@@ -288,6 +310,7 @@ class StudyDataset:
         folder.mkdir(parents=True, exist_ok=True)
         for name in TABLE_COLUMNS:
             getattr(self, name).to_parquet(folder / f"{name}.parquet", index=False)
+        self.follow_events.to_parquet(folder / "follow_events.parquet", index=False)
         meta = {
             "format": "reciprocity-study-dataset/1",
             "coverage": asdict(self.coverage),
@@ -305,6 +328,9 @@ class StudyDataset:
             raise FileNotFoundError(f"{folder} holds no saved study dataset (no dataset.json)")
         meta = json.loads(meta_path.read_text(encoding="utf-8"))
         tables = {name: pd.read_parquet(folder / f"{name}.parquet") for name in TABLE_COLUMNS}
+        # Datasets saved before follow events existed have no such file: they had none.
+        events_path = folder / "follow_events.parquet"
+        tables["follow_events"] = pd.read_parquet(events_path) if events_path.exists() else empty_follow_events()
         provenance = meta["provenance"]
         provenance["inputs"] = [InputFile(**item) for item in provenance["inputs"]]
         return cls(

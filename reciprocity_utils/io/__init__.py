@@ -1,40 +1,115 @@
-"""Loaders: each source becomes one validated :class:`~reciprocity_utils.model.StudyDataset`."""
+"""Loaders: each source becomes one validated :class:`~reciprocity_utils.model.StudyDataset`.
+
+One module per source: ``generic`` (the folder format), ``twitter`` (X archives, classic
+archives), ``instagram``, ``mastodon``, ``bluesky``, ``research`` (UCD groups, SNAP, Higgs,
+.mtx, sociometric matrices), ``graphs`` (GML/GEXF/GraphML), ``twarc``; ``snapshots`` combines
+several exports of one account; ``detect`` names the format of a path; ``common`` reads
+archives safely. :func:`load_dataset` (one path) and :func:`load_paths` (several) are the
+entry points notebooks and the CLI call.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Callable
 
 from ..model import StudyDataset
-from .generic import load_generic, looks_generic
+from .bluesky import PartialRepositoryWarning, load_bluesky
+from .detect import FORMAT_DESCRIPTIONS, detect_format
+from .generic import load_generic
+from .graphs import load_graph_file
+from .instagram import load_instagram
+from .mastodon import load_mastodon
+from .research import load_higgs, load_matrix, load_mtx, load_snap, load_ucd_group
+from .snapshots import load_snapshots
+from .twarc import load_twarc_csv, load_twarc_jsonl
+from .twitter import load_classic_archive, load_x_archive
 
-FORMATS = ("auto", "generic", "dataset")
+FORMATS = ("auto", *FORMAT_DESCRIPTIONS)
+# Formats whose exports are one account's view: several of them are snapshots over time.
+SNAPSHOT_FORMATS = ("x_archive", "instagram", "bluesky")
 
 
-def detect_format(path: str | Path) -> str:
-    """Name the format of ``path``, or explain what was expected."""
-    path = Path(path)
-    if not path.exists():
-        raise FileNotFoundError(f"{path}: no such file or folder")
-    if path.is_dir() and (path / "dataset.json").exists():
-        return "dataset"
-    if looks_generic(path):
-        return "generic"
-    raise ValueError(
-        f"{path}: cannot tell its format. Expected a folder with follows.csv (the generic format, "
-        "see data/README.md) or a saved study dataset (dataset.json)."
-    )
+def _load_saved(path: Path, owner_id: str | None = None) -> StudyDataset:
+    return StudyDataset.load(path)
+
+
+LOADERS: dict[str, Callable[..., StudyDataset]] = {
+    "dataset": _load_saved,
+    "generic": load_generic,
+    "x_archive": load_x_archive,
+    "x_classic": load_classic_archive,
+    "instagram": load_instagram,
+    "mastodon": load_mastodon,
+    "bluesky": load_bluesky,
+    "ucd": load_ucd_group,
+    "mtx": load_mtx,
+    "snap": load_snap,
+    "higgs": load_higgs,
+    "matrix": load_matrix,
+    "graph": load_graph_file,
+    "twarc_csv": load_twarc_csv,
+    "twarc_jsonl": load_twarc_jsonl,
+}
 
 
 def load_dataset(path: str | Path, format: str = "auto", owner_id: str | None = None, **options) -> StudyDataset:
-    """Load and validate ``path`` in ``format`` (``auto`` detects it)."""
+    """Load and validate ``path`` in ``format`` (``auto`` detects it; see :data:`FORMATS`).
+
+    ``options`` go to the format's loader, e.g. ``followers=`` (a followers list for Mastodon
+    or Bluesky), ``max_archive_bytes=`` (archives), ``as_follows=`` (Higgs layers),
+    ``min_value=`` (valued matrices), ``unknown_accounts=`` (generic).
+    """
     if format not in FORMATS:
         raise ValueError(f"format must be one of {', '.join(FORMATS)}, not {format!r}")
     path = Path(path)
     if format == "auto":
         format = detect_format(path)
-    if format == "dataset":
-        return StudyDataset.load(path)
-    return load_generic(path, owner_id=owner_id or None, **options)
+    return LOADERS[format](path, owner_id=owner_id or None, **options)
 
 
-__all__ = ["FORMATS", "detect_format", "load_dataset", "load_generic"]
+def load_paths(paths: list[str | Path], format: str = "auto", owner_id: str | None = None, **options) -> tuple[StudyDataset, str]:
+    """Load one path, or several that belong together; returns the dataset and what was detected.
+
+    Several exports of one account (X archives, Instagram exports, Bluesky repositories) are
+    snapshots: follow and unfollow events are derived between them. A Mastodon archive with
+    its CSV exports is one Mastodon input: ``following_accounts.csv`` is the following list,
+    a file named like ``*followers*`` the user's followers list, ``lists.csv`` the lists.
+    """
+    paths = [Path(p) for p in paths]
+    if len(paths) == 1:
+        detected = detect_format(paths[0]) if format == "auto" else format
+        return load_dataset(paths[0], format=detected, owner_id=owner_id, **options), detected
+    formats = [detect_format(p) if format == "auto" else format for p in paths]
+    if len(set(formats)) == 1 and formats[0] in SNAPSHOT_FORMATS:
+        loader = lambda p: load_dataset(p, format=formats[0], **options)
+        return load_snapshots(paths, loader, owner_id=owner_id), f"{len(paths)} snapshots ({formats[0]})"
+    if set(formats) == {"mastodon"}:
+        return _load_mastodon_parts(paths, owner_id, **options), "mastodon (archive and CSV exports)"
+    described = ", ".join(f"{p.name} ({f})" for p, f in zip(paths, formats))
+    raise ValueError(
+        f"cannot combine these inputs: {described}. Several paths must be exports of one account taken at different "
+        f"times ({', '.join(SNAPSHOT_FORMATS)}), or a Mastodon archive with its CSV exports."
+    )
+
+
+def _load_mastodon_parts(paths: list[Path], owner_id: str | None, **options) -> StudyDataset:
+    files = [p for p in paths if p.is_file() and p.suffix.lower() in (".csv", ".txt")]
+    trees = [p for p in paths if p not in files]
+    if len(trees) > 1:
+        raise ValueError(f"several Mastodon archives given ({', '.join(map(str, trees))}): give one archive and its CSV files")
+    parts = dict(options)
+    for file in files:
+        name = file.name.lower()
+        role = "followers" if "follower" in name else "lists" if name.startswith("lists") else "following"
+        if role in parts:
+            raise ValueError(f"two {role} files given ({parts[role]}, {file})")
+        parts[role] = file
+    base = trees[0] if trees else parts.pop("following")
+    return load_mastodon(base, owner_id=owner_id, **parts)
+
+
+__all__ = [
+    "FORMATS", "FORMAT_DESCRIPTIONS", "LOADERS", "PartialRepositoryWarning", "detect_format", "load_dataset", "load_generic",
+    "load_paths",
+]

@@ -1,0 +1,314 @@
+"""What every loader needs: reading inputs safely, decoding text and JSON, and failing clearly.
+
+- :class:`InputTree` reads files from a folder, a ``.zip`` or a ``.tar``/``.tar.gz`` archive by
+  name, in memory: nothing is extracted to disk, so a member named ``../../etc/passwd`` cannot
+  land anywhere (such names are refused all the same), and every byte read counts against a size
+  cap so a zip bomb stops with an error instead of filling memory.
+- :func:`decode_text` and :func:`parse_json` turn bytes into text and JSON with errors that name
+  the file, the line and what was expected. JSON numbers are kept as the digits written
+  (``parse_int=str``): a 64-bit id never becomes a float, and a count is converted on purpose.
+- :func:`read_whitespace_lines` splits a whitespace-separated text file into columns of text,
+  keeping each row's line number for error messages (SNAP, Higgs, MatrixMarket files).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import tarfile
+import zipfile
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+import pandas as pd
+
+from ..model import DatasetValidationError, InputFile, Provenance, file_sha256
+
+# Uncompressed bytes one load may read from an archive, by default. A personal export's text is
+# far below this; media files, the bulk of real archives, are never read.
+DEFAULT_MAX_ARCHIVE_BYTES = 2 << 30
+ARCHIVE_SUFFIXES = (".zip", ".tar", ".tar.gz", ".tgz")
+
+
+def archive_kind(path: Path) -> str | None:
+    name = path.name.lower()
+    if name.endswith(".zip"):
+        return "zip"
+    if name.endswith((".tar", ".tar.gz", ".tgz")):
+        return "tar"
+    return None
+
+
+def _check_member_name(archive: Path, name: str) -> None:
+    parts = PurePosixPath(name.replace("\\", "/")).parts
+    if name.startswith(("/", "\\")) or (parts and parts[0].endswith(":")) or ".." in parts:
+        raise DatasetValidationError(
+            str(archive), f"member {name!r}", "(archive)", "member names inside the archive (no absolute paths, no '..')",
+            name,
+        )
+
+
+@dataclass
+class InputTree:
+    """Files of one input, read by their path inside it ("data/manifest.js"), never extracted.
+
+    ``root`` is the folder or archive file. ``prefix`` is a folder inside it that holds the
+    export (archives often wrap everything in one top folder), found by :meth:`locate`.
+    """
+
+    root: Path
+    kind: str  # "folder", "zip" or "tar"
+    max_bytes: int = DEFAULT_MAX_ARCHIVE_BYTES
+    prefix: str = ""
+    bytes_read: int = 0
+    members_read: list[str] = field(default_factory=list)
+    _names: list[str] = field(default_factory=list, repr=False)
+    _zip: zipfile.ZipFile | None = field(default=None, repr=False)
+    _tar: tarfile.TarFile | None = field(default=None, repr=False)
+    _cached_names: frozenset[str] | None = field(default=None, repr=False)
+
+    @classmethod
+    def open(cls, path: str | Path, max_bytes: int = DEFAULT_MAX_ARCHIVE_BYTES) -> "InputTree":
+        path = Path(path)
+        if not path.exists():
+            raise FileNotFoundError(f"{path}: no such file or folder")
+        if path.is_dir():
+            names = sorted(p.relative_to(path).as_posix() for p in path.rglob("*") if p.is_file())
+            return cls(path, "folder", max_bytes, _names=names)
+        kind = archive_kind(path)
+        if kind == "zip":
+            try:
+                archive = zipfile.ZipFile(path)
+            except (zipfile.BadZipFile, OSError, EOFError) as error:
+                raise DatasetValidationError(
+                    str(path), "archive", "(file)", "a complete, readable zip archive (is the download truncated?)", str(error)
+                ) from None
+            names = [info.filename for info in archive.infolist() if not info.is_dir()]
+            for name in names:
+                _check_member_name(path, name)
+            return cls(path, "zip", max_bytes, _names=names, _zip=archive)
+        if kind == "tar":
+            try:
+                archive = tarfile.open(path, mode="r:*")
+                members = archive.getmembers()
+            except (tarfile.TarError, OSError, EOFError, zlib.error) as error:
+                raise DatasetValidationError(
+                    str(path), "archive", "(file)", "a complete, readable tar or tar.gz archive (is the download truncated?)",
+                    str(error),
+                ) from None
+            names = []
+            for member in members:
+                _check_member_name(path, member.name)
+                if member.issym() or member.islnk():
+                    raise DatasetValidationError(
+                        str(path), f"member {member.name!r}", "(archive)", "regular files only (no links inside an export)",
+                        f"a link to {member.linkname!r}",
+                    )
+                if member.isfile():
+                    names.append(member.name)
+            return cls(path, "tar", max_bytes, _names=names, _tar=archive)
+        raise ValueError(f"{path}: not a folder or an archive ({', '.join(ARCHIVE_SUFFIXES)})")
+
+    def close(self) -> None:
+        for archive in (self._zip, self._tar):
+            if archive is not None:
+                archive.close()
+
+    def __enter__(self) -> "InputTree":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    # -- names --------------------------------------------------------------------------------
+
+    def names(self) -> list[str]:
+        """Member paths below the prefix, relative to it."""
+        cut = len(self.prefix)
+        return [n[cut:] for n in self._names if n.startswith(self.prefix)]
+
+    def exists(self, name: str) -> bool:
+        return (self.prefix + name) in self._name_set
+
+    @property
+    def _name_set(self) -> frozenset[str]:
+        if self._cached_names is None:
+            self._cached_names = frozenset(self._names)
+        return self._cached_names
+
+    def locate(self, marker: str) -> bool:
+        """Set the prefix to the folder holding ``marker`` (a path such as "data/manifest.js").
+
+        Archives made by hand often wrap the export in a top folder; the shallowest match wins.
+        """
+        matches = sorted((n for n in self._names if n == marker or n.endswith("/" + marker)), key=lambda n: n.count("/"))
+        if not matches:
+            return False
+        self.prefix = matches[0][: len(matches[0]) - len(marker)]
+        return True
+
+    def origin(self, name: str) -> str:
+        """How errors name a member: the path a user can open."""
+        if self.kind == "folder":
+            return str(self.root / self.prefix / name)
+        return f"{self.root}!{self.prefix}{name}"
+
+    # -- reading ------------------------------------------------------------------------------
+
+    def read_bytes(self, name: str) -> bytes:
+        full = self.prefix + name
+        if full not in self._name_set:
+            raise FileNotFoundError(f"{self.origin(name)}: no such file in the input")
+        budget = self.max_bytes - self.bytes_read
+        try:
+            if self.kind == "folder":
+                path = self.root / full
+                if path.stat().st_size > budget:
+                    self._over_budget(name)
+                data = path.read_bytes()
+            elif self.kind == "zip":
+                with self._zip.open(full) as handle:
+                    data = _read_capped(handle, budget, lambda: self._over_budget(name))
+            else:
+                handle = self._tar.extractfile(full)
+                data = _read_capped(handle, budget, lambda: self._over_budget(name))
+        except (zipfile.BadZipFile, tarfile.TarError, EOFError, zlib.error) as error:
+            raise DatasetValidationError(
+                self.origin(name), "archive member", "(file)", "an intact compressed file (the archive is corrupt or truncated)",
+                str(error),
+            ) from None
+        self.bytes_read += len(data)
+        self.members_read.append(full)
+        return data
+
+    def _over_budget(self, name: str) -> None:
+        raise DatasetValidationError(
+            self.origin(name), "archive member", "(size)",
+            f"at most {self.max_bytes:,} uncompressed bytes read from one input (option max_archive_bytes); "
+            "this looks like a zip bomb or a far larger export than expected",
+            f"more than {self.max_bytes - self.bytes_read:,} bytes left to read",
+        )
+
+    def read_text(self, name: str) -> str:
+        return decode_text(self.read_bytes(name), self.origin(name))
+
+    def provenance(self, loader: str, parameters: dict[str, Any] | None = None) -> Provenance:
+        """The archive itself (one hash) or each folder file read, with what was read from it."""
+        parameters = dict(parameters or {})
+        if self.kind == "folder":
+            files = [self.root / n for n in dict.fromkeys(self.members_read)]
+            return Provenance.from_files(loader, self.root, files, parameters)
+        parameters["members_read"] = list(dict.fromkeys(self.members_read))
+        return Provenance.from_files(loader, self.root.parent, [self.root], parameters)
+
+
+def _read_capped(handle: io.BufferedIOBase, budget: int, over: Any) -> bytes:
+    chunks, total = [], 0
+    while True:
+        chunk = handle.read(1 << 20)
+        if not chunk:
+            return b"".join(chunks)
+        total += len(chunk)
+        if total > budget:
+            over()
+        chunks.append(chunk)
+
+
+def file_provenance(loader: str, files: list[Path], parameters: dict[str, Any] | None = None) -> Provenance:
+    """Provenance of loose files (edge lists, graph files): each with its hash, named by file name."""
+    inputs = [InputFile(name=f.name, sha256=file_sha256(f), bytes=f.stat().st_size) for f in files]
+    return Provenance(loader=loader, inputs=inputs, parameters=dict(parameters or {}))
+
+
+# ---------------------------------------------------------------------------------------------
+# Text and JSON
+
+
+def decode_text(data: bytes, origin: str) -> str:
+    """UTF-8 text (a byte-order mark is dropped); other encodings fail naming line and byte."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = data.count(b"\n", 0, error.start) + 1
+        raise DatasetValidationError(
+            origin, f"line {line}, byte {error.start}", "(file)", "UTF-8 text (save the file as UTF-8)",
+            data[error.start: error.start + 8],
+        ) from None
+
+
+def parse_json(text: str, origin: str, first_line: int = 1) -> Any:
+    """JSON with integers and decimals kept as the text written, so ids keep every digit."""
+    try:
+        return json.loads(text, parse_int=str, parse_float=str)
+    except json.JSONDecodeError as error:
+        raise DatasetValidationError(
+            origin, f"line {error.lineno + first_line - 1}, column {error.colno}", "(file)", "valid JSON", error.msg
+        ) from None
+
+
+def read_json_file(path: Path) -> Any:
+    return parse_json(decode_text(path.read_bytes(), str(path)), str(path))
+
+
+def json_id(value: Any) -> str | None:
+    """An id from parsed JSON as text: digits as written (see :func:`parse_json`), else None."""
+    if value is None:
+        return None
+    text = str(value).strip()
+    return text or None
+
+
+# ---------------------------------------------------------------------------------------------
+# Whitespace-separated edge lists
+
+
+def read_whitespace_lines(
+    path: Path, *, comments: tuple[str, ...] = ("#", "%"), min_fields: int, max_fields: int, names: list[str] | None = None,
+) -> tuple[pd.DataFrame, list[str]]:
+    """Data rows of a whitespace-separated file as text columns, indexed by 0-based line number.
+
+    Returns the rows and the comment lines (headers such as SNAP's ``# Nodes: 7115 Edges:
+    103689``). Tabs, spaces and CRLF line ends are all accepted. A row with too few or too many
+    fields is an error naming its line.
+    """
+    names = names or [str(i) for i in range(max_fields)]
+    text = decode_text(path.read_bytes(), str(path))
+    lines = pd.Series(text.splitlines(), dtype="string").str.strip()
+    is_comment = lines.str.startswith(comments) if comments else pd.Series(False, index=lines.index)
+    header = lines[is_comment].tolist()
+    data = lines[~is_comment & (lines != "")]
+    if data.empty:
+        return pd.DataFrame({n: pd.Series(dtype="string") for n in names[:min_fields]}), header
+    # The C parser splits millions of lines quickly; one spare column reveals lines that are too long.
+    try:
+        fields = pd.read_csv(io.StringIO("\n".join(data.tolist())), sep=r"\s+", header=None, dtype=str,
+                             names=list(range(max_fields + 1)), keep_default_na=False, na_values=[], quoting=csv.QUOTE_NONE, engine="c")
+        fields = fields.replace("", pd.NA)
+    except pd.errors.ParserError:
+        fields = data.str.split(expand=True)  # slower, but only to point at the offending line
+    fields.index = data.index
+    width = fields.notna().sum(axis=1)
+    bad = (width < min_fields) | (width > max_fields)
+    if bad.any():
+        line = int(bad.idxmax())
+        expected = f"{min_fields} fields" if min_fields == max_fields else f"{min_fields} to {max_fields} fields"
+        raise DatasetValidationError(
+            str(path), f"line {line + 1}", "(row)", f"{expected} separated by spaces or tabs ({' '.join(names[:max_fields])})",
+            str(data.loc[line]), int(bad.sum()) - 1,
+        )
+    fields = fields.iloc[:, :max_fields]
+    fields.columns = names[: fields.shape[1]]
+    return fields.astype("string"), header
+
+
+def require_digits(frame: pd.DataFrame, columns: list[str], origin: str, expected: str) -> None:
+    """Every value of ``columns`` must be a whole number written in digits (node ids, counts)."""
+    for column in columns:
+        values = frame[column]
+        bad = ~values.str.fullmatch(r"\d+").fillna(False).astype(bool)
+        if bad.any():
+            line = int(bad.idxmax())
+            raise DatasetValidationError(origin, f"line {line + 1}", column, expected, str(values.loc[line]), int(bad.sum()) - 1)
