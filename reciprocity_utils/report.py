@@ -105,6 +105,9 @@ def read_params_file(path: str | Path) -> dict[str, Any]:
         raise ValueError(f"{path}: expected a mapping of parameter names to values")
     if "input_path" in params and params["input_path"] != "synthetic":
         params["input_path"] = str(resolve_path(params["input_path"]))
+    if "inputs" in params:
+        inputs = params["inputs"] if isinstance(params["inputs"], list) else [params["inputs"]]
+        params["inputs"] = [str(resolve_path(p)) for p in inputs]
     return params
 
 
@@ -126,8 +129,28 @@ class ReportRun:
     seconds: float
 
 
-# Parameters the runner itself understands, passed on to every notebook that declares them.
-RUNNER_PARAMETERS = {"reveal_names"}
+# Parameters the runner itself understands. ``inputs`` (a list of exports, loaded together: several
+# snapshots of one account, or a Mastodon archive with its CSV files) and ``load_options`` (e.g. a
+# followers list) are loaded by the runner before the studies; ``reveal_names`` goes to every
+# notebook that declares it.
+RUNNER_PARAMETERS = {"reveal_names", "inputs", "load_options"}
+
+
+def load_inputs(params: dict[str, Any], work_dir: Path) -> dict[str, Any]:
+    """Load ``params["inputs"]`` once, save the dataset privately, and point the studies at it."""
+    from .io import load_paths
+
+    inputs = params.get("inputs")
+    if not inputs:
+        return params
+    if isinstance(inputs, str):
+        inputs = [inputs]
+    dataset, detected = load_paths(
+        [resolve_path(p) for p in inputs], format=params.get("input_format", "auto"),
+        owner_id=params.get("owner_id") or None, **(params.get("load_options") or {}),
+    )
+    folder = dataset.save(work_dir / "input")
+    return {**params, "input_path": str(folder), "input_format": "dataset", "detected_format": detected}
 
 
 def run_report(
@@ -161,10 +184,11 @@ def run_report(
         raise ValueError(f"unknown parameters {sorted(unknown)}: no study notebook has them")
     started = time.monotonic()
     pages, timings = [], {}
+    run_params = load_inputs(params, work_dir)
     params_for_later: dict[str, str] = {}
     for name in tqdm(notebooks, desc="studies", unit="notebook", disable=not progress):
         accepted = notebook_parameter_names(NOTEBOOKS_DIR / name)
-        given = {k: v for k, v in {**params, **params_for_later}.items() if k in accepted}
+        given = {k: v for k, v in {**run_params, **params_for_later}.items() if k in accepted}
         if "output_dir" in accepted:
             given["output_dir"] = str(output_dir)
         executed = work_dir / name
@@ -189,6 +213,7 @@ def run_report(
         "parameters": params,
         "notebooks": notebooks,
         "notebook_seconds": timings,
+        "detected_format": run_params.get("detected_format"),
         "package_versions": package_versions(),
         "python": platform.python_version(),
         "finished_at": dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat(),

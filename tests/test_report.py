@@ -11,7 +11,7 @@ import pytest
 from reciprocity_utils import SAMPLE_DIR, read_results, record_results
 from reciprocity_utils.cli import main
 from reciprocity_utils.paths import PARAMS_DIR
-from reciprocity_utils.report import ReportError, read_params_file, run_report
+from reciprocity_utils.report import STUDY_NOTEBOOKS, ReportError, read_params_file, run_report
 
 
 def test_record_results_is_plain_sorted_json(tmp_path):
@@ -49,7 +49,10 @@ def test_report_on_the_sample_hides_code_embeds_figures_and_indexes_recorded_num
     assert re.search(r"pandas \d+\.\d+", index)
     # Nothing with raw ids or local paths is in the publishable folder.
     published = {p.name for p in run.output_dir.iterdir()}
-    assert published == {"index.html", "01-load-and-validate.html", "01-load-and-validate.results.json", "params.yaml", "run.json", "style.css"}
+    studies = [name.removesuffix(".ipynb") for name in STUDY_NOTEBOOKS]
+    expected = {"index.html", "params.yaml", "run.json", "style.css"}
+    expected |= {f"{stem}.html" for stem in studies} | {f"{stem}.results.json" for stem in studies}
+    assert published == expected
     assert (run.output_dir.parent / ".sample.private" / "dataset" / "dataset.json").exists()
     sample_ids = set(pd.read_csv(SAMPLE_DIR / "accounts.csv", dtype=str)["account_id"])
     for path in run.output_dir.iterdir():
