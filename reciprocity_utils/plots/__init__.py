@@ -9,6 +9,7 @@ own inline backend is in charge.
 from __future__ import annotations
 
 import base64
+import hashlib
 import html
 import io
 from dataclasses import dataclass
@@ -63,14 +64,24 @@ def format_value(value, missing: str = "—") -> str:
     return str(value)
 
 
-def show_table(frame: pd.DataFrame | dict, columns: tuple[str, str] = ("measure", "value")) -> None:
-    """Display a table (or a {name: value} mapping) without the index, numbers formatted."""
-    from IPython.display import HTML, display
-
+def table_html(frame: pd.DataFrame | dict, columns: tuple[str, str] = ("measure", "value")) -> str:
+    """A table (or a {name: value} mapping) as HTML: no index, numbers formatted and right-aligned, text left."""
     if isinstance(frame, dict):
         frame = pd.DataFrame({columns[0]: [k.replace("_", " ") for k in frame], columns[1]: list(frame.values())})
+    numeric = [c for c in frame.columns if all(isinstance(v, (int, float, np.integer, np.floating)) or v is None for v in frame[c])]
     shown = frame.astype(object).map(format_value) if len(frame) else frame
-    display(HTML(shown.to_html(index=False, escape=True, border=0, classes="reciprocity-table")))
+    # A content-derived id keeps rendered pages identical from run to run.
+    uuid = hashlib.sha256(shown.to_csv().encode()).hexdigest()[:8]
+    styled = shown.style.set_uuid(uuid).hide(axis="index").set_table_attributes('class="reciprocity-table"')
+    styled = styled.set_properties(**{"text-align": "left"}).set_properties(subset=numeric, **{"text-align": "right"})
+    return styled.to_html()
+
+
+def show_table(frame: pd.DataFrame | dict, columns: tuple[str, str] = ("measure", "value")) -> None:
+    """Display :func:`table_html` in a notebook."""
+    from IPython.display import HTML, display
+
+    display(HTML(table_html(frame, columns)))
 
 
 def draw_empty(ax: plt.Axes, message: str) -> None:
@@ -95,4 +106,5 @@ __all__ = [
     "format_value",
     "show",
     "show_table",
+    "table_html",
 ]
