@@ -77,7 +77,10 @@ def test_a_second_run_records_identical_results(sample_report, tmp_path):
 
 @pytest.mark.notebook
 def test_report_keeps_code_when_asked(tmp_path):
-    run = run_report(read_params_file(PARAMS_DIR / "sample.yaml"), output_dir=tmp_path, with_code=True, progress=False)
+    run = run_report(
+        read_params_file(PARAMS_DIR / "sample.yaml"), output_dir=tmp_path, notebooks=["01-load-and-validate.ipynb"],
+        with_code=True, progress=False,
+    )
     assert "check_parameters" in (run.output_dir / "01-load-and-validate.html").read_text()
 
 

@@ -1,0 +1,1198 @@
+"""Study 02 measures: how reciprocal a follow network is, beyond chance, per account, over time, in engagement.
+
+Tools disagree on what "reciprocity" means, so the definitions used here are stated once
+(:data:`DEFINITIONS`, printed by the notebook):
+
+- **arc reciprocity** ``r``: the share of follow arcs a->b whose reverse b->a also exists
+  (igraph ``reciprocity()``, networkx ``overall_reciprocity``; Kwak et al. 2010's "about 0.36");
+- **dyad reciprocity**: mutual pairs / connected pairs (igraph ``reciprocity(mode="ratio")``;
+  Kwak et al.'s "22% of connected pairs"); it equals ``r / (2 - r)``;
+- **density** ``a = L / (N (N - 1))`` with ``N`` every account in the dataset, isolated ones
+  included, and ``L`` the follows;
+- **Garlaschelli-Loffredo rho** ``(r - a) / (1 - a)``: reciprocity beyond what the density alone
+  gives (0 = as in a random graph of that density, 1 = fully reciprocal, < 0 = avoided).
+
+How it scales: account ids are encoded once into integer positions (pyarrow hashing when the
+ids are Arrow strings), then each follow becomes one 64-bit key ``(min*N + max)*2 + direction``.
+One sort brings the two arcs of a mutual pair next to each other, so r, rho and per-account
+counts cost one sort and a few ``bincount`` calls: no Python loop over follows anywhere.
+
+The dataset-level functions (:func:`reciprocity`, :func:`account_behaviour`, :func:`null_model`,
+:func:`two_camps`, :func:`followback_timing`, :func:`engagement_reciprocity`, :func:`ego_lists`)
+accept the follows encoded once by :func:`encode_follows` (``arcs=``), and never report what the
+dataset's coverage says the source could not observe: they return their
+result with ``None``/NaN in place of the number and a plain sentence in ``notes`` saying why.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import random
+from collections.abc import Callable
+from functools import singledispatch
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .model import StudyDataset
+from .parameters import ParameterError
+from .paths import private_dir
+
+__all__ = [
+    "DEFINITIONS",
+    "EGO_LISTS_FILE",
+    "EGO_LIST_NAMES",
+    "AccountBehaviour",
+    "EgoLists",
+    "EncodedFollows",
+    "EngagementReciprocity",
+    "FollowBackTiming",
+    "NullModel",
+    "Reciprocity",
+    "TwoCamps",
+    "account_behaviour",
+    "account_counts",
+    "check_reciprocity_parameters",
+    "degree_preserving_null",
+    "detail_numbers",
+    "ego_lists",
+    "encode_follows",
+    "engagement_reciprocity",
+    "followback_timing",
+    "headline_numbers",
+    "in_words",
+    "mutual_pairs",
+    "null_model",
+    "reciprocity",
+    "reciprocity_of_arcs",
+    "reverse_arcs",
+    "two_camps",
+]
+
+DEFINITIONS = {
+    "arc reciprocity r": "share of follow arcs a→b whose reverse arc b→a also exists",
+    "dyad reciprocity": "mutual pairs / connected pairs (pairs with a follow in at least one direction); equals r / (2 − r)",
+    "density ā": "L / (N(N − 1)): follows L over ordered pairs of the N accounts in the dataset, isolated accounts included",
+    "Garlaschelli–Loffredo rho": (
+        "(r − ā) / (1 − ā): 0 means as reciprocal as a random graph of the same density, 1 fully reciprocal, below 0 reciprocity avoided"
+    ),
+    "follow-back rate": "of an account's followers, the share it follows back",
+    "followed-back rate": "of the accounts an account follows, the share that follow it back",
+    "follower/following ratio": "followers divided by followees (undefined for accounts following nobody)",
+    "follow-back latency": "for a mutual pair with both follow times known, the time from the earlier follow to the later one (the follow-back)",
+}
+
+SECONDS_PER_DAY = 86_400
+MICROSECONDS_PER_DAY = SECONDS_PER_DAY * 1_000_000
+# Pair keys (min*N + max)*2 + 1 must fit in a signed 64-bit integer.
+MAX_ACCOUNTS = 2**31 - 1
+HIGH_FOLLOW_BACK = 0.8  # Weng et al. (2010): 72.4% of users follow back more than 80% of their followers
+LOW_FOLLOW_BACK = 0.2
+MIN_DIP_TEST_ACCOUNTS = 4  # the dip test is not defined for 3 values or fewer
+ALL_ACCOUNTS = "all accounts"
+
+
+# ---------------------------------------------------------------------------------------------
+# Encoding and the core on integer codes
+
+
+@dataclass(frozen=True)
+class EncodedFollows:
+    """Follows as integer positions into ``account_ids`` (position = code), in the follows table's row order."""
+
+    account_ids: pd.Index
+    follower: np.ndarray
+    followee: np.ndarray
+
+    @property
+    def n_accounts(self) -> int:
+        return len(self.account_ids)
+
+    @property
+    def n_follows(self) -> int:
+        return len(self.follower)
+
+    def code_of(self, account_id: str) -> int:
+        return int(self.account_ids.get_loc(str(account_id)))
+
+
+def _positions(ids: pd.Series, account_ids: pd.Index, what: str) -> np.ndarray:
+    """Position of each id in ``account_ids``; ids are compared as text, never converted to numbers."""
+    if len(ids) == 0:
+        return np.empty(0, dtype=np.int64)
+    try:
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        # Arrow's hash lookup is several times faster than pandas' on millions of strings.
+        values = pc.cast(pa.chunked_array([pa.array(ids.astype("string").array)]), pa.large_string())
+        known = pc.cast(pa.array(account_ids.astype("string").array), pa.large_string())
+        if isinstance(known, pa.ChunkedArray):
+            known = known.combine_chunks()
+        positions = pc.fill_null(pc.index_in(values, value_set=known), -1).to_numpy().astype(np.int64)
+    except ImportError:  # pragma: no cover - pyarrow is a declared dependency
+        positions = account_ids.get_indexer(ids.astype("string")).astype(np.int64)
+    missing = np.flatnonzero(positions < 0)
+    if len(missing):
+        raise ValueError(
+            f"{what}: row {missing[0] + 1} names account {ids.iloc[missing[0]]!r}, which is not in the accounts table "
+            f"({len(missing):,} rows in all); build the dataset with build_dataset, which adds or removes them"
+        )
+    return positions
+
+
+def encode_follows(dataset: StudyDataset) -> EncodedFollows:
+    """Encode the follows once; every account of the dataset gets a code, isolated ones included."""
+    account_ids = pd.Index(dataset.accounts["account_id"].astype("string"))
+    if not account_ids.is_unique:
+        raise ValueError("accounts table: account_id values must be unique (build_dataset removes repeats)")
+    follows = dataset.follows
+    return EncodedFollows(
+        account_ids,
+        _positions(follows["follower_id"], account_ids, "follows, field follower_id"),
+        _positions(follows["followee_id"], account_ids, "follows, field followee_id"),
+    )
+
+
+def _encoded(dataset: StudyDataset, arcs: EncodedFollows | None) -> EncodedFollows:
+    """The dataset's encoded follows: those passed in (encoded once for several measures) or fresh ones."""
+    if arcs is None:
+        return encode_follows(dataset)
+    if arcs.n_follows != len(dataset.follows) or arcs.n_accounts != len(dataset.accounts):
+        raise ValueError(
+            f"the encoded follows ({arcs.n_follows:,} follows, {arcs.n_accounts:,} accounts) are not those of this dataset "
+            f"({len(dataset.follows):,} follows, {len(dataset.accounts):,} accounts): encode it with encode_follows(dataset)"
+        )
+    return arcs
+
+
+def _pair_keys(follower: np.ndarray, followee: np.ndarray, n_accounts: int) -> np.ndarray:
+    """One 64-bit key per arc: the unordered pair (min*N + max) times two, plus 1 when the arc points downward."""
+    follower = np.asarray(follower, dtype=np.int64)
+    followee = np.asarray(followee, dtype=np.int64)
+    if follower.shape != followee.shape or follower.ndim != 1:
+        raise ValueError(f"follower and followee codes must be one-dimensional and equally long, got shapes {follower.shape} and {followee.shape}")
+    if not 0 <= n_accounts <= MAX_ACCOUNTS:
+        raise ValueError(f"n_accounts must be between 0 and {MAX_ACCOUNTS:,}, got {n_accounts!r}")
+    if len(follower) == 0:
+        return np.empty(0, dtype=np.int64)
+    lowest = min(follower.min(), followee.min())
+    highest = max(follower.max(), followee.max())
+    if lowest < 0 or highest >= n_accounts:
+        raise ValueError(f"account codes must lie in [0, {n_accounts}), found values from {lowest} to {highest}")
+    loops = np.flatnonzero(follower == followee)
+    if len(loops):
+        raise ValueError(f"arc {loops[0]} is a self-loop (account code {follower[loops[0]]}); {len(loops):,} in all. Remove self-follows first")
+    low = np.minimum(follower, followee)
+    high = np.maximum(follower, followee)
+    return (low * n_accounts + high) * 2 + (follower > followee)
+
+
+def _refuse_repeated_arcs(sorted_keys: np.ndarray, n_accounts: int) -> None:
+    repeated = np.flatnonzero(sorted_keys[1:] == sorted_keys[:-1])
+    if len(repeated):
+        key = sorted_keys[repeated[0]]
+        low, high = divmod(int(key >> 1), n_accounts)
+        source, target = (high, low) if key & 1 else (low, high)
+        raise ValueError(f"follow arcs must be distinct: arc {source}->{target} (account codes) appears more than once ({len(repeated):,} repeats)")
+
+
+def mutual_pairs(follower: np.ndarray, followee: np.ndarray, n_accounts: int) -> tuple[np.ndarray, np.ndarray]:
+    """The mutual pairs as two code arrays (lower code, higher code), sorted.
+
+    Arcs must be distinct and free of self-loops (a validated dataset is); both are checked.
+    """
+    keys = _pair_keys(follower, followee, n_accounts)
+    keys.sort()
+    _refuse_repeated_arcs(keys, n_accounts)
+    pairs = keys >> 1
+    mutual = pairs[1:][pairs[1:] == pairs[:-1]]
+    return mutual // max(n_accounts, 1), mutual % max(n_accounts, 1)
+
+
+def reverse_arcs(follower: np.ndarray, followee: np.ndarray, n_accounts: int) -> np.ndarray:
+    """For each arc, the position of its reverse arc, or -1 when the follow is not returned."""
+    keys = _pair_keys(follower, followee, n_accounts)
+    order = np.argsort(keys)
+    sorted_keys = keys[order]
+    _refuse_repeated_arcs(sorted_keys, n_accounts)
+    pairs = sorted_keys >> 1
+    first = np.flatnonzero(pairs[1:] == pairs[:-1])
+    reverse = np.full(len(keys), -1, dtype=np.int64)
+    reverse[order[first]] = order[first + 1]
+    reverse[order[first + 1]] = order[first]
+    return reverse
+
+
+@dataclass(frozen=True)
+class Reciprocity:
+    """Network reciprocity measures (see :data:`DEFINITIONS`); NaN where undefined or not observable."""
+
+    n_accounts: int
+    n_follows: int
+    n_mutual_pairs: int | None  # None when the source cannot tell mutual follows
+    arc_reciprocity: float
+    dyad_reciprocity: float
+    density: float
+    rho: float
+    notes: tuple[str, ...] = ()
+
+    @property
+    def n_connected_pairs(self) -> int | None:
+        return None if self.n_mutual_pairs is None else self.n_follows - self.n_mutual_pairs
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "accounts": self.n_accounts,
+            "follows": self.n_follows,
+            "mutual_pairs": self.n_mutual_pairs,
+            "connected_pairs": self.n_connected_pairs,
+            "arc_reciprocity": self.arc_reciprocity,
+            "dyad_reciprocity": self.dyad_reciprocity,
+            "density": self.density,
+            "rho": self.rho,
+        }
+
+
+def reciprocity_of_arcs(
+    follower: np.ndarray, followee: np.ndarray, n_accounts: int, mutual: tuple[np.ndarray, np.ndarray] | None = None
+) -> Reciprocity:
+    """r, dyad reciprocity, density and rho of arcs given as codes in [0, n_accounts).
+
+    ``mutual`` may pass the result of :func:`mutual_pairs` already computed for the same arcs.
+    r is undefined without follows; rho also without two accounts or when every possible follow
+    exists (density 1, where r = 1 and rho = 0/0).
+    """
+    low, _ = mutual if mutual is not None else mutual_pairs(follower, followee, n_accounts)
+    n_follows, n_mutual = len(follower), len(low)
+    arc = 2 * n_mutual / n_follows if n_follows else np.nan
+    dyad = n_mutual / (n_follows - n_mutual) if n_follows else np.nan
+    density = n_follows / (n_accounts * (n_accounts - 1)) if n_accounts >= 2 else np.nan
+    rho = (arc - density) / (1 - density) if n_follows and density < 1 else np.nan
+    return Reciprocity(int(n_accounts), int(n_follows), int(n_mutual), float(arc), float(dyad), float(density), float(rho))
+
+
+def account_counts(
+    follower: np.ndarray, followee: np.ndarray, n_accounts: int, mutual: tuple[np.ndarray, np.ndarray] | None = None
+) -> dict[str, np.ndarray]:
+    """Per account code: followers, following and mutual partners (followers it follows back)."""
+    low, high = mutual if mutual is not None else mutual_pairs(follower, followee, n_accounts)
+    return {
+        "followers": np.bincount(np.asarray(followee, dtype=np.int64), minlength=n_accounts),
+        "following": np.bincount(np.asarray(follower, dtype=np.int64), minlength=n_accounts),
+        "mutual": np.bincount(low, minlength=n_accounts) + np.bincount(high, minlength=n_accounts),
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# Dataset-level reciprocity and per-account behaviour
+
+NOT_MUTUAL = "Mutual follows cannot be counted from this source (it does not list both follow directions), so no reciprocity is reported."
+EGO_DENSITY = (
+    "This is a personal export: every follow involves the owner, so density, rho and degree-preserving null models "
+    "of the whole network are not meaningful and are not reported; r here is the share of the owner's follow arcs that are returned."
+)
+
+
+def _is_ego(dataset: StudyDataset) -> bool:
+    return dataset.coverage.scope == "ego"
+
+
+def reciprocity(dataset: StudyDataset, arcs: EncodedFollows | None = None) -> Reciprocity:
+    """Reciprocity of the dataset's follows, with N = every account in the dataset."""
+    arcs = _encoded(dataset, arcs)
+    if not dataset.coverage.mutuality_observable:
+        nan = float("nan")
+        return Reciprocity(arcs.n_accounts, arcs.n_follows, None, nan, nan, nan, nan, (NOT_MUTUAL,))
+    result = reciprocity_of_arcs(arcs.follower, arcs.followee, arcs.n_accounts)
+    notes = []
+    if _is_ego(dataset):
+        result = dataclasses.replace(result, density=float("nan"), rho=float("nan"))
+        notes.append(EGO_DENSITY)
+    if result.n_follows == 0:
+        notes.append("There are no follows, so reciprocity is undefined.")
+    return dataclasses.replace(result, notes=tuple(notes))
+
+
+@dataclass(frozen=True)
+class AccountBehaviour:
+    """One row per account: counts, follow-back rate, followed-back rate, follower/following ratio."""
+
+    table: pd.DataFrame
+    observable: bool
+    notes: tuple[str, ...] = ()
+    owner_only: bool = False  # a personal export: the table holds the owner's row alone
+
+    def summary(self) -> pd.DataFrame:
+        """Medians per kind label and over all accounts (the owner's own row in a personal export)."""
+        columns = ["followers", "following", "mutual", "follow_back_rate", "followed_back_rate", "follower_following_ratio"]
+        if self.owner_only:
+            return self.table[columns].assign(group="owner")[["group", *columns]].rename(columns=lambda c: c.replace("_", " "))
+        labelled = self.table.dropna(subset=["kind"])
+        groups = [(ALL_ACCOUNTS, self.table)] + [(str(kind), rows) for kind, rows in labelled.groupby("kind", sort=True)]
+        rows = [{"group": name, "accounts": len(rows), **{f"median {c.replace('_', ' ')}": rows[c].median() for c in columns}}
+                for name, rows in groups]  # all accounts plus a handful of kind labels
+        return pd.DataFrame(rows)
+
+
+def _share(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
+    """numerator / denominator, NaN where the denominator is 0 (no warning)."""
+    out = np.full(len(denominator), np.nan)
+    np.divide(numerator, denominator, out=out, where=denominator > 0)
+    return out
+
+
+def account_behaviour(dataset: StudyDataset, arcs: EncodedFollows | None = None) -> AccountBehaviour:
+    """Per-account follow-back behaviour; in a personal export only the owner's row is observable."""
+    arcs = _encoded(dataset, arcs)
+    observable = dataset.coverage.mutuality_observable
+    counts = account_counts(arcs.follower, arcs.followee, arcs.n_accounts) if observable else {
+        "followers": np.bincount(arcs.followee, minlength=arcs.n_accounts),
+        "following": np.bincount(arcs.follower, minlength=arcs.n_accounts),
+        "mutual": np.zeros(arcs.n_accounts, dtype=np.int64),
+    }
+    table = pd.DataFrame(
+        {
+            "account_id": dataset.accounts["account_id"].astype("string").to_numpy(),
+            "kind": dataset.accounts["kind"].astype("string").to_numpy(),
+            "followers": counts["followers"],
+            "following": counts["following"],
+            "mutual": counts["mutual"],
+            "follow_back_rate": _share(counts["mutual"], counts["followers"]),
+            "followed_back_rate": _share(counts["mutual"], counts["following"]),
+            "follower_following_ratio": _share(counts["followers"], counts["following"]),
+        }
+    )
+    notes = []
+    if not observable:
+        table[["mutual", "follow_back_rate", "followed_back_rate"]] = np.nan
+        notes.append(NOT_MUTUAL)
+    if _is_ego(dataset):
+        owner = dataset.owner_id
+        table = table[table["account_id"] == owner].reset_index(drop=True) if owner else table.iloc[:0]
+        notes.append(
+            "This is a personal export: only the owner's own followers and followees are known, so per-account rates "
+            "are reported for the owner alone." if owner else "This is a personal export without a known owner: no per-account rates."
+        )
+    return AccountBehaviour(table, observable and len(table) > 0, tuple(notes), owner_only=_is_ego(dataset))
+
+
+# ---------------------------------------------------------------------------------------------
+# Null model: degree-preserving randomisation
+
+
+@dataclass(frozen=True)
+class NullModel:
+    """Observed r against r in degree-preserving randomized networks.
+
+    ``p_value`` is one-sided (randomized networks at least as reciprocal as the observed one)
+    with the +1 correction, (1 + #{r_null >= r}) / (1 + n), so it is never 0.
+    """
+
+    observed: float
+    null_values: np.ndarray
+    seed: int
+    swaps_per_follow: float
+    notes: tuple[str, ...] = ()
+
+    @property
+    def n_networks(self) -> int:
+        return len(self.null_values)
+
+    @property
+    def mean(self) -> float:
+        return float(self.null_values.mean()) if self.n_networks else float("nan")
+
+    @property
+    def sd(self) -> float:
+        return float(self.null_values.std(ddof=1)) if self.n_networks >= 2 else float("nan")
+
+    @property
+    def z_score(self) -> float:
+        sd = self.sd
+        return float((self.observed - self.mean) / sd) if np.isfinite(sd) and sd > 0 else float("nan")
+
+    @property
+    def p_value(self) -> float:
+        if not self.n_networks or not np.isfinite(self.observed):
+            return float("nan")
+        return float((1 + np.count_nonzero(self.null_values >= self.observed)) / (1 + self.n_networks))
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "observed_r": self.observed,
+            "randomized_networks": self.n_networks,
+            "swaps_per_follow": self.swaps_per_follow,
+            "seed": self.seed,
+            "null_mean_r": self.mean,
+            "null_sd_r": self.sd,
+            "z_score": self.z_score,
+            "p_value": self.p_value,
+        }
+
+
+def _rewired_reciprocity(edges: np.ndarray, n_accounts: int, trials: int, seeds: list[int]) -> np.ndarray:
+    """r of one rewired copy of the graph per seed (module level, so worker processes can run it)."""
+    import igraph
+
+    graph = igraph.Graph(n=n_accounts, edges=edges, directed=True)
+    values = np.empty(len(seeds))
+    try:
+        for index, network_seed in enumerate(seeds):  # one iteration per randomized network; rewiring runs in C
+            igraph.set_random_number_generator(random.Random(network_seed))
+            randomized = graph.copy()
+            randomized.rewire(n=trials, allowed_edge_types="simple")
+            values[index] = randomized.reciprocity(ignore_loops=True, mode="default")
+    finally:
+        igraph.set_random_number_generator(random)
+    return values
+
+
+def degree_preserving_null(
+    follower: np.ndarray,
+    followee: np.ndarray,
+    n_accounts: int,
+    n_networks: int = 100,
+    seed: int = 0,
+    swaps_per_follow: float = 10,
+    workers: int = 1,
+) -> NullModel:
+    """r in ``n_networks`` randomized copies keeping every account's in- and out-degree.
+
+    Each copy starts from the observed graph and gets ``swaps_per_follow * L`` rewiring trials of
+    igraph's ``Graph.rewire`` (swap a->b, c->d into a->d, c->b; trials that would create a loop
+    or a repeated follow are rejected). Why this generator: it keeps each account's in- AND
+    out-degree exactly and the graph simple. networkx's ``directed_configuration_model`` followed
+    by removing loops and multi-edges changes the degrees (most where hubs meet, exactly where
+    reciprocity concentrates); igraph's ``configuration_simple`` samples simple graphs uniformly
+    by rejection but practically never finishes on heavy-tailed degrees; networkx's edge swaps
+    run in Python. Known limit: directed switches alone cannot reverse a directed 3-cycle (Rao,
+    Jana & Bandyopadhyay 1996), which biases the sample slightly on small dense graphs.
+
+    Reproducible: igraph draws random numbers from a Python generator, so each network gets its
+    own ``random.Random`` seeded from ``seed`` (numpy ``SeedSequence``), and igraph's default
+    generator is restored afterwards. The numbers therefore depend on ``seed`` only, not on
+    ``workers`` (processes sharing the ensemble) nor on other igraph calls in between, and the
+    first k networks of a larger ensemble are those of a k-network ensemble.
+    """
+    if isinstance(n_networks, bool) or not isinstance(n_networks, (int, np.integer)) or n_networks < 0:
+        raise ValueError(f"n_networks must be a whole number of at least 0, got {n_networks!r}")
+    if not (np.isfinite(swaps_per_follow) and swaps_per_follow > 0):
+        raise ValueError(f"swaps_per_follow must be a positive number, got {swaps_per_follow!r}")
+    if isinstance(workers, bool) or not isinstance(workers, (int, np.integer)) or workers < 1:
+        raise ValueError(f"workers must be a whole number of at least 1, got {workers!r}")
+    observed = reciprocity_of_arcs(follower, followee, n_accounts).arc_reciprocity
+    n_follows = len(follower)
+    if n_follows < 2:
+        return NullModel(observed, np.empty(0), seed, swaps_per_follow,
+                         ("A randomized network needs at least two follows to swap; no null model.",))
+    edges = np.column_stack([follower, followee]).astype(np.int64)
+    trials = max(1, int(round(swaps_per_follow * n_follows)))
+    seeds = [int(s) for s in np.random.SeedSequence(seed).generate_state(n_networks, dtype=np.uint64)]
+    if workers == 1 or n_networks < 2:
+        values = _rewired_reciprocity(edges, n_accounts, trials, seeds)
+    else:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        chunks = [list(chunk) for chunk in np.array_split(np.array(seeds, dtype=np.uint64), min(workers, n_networks))]
+        # "spawn": a fresh interpreter per worker, safe whatever threads the notebook kernel runs.
+        with ProcessPoolExecutor(max_workers=len(chunks), mp_context=multiprocessing.get_context("spawn")) as pool:
+            parts = pool.map(_rewired_reciprocity, [edges] * len(chunks), [n_accounts] * len(chunks), [trials] * len(chunks),
+                             [[int(s) for s in chunk] for chunk in chunks])
+            values = np.concatenate(list(parts))
+    return NullModel(observed, values, seed, swaps_per_follow)
+
+
+def null_model(
+    dataset: StudyDataset,
+    n_networks: int = 100,
+    seed: int = 0,
+    swaps_per_follow: float = 10,
+    workers: int = 1,
+    arcs: EncodedFollows | None = None,
+) -> NullModel:
+    """:func:`degree_preserving_null` on the dataset; not computed where it has no meaning."""
+    if not dataset.coverage.mutuality_observable or _is_ego(dataset):
+        note = NOT_MUTUAL if not dataset.coverage.mutuality_observable else EGO_DENSITY
+        return NullModel(float("nan"), np.empty(0), seed, swaps_per_follow, (note,))
+    arcs = _encoded(dataset, arcs)
+    return degree_preserving_null(arcs.follower, arcs.followee, arcs.n_accounts, n_networks, seed, swaps_per_follow, workers)
+
+
+# ---------------------------------------------------------------------------------------------
+# The "two camps" claim
+
+
+@dataclass(frozen=True)
+class TwoCamps:
+    """Shares of accounts following back nearly all / nearly none of their followers, and a dip test.
+
+    ``table`` has one row for all eligible accounts and one per ``kind`` label: accounts,
+    share above ``high``, share below ``low``, share between, median follow-back rate, Hartigan's
+    dip statistic and its p-value (small p: the rates are not unimodal).
+    """
+
+    table: pd.DataFrame
+    min_followers: int
+    high: float
+    low: float
+    kind_test_p: float
+    notes: tuple[str, ...] = ()
+
+    def readable(self) -> pd.DataFrame:
+        """The table with column names a reader understands."""
+        return self.table.rename(columns={
+            "share_above": f"follow back > {self.high:.0%}",
+            "share_between": f"{self.low:.0%}–{self.high:.0%}",
+            "share_below": f"follow back < {self.low:.0%}",
+            "median_follow_back_rate": "median rate",
+            "dip": "dip statistic",
+            "dip_p_value": "dip test p",
+        })
+
+    def overall(self) -> dict[str, Any]:
+        rows = self.table[self.table["group"] == ALL_ACCOUNTS]
+        if rows.empty:
+            return {"accounts": 0, "share_above": np.nan, "share_below": np.nan, "dip_p_value": np.nan}
+        return rows.iloc[0].to_dict()
+
+
+def _camp_row(group: str, rates: np.ndarray, high: float, low: float) -> dict[str, Any]:
+    import diptest
+
+    n = len(rates)
+    dip, dip_p = (np.nan, np.nan)
+    if n >= MIN_DIP_TEST_ACCOUNTS:
+        # p-value by interpolation of Hartigan's tabulated critical values: deterministic.
+        dip, dip_p = diptest.diptest(np.sort(rates), sort_x=False)
+    return {
+        "group": group,
+        "accounts": n,
+        "share_above": float((rates > high).mean()) if n else np.nan,
+        "share_between": float(((rates >= low) & (rates <= high)).mean()) if n else np.nan,
+        "share_below": float((rates < low).mean()) if n else np.nan,
+        "median_follow_back_rate": float(np.median(rates)) if n else np.nan,
+        "dip": float(dip),
+        "dip_p_value": float(dip_p),
+    }
+
+
+def two_camps(behaviour: AccountBehaviour, min_followers: int = 5, high: float = HIGH_FOLLOW_BACK, low: float = LOW_FOLLOW_BACK) -> TwoCamps:
+    """Test "accounts either follow back nearly everybody or nearly nobody" on accounts with enough followers."""
+    from scipy import stats
+
+    columns = ["group", "accounts", "share_above", "share_between", "share_below", "median_follow_back_rate", "dip", "dip_p_value"]
+    notes = []
+    table = behaviour.table
+    if not behaviour.observable or behaviour.owner_only or len(table) < 2:
+        reason = "it needs the followers of many accounts" if behaviour.owner_only or behaviour.observable else "mutual follows are not observable"
+        return TwoCamps(pd.DataFrame(columns=columns), min_followers, high, low, float("nan"), (f"The two-camps test is not computed: {reason}.",))
+    eligible = table[table["followers"] >= min_followers]
+    notes.append(f"{len(eligible):,} of {len(table):,} accounts have at least {min_followers} followers and enter the test; "
+                 "fewer followers make the rate too coarse (1 of 2 is already 50%).")
+    rows = [_camp_row(ALL_ACCOUNTS, eligible["follow_back_rate"].to_numpy(float), high, low)]
+    kinds = eligible.dropna(subset=["kind"]).groupby("kind", sort=True)["follow_back_rate"]
+    groups = {kind: rates.to_numpy(float) for kind, rates in kinds}  # one entry per kind label: a handful
+    rows += [_camp_row(str(kind), rates, high, low) for kind, rates in groups.items()]
+    kind_p = float("nan")
+    comparable = [rates for rates in groups.values() if len(rates) >= 2]
+    if len(comparable) >= 2 and np.ptp(np.concatenate(comparable)) > 0:
+        kind_p = float(stats.kruskal(*comparable).pvalue)
+    if not groups:
+        notes.append("No account carries a kind label (brand, person, ...), so kinds are not compared.")
+    if rows[0]["accounts"] < MIN_DIP_TEST_ACCOUNTS:
+        notes.append(f"Fewer than {MIN_DIP_TEST_ACCOUNTS} accounts qualify: the dip test is not computed.")
+    return TwoCamps(pd.DataFrame(rows, columns=columns), min_followers, high, low, kind_p, tuple(notes))
+
+
+# ---------------------------------------------------------------------------------------------
+# Timing of follow-backs
+
+
+@dataclass(frozen=True)
+class FollowBackTiming:
+    """Time to follow-back of each initiating follow, censored at the end of observation when never returned.
+
+    ``spells`` has one row per initiating follow: ``days`` (latency, or time observed without a
+    follow-back), ``returned``, ``followed_group`` (kind of the account that could follow back;
+    in a personal export, whether that account is the owner). ``survival`` is the Kaplan-Meier
+    curve per group (all, and each group): share of follows not
+    yet returned after ``days``, with a 95% simultaneous Hall-Wellner band (arcsine transform).
+    """
+
+    spells: pd.DataFrame
+    survival: pd.DataFrame
+    end_of_observation: pd.Timestamp | None
+    pairs_without_times: int
+    one_way_without_times: int
+    notes: tuple[str, ...] = ()
+
+    @property
+    def n_initiating(self) -> int:
+        return len(self.spells)
+
+    @property
+    def n_returned(self) -> int:
+        return int(self.spells["returned"].sum())
+
+    @property
+    def median_latency_days(self) -> float:
+        """Median time to follow-back among follows that were returned."""
+        latencies = self.spells.loc[self.spells["returned"], "days"]
+        return float(latencies.median()) if len(latencies) else float("nan")
+
+    @property
+    def share_never_returned(self) -> float:
+        """Share of initiating follows not returned by the end of observation."""
+        return 1 - self.n_returned / self.n_initiating if self.n_initiating else float("nan")
+
+    @property
+    def kaplan_meier_median_days(self) -> float:
+        """Time by which half of all initiating follows are returned; NaN if fewer than half ever are."""
+        curve = self.survival[self.survival["group"] == ALL_ACCOUNTS]
+        reached = curve[curve["share_not_returned"] <= 0.5]
+        return float(reached["days"].iloc[0]) if len(reached) else float("nan")
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "initiating_follows": self.n_initiating,
+            "follow_backs": self.n_returned,
+            "median_latency_days": self.median_latency_days,
+            "kaplan_meier_median_days": self.kaplan_meier_median_days,
+            "share_never_returned": self.share_never_returned,
+            "mutual_pairs_without_both_times": self.pairs_without_times,
+            "one_way_follows_without_time": self.one_way_without_times,
+            "end_of_observation": self.end_of_observation,
+        }
+
+
+def _micros(times: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """UTC times as int64 microseconds since 1970, and whether each is known."""
+    known = times.notna().to_numpy()
+    naive = pd.to_datetime(times, utc=True).dt.tz_convert(None).astype("datetime64[us]")
+    return naive.to_numpy().view(np.int64), known
+
+
+def _survival_curve(group: str, days: np.ndarray, returned: np.ndarray) -> pd.DataFrame:
+    from statsmodels.duration.survfunc import SurvfuncRight
+
+    start = pd.DataFrame({"group": [group], "days": [0.0], "share_not_returned": [1.0], "lower": [1.0], "upper": [1.0], "at_risk": [len(days)]})
+    if not returned.any():
+        return start
+    curve = SurvfuncRight(days, returned.astype(float))
+    # The arcsine-square-root transform keeps the Hall-Wellner band inside [0, 1] and usable near
+    # S = 1, where the log transform collapses to [0, 1] at the first events (Klein & Moeschberger 2003, 4.4).
+    lower, upper = curve.simultaneous_cb(alpha=0.05, method="hw", transform="arcsin")
+    steps = pd.DataFrame(
+        {
+            "group": group,
+            "days": curve.surv_times,
+            "share_not_returned": curve.surv_prob,
+            "lower": np.clip(lower, 0, 1),
+            "upper": np.clip(upper, 0, 1),
+            "at_risk": curve.n_risk,
+        }
+    )
+    # Carry the last level to the longest observed wait, so a curve is drawn as far as follows were watched.
+    last = steps.iloc[[-1]].assign(days=float(days.max()), at_risk=int((days >= days.max()).sum()))
+    return pd.concat([start, steps] + ([last] if days.max() > steps["days"].iloc[-1] else []), ignore_index=True)
+
+
+def followback_timing(dataset: StudyDataset, arcs: EncodedFollows | None = None) -> FollowBackTiming:
+    """Kaplan-Meier time to follow-back, where follow times exist for the arcs involved.
+
+    The later arc of a mutual pair is the follow-back of the earlier one. A follow never
+    returned is censored at the end of observation (the dataset's last recorded time). Mutual
+    pairs missing either time and one-way follows missing their time are left out and counted.
+    """
+    empty = pd.DataFrame({"days": pd.Series(dtype=float), "returned": pd.Series(dtype=bool), "followed_group": pd.Series(dtype="string")})
+    empty_curve = pd.DataFrame(columns=["group", "days", "share_not_returned", "lower", "upper", "at_risk"])
+    coverage = dataset.coverage
+    if not coverage.mutuality_observable:
+        return FollowBackTiming(empty, empty_curve, None, 0, 0, (NOT_MUTUAL,))
+    if not coverage.follow_times or not coverage.time_end:
+        note = "Follow times are not known in this source, so the timing of follow-backs cannot be measured."
+        return FollowBackTiming(empty, empty_curve, None, 0, 0, (note,))
+    arcs = _encoded(dataset, arcs)
+    end = pd.Timestamp(coverage.time_end)
+    end_micros = (end - pd.Timestamp(0, tz="UTC")) // pd.Timedelta(microseconds=1)
+    micros, known = _micros(dataset.follows["followed_at"])
+    reverse = reverse_arcs(arcs.follower, arcs.followee, arcs.n_accounts)
+    kinds = dataset.accounts["kind"].astype("string").to_numpy()
+
+    first = np.flatnonzero(reverse > np.arange(len(reverse)))  # each mutual pair once
+    second = reverse[first]
+    timed = known[first] & known[second]
+    first, second = first[timed], second[timed]
+    earlier = np.where(micros[first] <= micros[second], first, second)
+    latency = np.abs(micros[first] - micros[second]) / MICROSECONDS_PER_DAY
+    one_way = np.flatnonzero(reverse < 0)
+    one_way_timed = one_way[known[one_way]]
+    waited = (end_micros - micros[one_way_timed]) / MICROSECONDS_PER_DAY
+    # The account followed first is the one that could follow back: curves are drawn by its kind,
+    # or, in a personal export, by whether it is the owner (the owner's habits vs everybody else's).
+    followed = np.concatenate([arcs.followee[earlier], arcs.followee[one_way_timed]])
+    if _is_ego(dataset) and dataset.owner_id is not None:
+        groups = np.where(followed == arcs.code_of(dataset.owner_id), "the owner", "other accounts")
+    else:
+        groups = kinds[followed]
+    spells = pd.DataFrame(
+        {
+            "days": np.concatenate([latency, waited]),
+            "returned": np.concatenate([np.ones(len(latency), bool), np.zeros(len(waited), bool)]),
+            "followed_group": pd.array(groups, dtype="string"),
+        }
+    )
+    pairs_without = int((~timed).sum())
+    one_way_without = int(len(one_way) - len(one_way_timed))
+    notes = []
+    if pairs_without or one_way_without:
+        notes.append(f"Left out for lack of follow times: {pairs_without:,} mutual pairs and {one_way_without:,} one-way follows.")
+    if spells.empty:
+        notes.append("No follow with a known time remains, so the timing of follow-backs cannot be measured.")
+        return FollowBackTiming(spells, empty_curve, end, pairs_without, one_way_without, tuple(notes))
+    notes.append(f"Follows never returned are counted as waiting until the end of the data ({end.date()}): "
+                 "recent follows have had less time to be returned.")
+    curves = [_survival_curve(ALL_ACCOUNTS, spells["days"].to_numpy(), spells["returned"].to_numpy())]
+    for label, group in spells.dropna(subset=["followed_group"]).groupby("followed_group", sort=True):  # a handful of groups
+        curves.append(_survival_curve(str(label), group["days"].to_numpy(), group["returned"].to_numpy()))
+    return FollowBackTiming(spells, pd.concat(curves, ignore_index=True), end, pairs_without, one_way_without, tuple(notes))
+
+
+# ---------------------------------------------------------------------------------------------
+# Engagement ("true") reciprocity
+
+MUTUAL_PATTERNS = ("both directions", "one direction only", "neither (dormant)")
+ONE_WAY_PATTERNS = ("both directions", "follower → followee only", "followee → follower only", "neither")
+OWNER_GROUPS = ("mutuals", "followees not following back", "followers not followed back")
+
+
+@dataclass(frozen=True)
+class EngagementReciprocity:
+    """Engagement in each direction of follow pairs within a window that ends with the data.
+
+    With engagement observed for everyone, ``table`` has, for mutual pairs and for one-way pairs,
+    how many pairs show engagement in both directions, one, or none. With only the owner's
+    outgoing engagement observed, ``owner_table`` has the share of the owner's mutuals, followees
+    not following back and followers not followed back that the owner engaged with.
+    """
+
+    observed: str
+    window_days: float | None
+    window_start: pd.Timestamp | None
+    window_end: pd.Timestamp | None
+    table: pd.DataFrame
+    owner_table: pd.DataFrame
+    events_counted: int
+    events_without_time: int
+    notes: tuple[str, ...] = ()
+    owner_view: bool = False  # a personal export with a known owner: the owner's own shares are reported
+
+    @property
+    def period(self) -> str:
+        """The engagement counted, in words."""
+        return f"in the last {self.window_days:g} days of the data" if self.window_start is not None else "over the whole recorded period"
+
+    def share(self, pair_type: str, pattern: str) -> float | None:
+        row = self.table[(self.table["pair_type"] == pair_type) & (self.table["pattern"] == pattern)]
+        return float(row["share"].iloc[0]) if len(row) and pd.notna(row["share"].iloc[0]) else None
+
+    def owner_share(self, group: str) -> float | None:
+        row = self.owner_table[self.owner_table["group"] == group]
+        return float(row["share_engaged"].iloc[0]) if len(row) and pd.notna(row["share_engaged"].iloc[0]) else None
+
+    def headline(self) -> dict[str, float | None]:
+        """Pair shares (None where not observable); the owner's shares too for a personal export."""
+        numbers = {
+            "mutual_pairs_engaged_both_ways": self.share("mutual", MUTUAL_PATTERNS[0]),
+            "mutual_pairs_engaged_one_way": self.share("mutual", MUTUAL_PATTERNS[1]),
+            "mutual_pairs_dormant": self.share("mutual", MUTUAL_PATTERNS[2]),
+            "one_way_pairs_engaged_both_ways": self.share("one-way", ONE_WAY_PATTERNS[0]),
+        }
+        if self.owner_view:
+            numbers["owner_engages_mutuals"] = self.owner_share(OWNER_GROUPS[0])
+            numbers["owner_engages_followees_not_following_back"] = self.owner_share(OWNER_GROUPS[1])
+        return numbers
+
+
+def _pattern_table(pair_type: str, patterns: tuple[str, ...], flags: list[np.ndarray]) -> pd.DataFrame:
+    pairs = np.array([int(f.sum()) for f in flags])  # one entry per pattern
+    total = len(flags[0]) if flags else 0
+    return pd.DataFrame(
+        {"pair_type": pair_type, "pattern": list(patterns), "pairs": pairs, "share": pairs / total if total else np.nan}
+    )
+
+
+def _window(dataset: StudyDataset, window_days: float | None) -> tuple[pd.DataFrame, pd.Timestamp | None, pd.Timestamp | None, int, list[str]]:
+    """Engagement events inside the window, its bounds, events left out for lack of a time, and notes."""
+    events = dataset.interactions
+    end = pd.Timestamp(dataset.coverage.time_end) if dataset.coverage.time_end else None
+    timed = events["at"].notna()
+    if window_days is None:
+        return events, None, end, 0, ["All recorded engagement is counted (no window)."]
+    if not timed.any() or end is None:
+        return events, None, end, 0, [f"Engagement times are not recorded in this source, so the {window_days:g}-day window cannot be "
+                                      "applied: all recorded engagement is counted."]
+    start = end - pd.Timedelta(days=window_days)
+    inside = timed & (events["at"] >= start)
+    untimed = int((~timed).sum())
+    notes = [f"Engagement counted from {start.date()} to {end.date()} (the last {window_days:g} days of the data)."]
+    if untimed:
+        notes.append(f"{untimed:,} engagement records without a time cannot be placed in the window and are not counted.")
+    return events[inside], start, end, untimed, notes
+
+
+def _engaged_lookup(events: pd.DataFrame, arcs: EncodedFollows) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
+    """A vectorised test 'did a engage with b in the window' for code arrays a, b."""
+    actor = _positions(events["actor_id"], arcs.account_ids, "interactions, field actor_id")
+    target = _positions(events["target_id"], arcs.account_ids, "interactions, field target_id")
+    n = arcs.n_accounts
+    keys = np.unique(actor * n + target)
+
+    def engaged(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        wanted = np.asarray(a, dtype=np.int64) * n + np.asarray(b, dtype=np.int64)
+        if len(keys) == 0:
+            return np.zeros(len(wanted), dtype=bool)
+        position = np.minimum(np.searchsorted(keys, wanted), len(keys) - 1)
+        return keys[position] == wanted
+
+    return engaged
+
+
+def engagement_reciprocity(dataset: StudyDataset, window_days: float | None = 90, arcs: EncodedFollows | None = None) -> EngagementReciprocity:
+    """Among mutual and one-way follow pairs, who engaged with whom in the last ``window_days`` of the data."""
+    observed = dataset.coverage.engagement_observed
+    owner_view = _is_ego(dataset) and dataset.owner_id is not None
+    empty_table = pd.DataFrame(columns=["pair_type", "pattern", "pairs", "share"])
+    empty_owner = pd.DataFrame(columns=["group", "accounts", "owner_engaged", "share_engaged"])
+    if not dataset.coverage.mutuality_observable:
+        return EngagementReciprocity(observed, window_days, None, None, empty_table, empty_owner, 0, 0, (NOT_MUTUAL,), owner_view)
+    if observed == "none":
+        return EngagementReciprocity(observed, window_days, None, None, empty_table, empty_owner, 0, 0,
+                                     ("No engagement is recorded in this source, so engagement reciprocity cannot be measured.",), owner_view)
+    events, start, end, untimed, notes = _window(dataset, window_days)
+    arcs = _encoded(dataset, arcs)
+    engaged = _engaged_lookup(events, arcs)
+    reverse = reverse_arcs(arcs.follower, arcs.followee, arcs.n_accounts)
+    follower, followee = arcs.follower, arcs.followee
+    table, owner_table = empty_table, empty_owner
+    if observed == "everyone":
+        first = np.flatnonzero(reverse > np.arange(len(reverse)))
+        a, b = follower[first], followee[first]
+        ab, ba = engaged(a, b), engaged(b, a)
+        one_way = np.flatnonzero(reverse < 0)
+        f, g = follower[one_way], followee[one_way]
+        fg, gf = engaged(f, g), engaged(g, f)
+        table = pd.concat(
+            [
+                _pattern_table("mutual", MUTUAL_PATTERNS, [ab & ba, ab ^ ba, ~(ab | ba)]),
+                _pattern_table("one-way", ONE_WAY_PATTERNS, [fg & gf, fg & ~gf, gf & ~fg, ~(fg | gf)]),
+            ],
+            ignore_index=True,
+        )
+    else:  # owner_outgoing: only the owner's own engagement toward others is in the data
+        owner = dataset.owner_id
+        if owner is None:
+            notes.append("Only an owner's outgoing engagement is recorded, but no owner is known: nothing can be measured.")
+        else:
+            o = arcs.code_of(owner)
+            notes.append("Only the owner's outgoing engagement is recorded: whether others engaged with the owner is not "
+                         "observed, so engagement in both directions cannot be measured. Shown instead: how many of the "
+                         "owner's mutuals and one-way contacts the owner engaged with.")
+            mutual_partners = followee[(follower == o) & (reverse >= 0)]
+            followees_only = followee[(follower == o) & (reverse < 0)]
+            followers_only = follower[(followee == o) & (reverse < 0)]
+            rows = []
+            for group, partners in zip(OWNER_GROUPS, (mutual_partners, followees_only, followers_only)):  # three groups
+                hit = engaged(np.full(len(partners), o), partners)
+                rows.append({"group": group, "accounts": len(partners), "owner_engaged": int(hit.sum()),
+                             "share_engaged": float(hit.mean()) if len(partners) else np.nan})
+            owner_table = pd.DataFrame(rows)
+    return EngagementReciprocity(
+        observed, window_days, start, end, table, owner_table, int(events["count"].sum()), untimed, tuple(notes), owner_view
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Ego lists for personal exports
+
+
+@dataclass(frozen=True)
+class EgoLists:
+    """The owner's mutuals, followers not followed back, followees not following back, dormant mutuals.
+
+    Accounts appear under display names from the pseudonymizer passed in (pseudonyms unless the
+    owner chose to reveal names); ``None`` for a list the source cannot support.
+    """
+
+    lists: dict[str, pd.DataFrame | None]
+    notes: tuple[str, ...] = ()
+
+    def counts(self) -> dict[str, int | None]:
+        return {name: (len(table) if table is not None else None) for name, table in self.lists.items()}
+
+    def save_private_csv(self, output_dir: str | Path) -> Path | None:
+        """All lists in one CSV (a ``list`` column) in the report's private working folder, never published.
+
+        Nothing is written when no list exists. The lists carry whatever names the pseudonymizer
+        gave, handles included when the owner chose to reveal them: hence the private folder.
+        """
+        frames = [table.assign(list=name) for name, table in self.lists.items() if table is not None]
+        if not frames:
+            return None
+        path = private_dir(output_dir) / EGO_LISTS_FILE
+        path.parent.mkdir(parents=True, exist_ok=True)
+        combined = pd.concat(frames, ignore_index=True)
+        combined[["list"] + [c for c in combined.columns if c != "list"]].to_csv(path, index=False)
+        return path
+
+
+EGO_LISTS_FILE = "02-reciprocity.ego-lists.csv"
+EGO_LIST_NAMES = ("mutuals", "followers not followed back", "followees not following back", "dormant mutuals")
+
+
+def ego_lists(dataset: StudyDataset, names: Callable[[pd.Series], pd.Series], window_days: float | None = 90) -> EgoLists:
+    """The lists users ask peer tools for, for a personal export with a known owner.
+
+    ``names`` maps ids to display names (:func:`reciprocity_utils.privacy.pseudonymizer_for`).
+    Not computed at all when mutuality is unobservable. Dormant mutuals are mutuals without
+    observed engagement in the window, ranked by time since the owner last engaged with them
+    (never first).
+    """
+    nothing = dict.fromkeys(EGO_LIST_NAMES)
+    owner = dataset.owner_id
+    if not _is_ego(dataset):
+        return EgoLists(nothing, ("Ego lists are for personal exports; this dataset is a whole network.",))
+    if owner is None:
+        return EgoLists(nothing, ("This personal export names no owner (set the owner_id parameter): no ego lists.",))
+    if not dataset.coverage.mutuality_observable:
+        return EgoLists(nothing, ("This export does not list both who the owner follows and who follows the owner, so "
+                                  "mutuals and non-followers cannot be told apart: no lists.",))
+    follows = dataset.follows
+    outgoing = follows[follows["follower_id"] == owner][["followee_id", "followed_at"]]
+    outgoing = outgoing.rename(columns={"followee_id": "account_id", "followed_at": "owner_followed_at"})
+    incoming = follows[follows["followee_id"] == owner][["follower_id", "followed_at"]]
+    incoming = incoming.rename(columns={"follower_id": "account_id", "followed_at": "followed_owner_at"})
+    contacts = outgoing.merge(incoming, on="account_id", how="outer", indicator=True)
+    by_owner = dataset.interactions[dataset.interactions["actor_id"] == owner]
+    last = by_owner.dropna(subset=["at"]).groupby("target_id")["at"].max().rename("owner_last_engaged_at")
+    contacts = contacts.merge(last, left_on="account_id", right_index=True, how="left")
+    end = pd.Timestamp(dataset.coverage.time_end) if dataset.coverage.time_end else None
+    since = (end - contacts["owner_last_engaged_at"]).dt.total_seconds() / SECONDS_PER_DAY if end is not None else np.nan
+    contacts["days_since_owner_engaged"] = since
+    contacts.insert(0, "account", names(contacts["account_id"]))
+
+    def listing(rows: pd.DataFrame, columns: list[str], newest_first: str) -> pd.DataFrame:
+        return rows.sort_values([newest_first, "account"], ascending=[False, True], na_position="last")[["account", *columns]].reset_index(drop=True)
+
+    mutual = contacts[contacts["_merge"] == "both"]
+    lists = {
+        "mutuals": listing(mutual, ["owner_followed_at", "followed_owner_at", "owner_last_engaged_at"], "followed_owner_at"),
+        "followers not followed back": listing(contacts[contacts["_merge"] == "right_only"], ["followed_owner_at"], "followed_owner_at"),
+        "followees not following back": listing(contacts[contacts["_merge"] == "left_only"], ["owner_followed_at"], "owner_followed_at"),
+        "dormant mutuals": None,
+    }
+    notes = []
+    observed = dataset.coverage.engagement_observed
+    if observed == "none":
+        notes.append("No engagement is recorded in this export, so dormant mutuals cannot be found.")
+    else:
+        events, start, _, _, _ = _window(dataset, window_days)
+        notes.append(f"Dormant mutuals: no observed engagement {'since ' + str(start.date()) if start is not None else 'at all'}, "
+                     "ranked by time since the owner last engaged with them (never first).")
+        recent = events if observed == "everyone" else events[events["actor_id"] == owner]
+        partners = [recent.loc[recent["actor_id"] == owner, "target_id"], recent.loc[recent["target_id"] == owner, "actor_id"]]
+        talked = pd.Index(pd.concat(partners).unique())
+        dormant = mutual[~mutual["account_id"].isin(talked)]
+        dormant = dormant.sort_values(["days_since_owner_engaged", "account"], ascending=[False, True], na_position="first")
+        lists["dormant mutuals"] = dormant[["account", "owner_last_engaged_at", "days_since_owner_engaged"]].reset_index(drop=True)
+        if observed == "owner_outgoing":
+            notes.append("Dormant here means the owner has not engaged with them; what they did toward the owner is not in the export.")
+    return EgoLists(lists, tuple(notes))
+
+
+# ---------------------------------------------------------------------------------------------
+# Parameters and recorded numbers
+
+
+def check_reciprocity_parameters(
+    null_networks: int,
+    swaps_per_follow: float,
+    min_followers: int,
+    engagement_window_days: float | None,
+    reveal_names: bool,
+    ego_list_rows: int,
+    null_workers: int = 1,
+) -> None:
+    """Refuse study-02 parameter values the study cannot use, with a message a user understands."""
+
+    def whole(name: str, value: Any, least: int) -> None:
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < least:
+            raise ParameterError(f"{name} must be a whole number of at least {least}, not {value!r}")
+
+    whole("null_networks", null_networks, 0)
+    whole("null_workers", null_workers, 1)
+    whole("min_followers", min_followers, 1)
+    whole("ego_list_rows", ego_list_rows, 0)
+    if isinstance(swaps_per_follow, bool) or not isinstance(swaps_per_follow, (int, float)) or not (0 < swaps_per_follow < float("inf")):
+        raise ParameterError(f"swaps_per_follow must be a positive number (rewiring trials per follow), not {swaps_per_follow!r}")
+    if engagement_window_days is not None and (
+        isinstance(engagement_window_days, bool)
+        or not isinstance(engagement_window_days, (int, float))
+        or not (0 < engagement_window_days < float("inf"))
+    ):
+        raise ParameterError(f"engagement_window_days must be a positive number of days, or None for all engagement, not {engagement_window_days!r}")
+    if not isinstance(reveal_names, bool):
+        raise ParameterError(f"reveal_names must be True or False, not {reveal_names!r}")
+
+
+def _number(value: float | None) -> float | None:
+    return None if value is None or not np.isfinite(value) else float(value)
+
+
+def headline_numbers(
+    result: Reciprocity, null: NullModel, camps: TwoCamps, timing: FollowBackTiming, engagement: EngagementReciprocity
+) -> dict[str, float | None]:
+    """The numbers study 02 records for the report index: None where not observable or undefined."""
+    overall = camps.overall()
+    return {
+        "arc_reciprocity": _number(result.arc_reciprocity),
+        "dyad_reciprocity": _number(result.dyad_reciprocity),
+        "rho": _number(result.rho),
+        "null_z": _number(null.z_score),
+        "null_p": _number(null.p_value),
+        "share_follow_back_above_80": _number(overall["share_above"]),
+        "share_follow_back_below_20": _number(overall["share_below"]),
+        "bimodality_p": _number(overall["dip_p_value"]),
+        "median_followback_latency_days": _number(timing.median_latency_days),
+        **engagement.headline(),
+    }
+
+
+def detail_numbers(
+    result: Reciprocity,
+    null: NullModel,
+    behaviour: AccountBehaviour,
+    camps: TwoCamps,
+    timing: FollowBackTiming,
+    engagement: EngagementReciprocity,
+    ego: EgoLists,
+) -> dict[str, Any]:
+    """Everything else study 02 records for tests and later studies, with the notes saying what was left out."""
+    return {
+        "definitions": DEFINITIONS,
+        "reciprocity": result.as_dict(),
+        "null_model": null.as_dict(),
+        "accounts": behaviour.summary().to_dict("records"),
+        "two_camps": {"min_followers": camps.min_followers, "high": camps.high, "low": camps.low,
+                      "kind_test_p": camps.kind_test_p, "table": camps.table.to_dict("records")},
+        "timing": timing.as_dict(),
+        "engagement": {"observed": engagement.observed, "window_days": engagement.window_days, "window_start": engagement.window_start,
+                       "window_end": engagement.window_end, "events_without_time": engagement.events_without_time,
+                       "pairs": engagement.table.to_dict("records"), "owner": engagement.owner_table.to_dict("records")},
+        "ego_list_sizes": ego.counts(),
+        "notes": {name: list(item.notes) for name, item in
+                  (("reciprocity", result), ("null_model", null), ("accounts", behaviour), ("two_camps", camps),
+                   ("timing", timing), ("engagement", engagement), ("ego_lists", ego))},
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# Plain-language answers
+
+
+def _percent(value: float) -> str:
+    return f"{value:.1%}" if np.isfinite(value) else "undefined"
+
+
+@singledispatch
+def in_words(result: Any) -> str:
+    """One or two plain sentences answering what a study-02 result says; empty when nothing was measured (its notes say why)."""
+    raise TypeError(f"no plain-language description for {type(result).__name__}")
+
+
+@in_words.register
+def _(result: Reciprocity) -> str:
+    if not np.isfinite(result.arc_reciprocity):
+        return ""
+    text = (f"{_percent(result.arc_reciprocity)} of the {result.n_follows:,} follows are returned (r = {result.arc_reciprocity:.4f}); "
+            f"{_percent(result.dyad_reciprocity)} of the {result.n_connected_pairs:,} connected pairs are mutual.")
+    if np.isfinite(result.rho):
+        text += (f" rho = {result.rho:.4f}: with a density of {result.density:.4f}, a random graph would return about "
+                 f"{_percent(result.density)} of follows, so reciprocity here is "
+                 f"{'far above' if result.rho > 0.1 else 'above' if result.rho > 0 else 'at or below'} chance from density alone.")
+    return text
+
+
+@in_words.register
+def _(null: NullModel) -> str:
+    if null.n_networks == 0:
+        return ""
+    text = (f"In {null.n_networks} randomized networks that keep each account's numbers of followers and followees, r is "
+            f"{null.mean:.4f} ± {null.sd:.4f} (mean ± sd), against {null.observed:.4f} observed")
+    if np.isfinite(null.z_score):
+        text += f": {null.z_score:.1f} standard deviations {'above' if null.z_score > 0 else 'below'}"
+    smallest = 1 / (null.n_networks + 1)
+    text += f"; empirical one-sided p = {null.p_value:.3g} (the smallest possible with {null.n_networks} networks is {smallest:.3g})."
+    return text
+
+
+@in_words.register
+def _(camps: TwoCamps) -> str:
+    overall = camps.overall()
+    if not overall["accounts"]:
+        return ""
+    text = (f"Of {overall['accounts']:,} accounts with at least {camps.min_followers} followers, {_percent(overall['share_above'])} follow "
+            f"back more than {camps.high:.0%} of their followers and {_percent(overall['share_below'])} fewer than {camps.low:.0%} "
+            f"(Weng et al. 2010 found 72.4% above 80% on Twitter).")
+    if np.isfinite(overall["dip_p_value"]):
+        verdict = "rejects" if overall["dip_p_value"] < 0.05 else "does not reject"
+        text += f" Hartigan's dip test {verdict} a single-peaked distribution of follow-back rates (p = {overall['dip_p_value']:.3g})."
+    kinds = camps.table[camps.table["group"] != ALL_ACCOUNTS]
+    if len(kinds):
+        text += " By kind: " + "; ".join(f"{g}: {_percent(a)} above, {_percent(b)} below ({n:,} accounts)"
+                                         for g, a, b, n in zip(kinds["group"], kinds["share_above"], kinds["share_below"], kinds["accounts"])) + "."
+        if np.isfinite(camps.kind_test_p):
+            text += f" Kruskal–Wallis test of equal follow-back rates across kinds: p = {camps.kind_test_p:.3g}."
+    return text
+
+
+@in_words.register
+def _(timing: FollowBackTiming) -> str:
+    if timing.n_initiating == 0:
+        return ""
+    text = (f"Of {timing.n_initiating:,} follows with known times, {_percent(1 - timing.share_never_returned)} were returned by the end of "
+            f"the data and {_percent(timing.share_never_returned)} were not.")
+    if timing.n_returned:
+        text += f" Returned follows came back after a median of {timing.median_latency_days:.2f} days."
+    if np.isfinite(timing.kaplan_meier_median_days):
+        text += (f" Counting follows still waiting, half of all follows are returned within "
+                 f"{timing.kaplan_meier_median_days:.2f} days (Kaplan–Meier median).")
+    else:
+        text += " Fewer than half of all follows are ever returned, so the Kaplan–Meier median is not reached."
+    return text
+
+
+@in_words.register
+def _(engagement: EngagementReciprocity) -> str:
+    window = engagement.period
+    if len(engagement.table):
+        mutual = engagement.table[engagement.table["pair_type"] == "mutual"]
+        one_way = engagement.table[engagement.table["pair_type"] == "one-way"]
+        shares = dict(zip(mutual["pattern"], mutual["share"]))
+        text = (f"Of {int(mutual['pairs'].sum()):,} mutual pairs, {_percent(shares[MUTUAL_PATTERNS[0]])} engaged in both directions {window} "
+                f"(true reciprocity), {_percent(shares[MUTUAL_PATTERNS[1]])} in one direction only and "
+                f"{_percent(shares[MUTUAL_PATTERNS[2]])} not at all (dormant mutuals).")
+        if one_way["pairs"].sum():
+            text += (f" Of {int(one_way['pairs'].sum()):,} one-way pairs, {_percent(one_way['share'].iloc[0])} engaged both ways and "
+                     f"{_percent(one_way['share'].iloc[3])} not at all.")
+        return text
+    if len(engagement.owner_table):
+        parts = [f"{_percent(share)} of {count:,} {group}" for group, count, share in
+                 zip(engagement.owner_table["group"], engagement.owner_table["accounts"], engagement.owner_table["share_engaged"]) if count]
+        return f"The owner engaged {window} with " + ", ".join(parts) + "; what others did toward the owner is not recorded."
+    return ""
