@@ -1,0 +1,95 @@
+"""Publishing a real export: one command to a site that carries no one's identity but the owner's."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import asdict
+
+import pytest
+
+from conftest import needs_shared_data
+from reciprocity_utils import StudyDataset, load_dataset
+from reciprocity_utils.cli import main
+from reciprocity_utils.paths import private_dir
+
+pytestmark = [pytest.mark.notebook, pytest.mark.shared_data]
+ARCHIVE_2021 = ("exports", "twitter_archive", "larsbrinkhoff_2021-03-22")
+ARCHIVE_2023 = ("exports", "twitter_archive", "larsbrinkhoff_2023-08-20")
+OWNER_EMAIL = "owner@example.invalid"  # what the shared copy of account.js holds
+
+
+def identities_in(dataset: StudyDataset) -> tuple[set[str], set[str]]:
+    """Raw ids and handles of every account except the owner."""
+    others = dataset.accounts[~dataset.accounts["is_owner"]]
+    return set(others["account_id"]), {h for h in others["handle"].dropna() if h}
+
+
+def leaks(text: str, ids: set[str], handles: set[str]) -> list[str]:
+    """Ids anywhere; handles where a page or JSON would show one (@handle, a table cell, a JSON string)."""
+    found = [i for i in ids if i in text]
+    for handle in handles:
+        pattern = rf"(@{re.escape(handle)}\b|>\s*{re.escape(handle)}\s*<|\"{re.escape(handle)}\")"
+        if re.search(pattern, text, flags=re.IGNORECASE):
+            found.append(handle)
+    return found
+
+
+@pytest.fixture(scope="module")
+def published_2021(tmp_path_factory):
+    archive = needs_shared_data(*ARCHIVE_2021)
+    out = tmp_path_factory.mktemp("publish") / "lars2021"
+    assert main(["run", str(archive), "--out", str(out)]) == 0
+    return out
+
+
+def test_run_on_the_2021_archive_publishes_a_complete_site(published_2021, capsys):
+    names = {p.name for p in published_2021.iterdir()}
+    assert "index.html" in names and "01-load-and-validate.html" in names
+    assert not any(name.endswith((".ipynb", ".parquet")) for name in names), "working files must stay private"
+    index = (published_2021 / "index.html").read_text()
+    headline = json.loads((published_2021 / "01-load-and-validate.results.json").read_text())["headline"]
+    assert headline["mutual_pairs"] == 25
+    assert f"{headline['follows']:,}" in index
+    coverage = json.loads((published_2021 / "01-load-and-validate.results.json").read_text())["details"]["coverage"]
+    assert coverage["engagement_observed"] == "owner_outgoing"
+    # The limits of the source are stated in plain words on every page.
+    for page in published_2021.glob("*.html"):
+        assert "only from the owner to others" in page.read_text(), page.name
+
+
+def test_published_files_carry_no_raw_identity_but_the_owners(published_2021):
+    dataset = StudyDataset.load(private_dir(published_2021) / "dataset")
+    ids, handles = identities_in(dataset)
+    assert len(ids) > 900 and len(handles) > 500  # the scan below has something to find
+    for path in published_2021.iterdir():
+        found = leaks(path.read_text(encoding="utf-8"), ids, handles)
+        assert not found, f"{path.name} shows {found[:5]}"
+
+
+def test_the_owner_email_never_enters_the_dataset():
+    archive = needs_shared_data(*ARCHIVE_2023)
+    assert OWNER_EMAIL in (archive / "data" / "account.js").read_text()
+    dataset = load_dataset(archive)
+    stored = json.dumps([asdict(dataset.coverage), asdict(dataset.provenance), asdict(dataset.validation)])
+    tables = [dataset.accounts, dataset.follows, dataset.interactions]
+    assert OWNER_EMAIL not in stored
+    assert not any(table.astype(str).apply(lambda column: column.str.contains(OWNER_EMAIL, regex=False)).any().any() for table in tables)
+
+
+def test_reveal_names_is_an_opt_in_that_shows_handles(tmp_path):
+    archive = needs_shared_data(*ARCHIVE_2021)
+    out = tmp_path / "revealed"
+    assert main(["run", str(archive), "--out", str(out), "--reveal-names", "-p", "ego_list_rows=5"]) == 0
+    dataset = StudyDataset.load(private_dir(out) / "dataset")
+    _, handles = identities_in(dataset)
+    shown = "".join(p.read_text() for p in out.glob("*.html"))
+    assert leaks(shown, set(), handles), "with --reveal-names the ego lists should show handles"
+
+
+def test_run_with_bad_input_fails_with_the_file_and_line(tmp_path, capsys):
+    folder = tmp_path / "bad"
+    folder.mkdir()
+    (folder / "follows.csv").write_text("follower_id,followee_id,followed_at\n1,2,tomorrow\n")
+    assert main(["run", str(folder), "--out", str(tmp_path / "site")]) == 2
+    assert "line 2, field 'followed_at'" in capsys.readouterr().err
