@@ -4,7 +4,8 @@ Data flows one way: export -> :class:`StudyDataset` (``io``, ``model``) -> studi
 calling this package) -> rendered reports (``report``). The public API is listed in ``__all__``.
 """
 
-from .io import detect_format, load_dataset
+from . import metrics, plots, privacy, strategies, synthetic
+from .io import detect_format, load_dataset, load_paths
 from .model import (
     INTERACTION_KINDS,
     Coverage,
@@ -17,11 +18,18 @@ from .model import (
 )
 from .parameters import ParameterError, check_parameters, open_input
 from .paths import PROJECT_ROOT, SAMPLE_DIR, resolve_path
+from .privacy import pseudonymizer_for
 from .report import dataset_details, read_results, record_results, run_report
 
 __version__ = "0.1.0"
 
 __all__ = [
+    # study modules, for notebooks: metrics (02), strategies (04), plots, privacy, synthetic
+    "metrics",
+    "plots",
+    "privacy",
+    "strategies",
+    "synthetic",
     "INTERACTION_KINDS",
     "PROJECT_ROOT",
     "SAMPLE_DIR",
@@ -37,7 +45,9 @@ __all__ = [
     "dataset_details",
     "detect_format",
     "load_dataset",
+    "load_paths",
     "open_input",
+    "pseudonymizer_for",
     "read_results",
     "record_results",
     "resolve_path",
