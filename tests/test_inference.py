@@ -1,0 +1,266 @@
+"""Models and intervals of study 03: agreement with statsmodels, recovery of planted effects, calibration."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+import statsmodels.api as sm
+from sklearn.metrics import roc_auc_score
+from statsmodels.stats.sandwich_covariance import cov_cluster_2groups
+
+from reciprocity_utils import SAMPLE_DIR, Coverage, ParameterError, RawTable, build_dataset, load_dataset
+from reciprocity_utils import inference
+from reciprocity_utils.dyads import build_dyads, engagement_segments
+from reciprocity_utils.inference import Estimate, ModelSpec, fit_model, fit_count_regression, model_frame, robust_covariances
+from reciprocity_utils.synthetic import generate_network, network_dataset
+
+
+def frames_of(dataset):
+    dyads = build_dyads(dataset)
+    segments, _ = engagement_segments(dataset, dyads)
+    return dyads, model_frame(dyads, segments), model_frame(dyads)
+
+
+@pytest.fixture(scope="module")
+def large():
+    """Big enough that the planted ratio is pinned down to a few percent."""
+    dataset = network_dataset(generate_network(n_accounts=1500, seed=5))
+    return (dataset, *frames_of(dataset))
+
+
+def test_fixed_effects_poisson_equals_statsmodels_with_dummy_columns():
+    dataset = network_dataset(generate_network(n_accounts=60, seed=3, mean_out_degree=8))
+    _, frame, _ = frames_of(dataset)
+    data = frame.data
+    y, mutual = data["y_ab"].to_numpy(), data["mutual"].to_numpy()
+    offset = np.log(data["exposure_days"].to_numpy())
+    a, b = data["a"].to_numpy(), data["b"].to_numpy()
+    fit = fit_count_regression(y, mutual[:, None], offset, [a, b])
+    assert fit.converged
+    kept = fit.kept
+    dummies = [pd.get_dummies(pd.Categorical(codes[kept]), drop_first=True).to_numpy(float) for codes in (a, b)]
+    design = np.column_stack([mutual[kept], np.ones(kept.sum()), *dummies])
+    reference = sm.GLM(y[kept], design, family=sm.families.Poisson(), offset=offset[kept]).fit()
+    assert fit.params[0] == pytest.approx(reference.params[0], abs=1e-7)
+    assert math.sqrt(fit.bread[0, 0]) == pytest.approx(reference.bse[0], rel=1e-6)
+    ours, _, _ = cov_cluster_2groups((fit.scores, fit.bread), a[kept], b[kept], use_correction=False)
+    theirs, _, _ = cov_cluster_2groups(reference, a[kept], b[kept], use_correction=False)
+    assert ours[0, 0] == pytest.approx(theirs[0, 0], rel=1e-5)
+    # Dropped rows are those whose account never received or sent engagement: no information.
+    assert fit.dropped_all_zero + fit.dropped_singletons == int((~kept).sum())
+
+
+def test_poisson_and_negative_binomial_without_fixed_effects_equal_statsmodels():
+    dataset = network_dataset(generate_network(n_accounts=120, seed=6))
+    _, frame, _ = frames_of(dataset)
+    spec = ModelSpec("x", controls=inference.DEGREE_CONTROLS)
+    y, X, names, offset, used, _, _ = inference._design(frame, spec)
+    design = np.column_stack([X, np.ones(len(y))])
+    ours = fit_count_regression(y, X, offset)
+    theirs = sm.GLM(y, design, family=sm.families.Poisson(), offset=offset).fit()
+    assert np.allclose(ours.params, theirs.params, atol=1e-7)
+    assert np.allclose(np.sqrt(np.diag(ours.bread)), theirs.bse, rtol=1e-6)
+    negbin = fit_model(frame, ModelSpec("nb", family="negbin", controls=inference.DEGREE_CONTROLS))
+    reference = sm.NegativeBinomial(y, design, offset=offset, loglike_method="nb2").fit(disp=0, maxiter=500, method="bfgs")
+    assert negbin.mutual.log_value == pytest.approx(reference.params[0], abs=1e-4)
+    assert negbin.mutual.standard_errors["model"] == pytest.approx(reference.bse[0], rel=1e-2)
+    assert any("dispersion alpha" in note for note in negbin.notes)
+
+
+def test_dyadic_covariance_equals_the_double_sum_over_dyads_sharing_an_account():
+    rng = np.random.default_rng(1)
+    n, k = 60, 2
+    a, b = rng.integers(0, 8, n), rng.integers(0, 8, n)
+    b = np.where(a == b, (b + 1) % 8, b)
+    scores = rng.normal(size=(n, k))
+    bread = np.eye(k)
+    shares = (a[:, None] == a[None, :]) | (a[:, None] == b[None, :]) | (b[:, None] == a[None, :]) | (b[:, None] == b[None, :])
+    meat = np.einsum("ij,ik,jl->kl", shares.astype(float), scores, scores)
+    groups = len(np.unique(np.concatenate([a, b])))
+    expected = groups / (groups - 1) * (n - 1) / (n - k) * meat
+    assert np.allclose(inference._dyadic_covariance(scores, bread, a, b), expected)
+
+
+def test_two_way_covariance_is_statsmodels_and_is_repaired_when_not_positive():
+    rng = np.random.default_rng(2)
+    n = 400
+    a, b = rng.integers(0, 30, n), rng.integers(0, 30, n)
+    X = np.column_stack([rng.normal(size=n), np.ones(n)])
+    y = rng.poisson(np.exp(0.3 * X[:, 0]))
+    result = sm.GLM(y, X, family=sm.families.Poisson()).fit()
+    scores = result.model.score_obs(result.params)
+    bread = np.linalg.inv(-result.model.hessian(result.params))
+    covariances = robust_covariances(scores, bread, a, b)
+    expected, on_a, _ = cov_cluster_2groups(result, a, b)
+    assert np.allclose(covariances.matrices["two_way"], expected) or covariances.clipped_eigenvalues["two_way"]
+    assert np.allclose(covariances.matrices["cluster_a"], on_a)
+    repaired, count = inference._positive_semidefinite(np.array([[1.0, 0.0], [0.0, -0.5]]))
+    assert count == 1 and np.allclose(repaired, [[1.0, 0.0], [0.0, 0.0]])
+
+
+def test_adjusted_model_recovers_the_planted_ratio_where_raw_overstates_it(large):
+    _, _, frame, _ = large
+    adjusted = fit_model(frame, ModelSpec("fe", fixed_effects=True))
+    raw = fit_model(frame, ModelSpec("raw"))
+    assert adjusted.mutual.value == pytest.approx(2.0, rel=0.06)
+    assert adjusted.mutual.covers(2.0)
+    assert raw.mutual.value > 2.2  # confounded: active accounts follow back and are engaged with
+    # The ordinary interval of the raw model ignores that one account's dyads move together.
+    assert raw.mutual.standard_errors["model"] < 0.5 * raw.mutual.standard_errors["two_way"]
+
+
+def test_other_direction_is_mechanically_larger(large):
+    _, _, frame, _ = large
+    other = fit_model(frame, ModelSpec("ba", fixed_effects=True, direction="ba"))
+    assert other.mutual.value > 20  # b rarely engages with a before following a
+
+
+def test_moderation_recovers_a_smaller_effect_for_brand_follow_backs():
+    dataset = network_dataset(generate_network(n_accounts=1500, seed=8, mutual_rate_ratio=2.5, auto_followback_ratio=1.25))
+    _, frame, _ = frames_of(dataset)
+    by_brand = inference.moderated_effect(frame, "b_is_brand", center=0.0, grid=[0.0, 1.0])
+    person, brand = by_brand.curve["rate_ratio"]
+    assert person == pytest.approx(2.5, rel=0.1) and brand == pytest.approx(1.25, rel=0.15)
+    assert by_brand.interaction.interval()[1] < 1  # brands' follow-backs carry less, distinguishably
+    by_rate = inference.moderated_effect(frame, "b_followback_rate")
+    assert by_rate.interaction.value < 1 and by_rate.curve["rate_ratio"].is_monotonic_decreasing
+
+
+def test_timing_design_recovers_the_ratio_without_a_pre_trend(large):
+    dataset, dyads, _, _ = large
+    timing = inference.timing_design(dataset, dyads, n_periods=6, lead_days=7)
+    assert timing.mutual.covers(2.0) and timing.mutual.interval()[0] > 1.2
+    assert timing.lead.covers(1.0)
+    assert timing.supports_causal_reading and timing.switching_arcs > 1000
+
+
+def test_permutation_test_detects_the_effect_and_its_variance_is_exact(large):
+    _, _, _, arcs = large
+    result = inference.permutation_test(arcs, n_permutations=99, seed=1)
+    assert result.p_value == pytest.approx(0.01) and result.z > 5
+    flat = generate_network(n_accounts=300, seed=4, mutual_rate_ratio=1.0)
+    null_arcs = frames_of(network_dataset(flat))[2]
+    null = inference.permutation_test(null_arcs, n_permutations=199, seed=2)
+    assert 0.005 < null.p_value and abs(null.z) < 3.5
+
+
+def test_weighted_auc_is_scikit_learns():
+    rng = np.random.default_rng(0)
+    scores = rng.integers(0, 5, 300).astype(float)  # ties on purpose
+    labels = rng.random(300) < 0.3 + 0.1 * scores
+    weights = rng.poisson(1.0, 300).astype(float)
+    assert inference.weighted_auc(scores, labels) == pytest.approx(roc_auc_score(labels, scores))
+    assert inference.weighted_auc(scores, labels, weights) == pytest.approx(roc_auc_score(labels, scores, sample_weight=weights))
+
+
+def test_out_of_time_auc_on_the_sample():
+    dataset = load_dataset(SAMPLE_DIR)
+    result = inference.out_of_time_auc(dataset, build_dyads(dataset), n_bootstrap=30, seed=1)
+    table = result.table.set_index("predictor")
+    assert ((table["ci_low"] <= table["auc"]) & (table["auc"] <= table["ci_high"])).all()
+    assert table.loc["mutual status", "auc"] > 0.5
+    assert result.train_window[1] == result.test_window[0]
+
+
+def test_raw_comparison_matches_pooled_rates():
+    dataset = load_dataset(SAMPLE_DIR)
+    dyads, states, arcs = frames_of(dataset)
+    rates = inference.raw_comparison(states).set_index("status")
+    data = states.data
+    for value, status in ((0.0, "one-way"), (1.0, "mutual")):
+        part = data[data["mutual"] == value]
+        assert rates.loc[status, "rate_per_100_days"] == pytest.approx(100 * part["y_ab"].sum() / part["exposure_days"].sum())
+        assert rates.loc[status, "rate_ci_low"] < rates.loc[status, "rate_per_100_days"] < rates.loc[status, "rate_ci_high"]
+    shares = inference.raw_comparison(arcs).set_index("status")
+    frame = dyads.frame
+    assert shares.loc["mutual", "share_engaged"] == pytest.approx((frame.loc[frame["mutual"], "ab_total"] > 0).mean())
+    # The raw rate ratio of the pooled rates is the raw Poisson model's.
+    raw = fit_model(states, ModelSpec("raw"))
+    assert raw.mutual.value == pytest.approx(rates.loc["mutual", "rate_per_100_days"] / rates.loc["one-way", "rate_per_100_days"])
+
+
+def test_fast_validation_is_calibrated_for_the_adjusted_estimator():
+    """A few dozen replications; loose bounds (the benchmark runs 500 per scenario)."""
+    scenarios = {
+        "ratio 2": {"mutual_rate_ratio": 2.0, "n_accounts": 150},
+        "ratio 1": {"mutual_rate_ratio": 1.0, "n_accounts": 150},
+        "differs by account": {"mutual_rate_ratio": 2.0, "n_accounts": 150, "heterogeneity": 4.0},
+    }
+    results = inference.run_validation(16, scenarios, first_seed=300)
+    summary = inference.summarise_validation(results).set_index(["scenario", "estimator", "interval"])
+    two_way = inference.COVARIANCE_LABELS["two_way"]
+    ordinary = inference.COVARIANCE_LABELS["model"]
+    adjusted = summary.loc[("ratio 2", "adjusted (fixed effects)", two_way)]
+    assert abs(adjusted["bias"]) < 0.05 and adjusted["coverage"] >= 0.8
+    assert summary.loc[("ratio 1", "adjusted (fixed effects)", two_way), "rejects_1"] <= 0.2
+    assert summary.loc[("ratio 2", "raw", two_way), "bias"] > 0.15  # confounding inflates the raw ratio
+    differs = summary.loc["differs by account"]
+    assert differs.loc[("adjusted (fixed effects)", ordinary), "coverage"] < differs.loc[("adjusted (fixed effects)", two_way), "coverage"] - 0.2
+
+
+def test_plain_conclusion_words_follow_the_evidence(large):
+    dataset, dyads, frame, _ = large
+    adjusted = fit_model(frame, ModelSpec("fe", fixed_effects=True))
+    without_timing = inference.plain_conclusion(adjusted)
+    assert "is associated with more" in without_timing and "no causal claim" in without_timing and "caus" not in without_timing.split("no causal")[0]
+    timing = inference.timing_design(dataset, dyads, n_periods=6, lead_days=7)
+    assert "supports a causal reading" in inference.plain_conclusion(adjusted, timing=timing)
+    flat = Estimate("mutual", "rate ratio", 0.01, {m: 0.2 for m in inference.COVARIANCE_METHODS})
+    adjusted.estimates["mutual"] = flat
+    assert "not associated with a difference" in inference.plain_conclusion(adjusted)
+    timing.fit.estimates["lead"] = Estimate("lead", "rate ratio", 0.8, {m: 0.1 for m in inference.COVARIANCE_METHODS})
+    assert not timing.supports_causal_reading
+    assert "already higher" in inference.plain_conclusion(adjusted, timing=timing)
+
+
+def test_ego_comparison_uses_only_the_owners_engagement():
+    follows = pd.DataFrame({"follower_id": ["1", "1", "1", "2", "5"], "followee_id": ["2", "3", "4", "1", "1"]})
+    interactions = pd.DataFrame({"actor_id": ["1", "1", "1", "1"], "target_id": ["2", "2", "3", "2"], "kind": ["reply", "like", "like", "mention"]})
+    dataset = build_dataset(
+        RawTable(follows, "f"), RawTable(interactions, "i"), coverage=Coverage(scope="ego", engagement_observed="owner_outgoing"), owner_id="1"
+    )
+    table, estimate, limits = inference.ego_comparison(build_dyads(dataset))
+    table = table.set_index("status")
+    assert table.loc["mutual", "accounts"] == 1 and table.loc["mutual", "events"] == 3
+    assert table.loc["owner follows, not followed back", "accounts"] == 2 and table.loc["owner follows, not followed back", "events"] == 1
+    assert estimate.value == pytest.approx(3 / 0.5)
+    assert any("Only the owner's own engagement" in line for line in limits)
+    study = inference.prepare_study(dataset)
+    assert study.frame is None and study.is_ego and "owner" in study.unavailable
+
+
+def test_study_parameters_are_checked():
+    assert inference.check_study_parameters("mention, repost", 99, 10, 4, 7, 5, 0) == ("mention", "repost")
+    assert inference.check_study_parameters("all", 0, 0, 1, 1.5, 1, 0) == inference.INTERACTION_KINDS
+    with pytest.raises(ParameterError, match="retweets"):
+        inference.check_study_parameters("retweets", 99, 10, 4, 7, 5, 0)
+    with pytest.raises(ParameterError, match="lead_days"):
+        inference.check_study_parameters("all", 99, 10, 4, 0, 5, 0)
+    with pytest.raises(ParameterError, match="n_permutations"):
+        inference.check_study_parameters("all", -1, 10, 4, 7, 5, 0)
+
+
+def test_specs_refuse_what_cannot_be_estimated():
+    with pytest.raises(ValueError, match="Poisson model only"):
+        ModelSpec("x", family="logit", fixed_effects=True)
+    with pytest.raises(ValueError, match="absorbed"):
+        ModelSpec("x", fixed_effects=True, controls=("a_sent_excl_b",))
+    dataset = load_dataset(SAMPLE_DIR)
+    _, frame, _ = frames_of(dataset)
+    with pytest.raises(ValueError, match="not a column"):
+        fit_model(frame, ModelSpec("x", controls=("followers",)))
+
+
+def test_planted_truth_is_found_for_the_sample_and_its_saved_copy(tmp_path):
+    dataset = load_dataset(SAMPLE_DIR)
+    assert inference.planted_truth(dataset, SAMPLE_DIR)["mutual_rate_ratio"] == 2.0
+    dataset.save(tmp_path / "dataset")
+    saved = load_dataset(tmp_path / "dataset")
+    assert inference.planted_truth(saved, tmp_path / "dataset")["mutual_rate_ratio"] == 2.0
+    other = network_dataset(generate_network(n_accounts=50, seed=1, mutual_rate_ratio=1.5))
+    assert inference.planted_truth(other)["mutual_rate_ratio"] == 1.5
+    ucd_like = build_dataset(RawTable(pd.DataFrame({"follower_id": ["1"], "followee_id": ["2"]}), "f"))
+    assert inference.planted_truth(ucd_like) is None
