@@ -4,7 +4,7 @@ Data flows one way: export -> :class:`StudyDataset` (``io``, ``model``) -> studi
 calling this package) -> rendered reports (``report``). The public API is listed in ``__all__``.
 """
 
-from . import metrics, plots, privacy, strategies, synthetic
+from . import dyads, inference, metrics, plots, privacy, strategies, synthetic
 from .io import detect_format, load_dataset, load_paths
 from .model import (
     INTERACTION_KINDS,
@@ -24,7 +24,9 @@ from .report import dataset_details, read_results, record_results, run_report
 __version__ = "0.1.0"
 
 __all__ = [
-    # study modules, for notebooks: metrics (02), strategies (04), plots, privacy, synthetic
+    # study modules, for notebooks: metrics (02), dyads and inference (03), strategies (04), plots, privacy, synthetic
+    "dyads",
+    "inference",
     "metrics",
     "plots",
     "privacy",
