@@ -471,7 +471,7 @@ def preset(name: str, **overrides: Any) -> Scenario:
         raise StrategyError(f"preset must be one of {', '.join(PRESETS)}, not {name!r}")
     try:
         return dataclasses.replace(PRESETS[name], **overrides)
-    except TypeError as error:
+    except TypeError:
         known = ", ".join(f.name for f in dataclasses.fields(Scenario))
         raise StrategyError(f"unknown scenario field in {sorted(overrides)}; known fields: {known}") from None
 

@@ -25,7 +25,7 @@ from typing import Any
 
 import pandas as pd
 
-from ..model import DatasetValidationError, InputFile, Provenance, file_sha256
+from ..model import Coverage, DatasetValidationError, InputFile, Provenance, RawTable, StudyDataset, build_dataset, file_sha256
 
 # Uncompressed bytes one load may read from an archive, by default. A personal export's text is
 # far below this; media files, the bulk of real archives, are never read.
@@ -221,6 +221,17 @@ def file_provenance(loader: str, files: list[Path], parameters: dict[str, Any] |
     """Provenance of loose files (edge lists, graph files): each with its hash, named by file name."""
     inputs = [InputFile(name=f.name, sha256=file_sha256(f), bytes=f.stat().st_size) for f in files]
     return Provenance(loader=loader, inputs=inputs, parameters=dict(parameters or {}))
+
+
+def follow_network_dataset(
+    follows: RawTable, path: Path, provenance: Provenance, notes: list[str], owner_id: str | None = None,
+    accounts: RawTable | None = None,
+) -> StudyDataset:
+    """A whole network read from one research file that holds ties only: no engagement observed."""
+    return build_dataset(
+        follows, None, accounts, coverage=Coverage(scope="network", engagement_observed="none", notes=notes),
+        owner_id=owner_id, source=path.name, provenance=provenance,
+    )
 
 
 # ---------------------------------------------------------------------------------------------

@@ -14,8 +14,8 @@ from pathlib import Path
 import networkx as nx
 import pandas as pd
 
-from ..model import ACCOUNT_COLUMNS, Coverage, DatasetValidationError, RawTable, StudyDataset, build_dataset
-from .common import file_provenance
+from ..model import ACCOUNT_COLUMNS, DatasetValidationError, RawTable, StudyDataset
+from .common import file_provenance, follow_network_dataset
 
 GRAPH_SUFFIXES = {".gml": "GML", ".gexf": "GEXF", ".graphml": "GraphML"}
 # twecoll writes the platform's counts under these names.
@@ -75,8 +75,6 @@ def load_graph_file(path: str | Path, owner_id: str | None = None) -> StudyDatas
     notes = [f"{path.name}: a directed {GRAPH_SUFFIXES[path.suffix.lower()]} graph; each edge u -> v is loaded as u follows v."]
     if graph.is_multigraph():
         notes.append(f"{path.name} allows repeated edges: repeats are counted as duplicate follows.")
-    coverage = Coverage(scope="network", engagement_observed="none", notes=notes)
-    return build_dataset(
-        RawTable(follows, str(path)), None, RawTable(accounts, str(path)), coverage=coverage, owner_id=owner_id,
-        source=path.name, provenance=file_provenance("graph", [path]),
+    return follow_network_dataset(
+        RawTable(follows, str(path)), path, file_provenance("graph", [path]), notes, owner_id, RawTable(accounts, str(path))
     )

@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from ..model import Coverage, DatasetValidationError, RawTable, StudyDataset, build_dataset
-from .common import decode_text, file_provenance, read_whitespace_lines, require_digits
+from .common import decode_text, file_provenance, follow_network_dataset, read_whitespace_lines, require_digits
 
 UCD_LAYERS = {"mentions": "mention", "retweets": "repost"}
 MTX_NAMES = ["source_id", "target_id", "value"]
@@ -80,11 +80,7 @@ def load_mtx(path: str | Path, owner_id: str | None = None) -> StudyDataset:
             f"{path.name}: the header counts {header['rows']:,} accounts; {named:,} appear in arcs "
             "(accounts without any arc are not listed in an edge-list file)."
         )
-    coverage = Coverage(scope="network", engagement_observed="none", notes=notes)
-    return build_dataset(
-        RawTable(follows, str(path), first_line=1), coverage=coverage, owner_id=owner_id, source=path.name,
-        provenance=file_provenance("mtx", [path]),
-    )
+    return follow_network_dataset(RawTable(follows, str(path), first_line=1), path, file_provenance("mtx", [path]), notes, owner_id)
 
 
 def _present_arcs(edges: pd.DataFrame, table: str) -> tuple[pd.DataFrame, int]:
@@ -250,11 +246,7 @@ def load_snap(path: str | Path, owner_id: str | None = None) -> StudyDataset:
             f"{path.name}: the header announces {int(announced.group(2)):,} edges but the file holds {len(rows):,} "
             "edge lines (is it truncated?)."
         )
-    coverage = Coverage(scope="network", engagement_observed="none", notes=notes)
-    return build_dataset(
-        RawTable(rows, str(path), first_line=1), coverage=coverage, owner_id=owner_id, source=path.name,
-        provenance=file_provenance("snap", [path]),
-    )
+    return follow_network_dataset(RawTable(rows, str(path), first_line=1), path, file_provenance("snap", [path]), notes, owner_id)
 
 
 def load_higgs(path: str | Path, owner_id: str | None = None, kind: str | None = None, as_follows: bool = False) -> StudyDataset:
@@ -293,9 +285,7 @@ def load_higgs(path: str | Path, owner_id: str | None = None, kind: str | None =
     if as_follows:
         notes = [f"{path.name}: {described}; the distinct arcs are loaded as the follows table (ties of this layer, not follows)."]
         follows = interactions.rename(columns={"actor_id": "follower_id", "target_id": "followee_id"})[["follower_id", "followee_id"]]
-        coverage = Coverage(scope="network", engagement_observed="none", notes=notes)
-        return build_dataset(RawTable(follows, str(path), first_line=1), coverage=coverage, owner_id=owner_id,
-                             source=path.name, provenance=provenance)
+        return follow_network_dataset(RawTable(follows, str(path), first_line=1), path, provenance, notes, owner_id)
     coverage = Coverage(scope="network", followers_known=False, following_known=False, engagement_observed="everyone", notes=notes)
     return build_dataset(None, RawTable(interactions, str(path), first_line=1), coverage=coverage, owner_id=owner_id,
                          source=path.name, provenance=provenance)
@@ -372,8 +362,5 @@ def load_matrix(path: str | Path, owner_id: str | None = None, min_value: float 
     if len(distinct) > 1:
         notes.append(f"{path.name} is valued ({', '.join(f'{v:g}' for v in distinct[:8])}{' ...' if len(distinct) > 8 else ''}): "
                      f"the cut at {min_value:g} decides what counts as a tie.")
-    coverage = Coverage(scope="network", engagement_observed="none", notes=notes)
-    return build_dataset(
-        RawTable(follows, str(path)), None, RawTable(accounts, str(path)), coverage=coverage, owner_id=owner_id,
-        source=path.name, provenance=file_provenance("matrix", [path], {"min_value": min_value}),
-    )
+    provenance = file_provenance("matrix", [path], {"min_value": min_value})
+    return follow_network_dataset(RawTable(follows, str(path)), path, provenance, notes, owner_id, RawTable(accounts, str(path)))
