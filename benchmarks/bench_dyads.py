@@ -214,7 +214,7 @@ def models_benchmark(scale: float) -> None:
     arcs = inference.model_frame(dyads)
     models_started = time.perf_counter()
     fits = timed("six models with and without controls", lambda: inference.fit_all(frame, inference.standard_specs(frame))[0])
-    timed("other direction (2 models)", lambda: inference.fit_all(frame, inference.other_direction_specs(frame)))
+    timed("other direction (raw rate ratio)", lambda: inference.fit_all(frame, inference.other_direction_specs(frame)))
     adjusted = fits[inference.ADJUSTED_LABEL]
     timed("moderator: follow-back rate and brand", lambda: (
         inference.moderated_effect(frame), inference.moderated_effect(frame, "b_is_brand", center=0.0, grid=[0, 1])))

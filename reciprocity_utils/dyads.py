@@ -125,21 +125,24 @@ class _AccountCodes:
     def __init__(self, account_ids: pd.Series):
         self.ids = account_ids.astype("string")
         self.n = len(self.ids)
-        arrow_ids = _arrow_strings(self.ids)
-        self._as_numbers = _digits_as_int64(arrow_ids)
-        if self._as_numbers is not None:
-            self._index = pd.Index(self._as_numbers)
-        else:
-            self._arrow_ids = arrow_ids
+        self._arrow_ids = _arrow_strings(self.ids)
+        self._as_numbers = _digits_as_int64(self._arrow_ids)
+        self._index = pd.Index(self._as_numbers) if self._as_numbers is not None else None
+        if self._index is not None:
+            # Build the index's hash table now, once: lookups then run from two threads safely.
+            self._index.get_indexer(self._as_numbers[:1])
 
     def of(self, values: pd.Series, what: str) -> np.ndarray:
         arrow_values = _arrow_strings(values)
-        if self._as_numbers is not None:
-            numbers = pc.cast(arrow_values, pa.int64(), safe=True).to_numpy(zero_copy_only=False)
-            codes = self._index.get_indexer(numbers)  # hash lookups of int64
-        else:
-            found = pc.index_in(arrow_values, value_set=self._arrow_ids)
-            codes = found.fill_null(-1).to_numpy(zero_copy_only=False)
+        codes = None
+        if self._index is not None:
+            try:
+                numbers = pc.cast(arrow_values, pa.int64(), safe=True).to_numpy(zero_copy_only=False)
+                codes = self._index.get_indexer(numbers)  # hash lookups of int64
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+                codes = None  # an id that is not a number cannot be an account here: found below
+        if codes is None:
+            codes = pc.index_in(arrow_values, value_set=self._arrow_ids).fill_null(-1).to_numpy(zero_copy_only=False)
         missing = codes < 0
         if missing.any():
             first = int(np.flatnonzero(missing)[0])
@@ -442,10 +445,12 @@ def build_dyads(dataset: StudyDataset, community_column: str | None = "auto") ->
     reverse_unknown_b = np.ones(n_arcs, bool) if not mutuality_known else b_degree_unknown
     activity_unknown = None if engagement == "everyone" else np.ones(n_arcs, bool)
     mutual_int = mutual.astype(np.int32)
-    rate_unknown_a = (not mutuality_known) | (a_degree_unknown if ego else False)
-    rate_unknown_b = (not mutuality_known) | (b_degree_unknown if ego else False)
+    if not mutuality_known:
+        followback_rate[:] = np.nan
+    elif ego:
+        followback_rate[~owner] = np.nan  # only the owner's followers are known
 
-    category = pd.CategoricalDtype(pd.Index(codes.ids.to_numpy(dtype=object)), ordered=False)
+    category = pd.CategoricalDtype(pd.Index(codes.ids.array), ordered=False)
     columns = {
         "a_id": pd.Categorical.from_codes(a, dtype=category),
         "b_id": pd.Categorical.from_codes(b, dtype=category),
@@ -470,8 +475,8 @@ def build_dyads(dataset: StudyDataset, community_column: str | None = "auto") ->
         "a_received_excl_b": _nullable(received[a] - ba_all_times, activity_unknown),
         "b_sent_excl_a": _nullable(sent[b] - ba_all_times, activity_unknown),
         "b_received_excl_a": _nullable(received[b] - ab_all_times, activity_unknown),
-        "a_followback_rate": np.where(rate_unknown_a, np.nan, followback_rate[a]),
-        "b_followback_rate": np.where(rate_unknown_b, np.nan, followback_rate[b]),
+        "a_followback_rate": followback_rate[a],
+        "b_followback_rate": followback_rate[b],
     }
     del ab_total, ba_total, ab_mutual, before_follow, ab_all_times, ba_all_times, followed_back, mutual_since
     # Account attributes: categorised once per account, then taken per arc by code.

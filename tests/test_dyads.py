@@ -216,3 +216,10 @@ def test_segments_add_up_to_the_dyad_table(sample):
     assert (lead <= 7 + 1e-9).all()
     with pytest.raises(ValueError, match="lead_days"):
         engagement_segments(dataset, dyads, lead_days=-1)
+
+
+def test_an_id_missing_from_the_accounts_table_is_named():
+    dataset = load_dataset(SAMPLE_DIR)
+    dataset.follows.loc[3, "follower_id"] = "not-an-account"
+    with pytest.raises(ValueError, match="follows, follower_id, row 4: account id 'not-an-account' is not in the accounts table"):
+        build_dyads(dataset)

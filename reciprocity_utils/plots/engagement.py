@@ -152,10 +152,11 @@ def moderation(result, label: str = "b's follow-back rate (share of its follower
         fig, ax = plt.subplots(figsize=(6.5, 4))
         ax.fill_between(curve[column], curve["ci_low"], curve["ci_high"], color=HEADLINE_COLOUR, alpha=0.2, lw=0)
         ax.plot(curve[column], curve["rate_ratio"], color=HEADLINE_COLOUR)
-        if len(result.moderator_values):
-            low = min(curve["ci_low"].min(), 1.0)
-            ax.plot(result.moderator_values, np.full(len(result.moderator_values), low * 0.97), "|", color="0.3", alpha=0.15, ms=8)
         _log_ratio_axis(ax, "rate ratio, mutual vs one-way (log scale)", vertical=True)
+        if len(result.moderator_values):
+            # A rug along the bottom edge: where the returning accounts of the mutual pairs lie.
+            ax.plot(result.moderator_values, np.full(len(result.moderator_values), 0.02), "|", color="0.3", alpha=0.15, ms=8,
+                    transform=ax.get_xaxis_transform())
         ax.set_xlabel(label)
         ax.set_title("Is a follow-back worth less from an account that follows back everyone?")
         fig.tight_layout()
@@ -236,9 +237,10 @@ def validation_coverage(summary: pd.DataFrame, target: tuple[float, float] = (0.
             ax.set_xlabel("coverage of the planted ratio")
             ax.set_title(scenario, fontsize="small")
         fig.tight_layout()
+    replications = int(table["replications"].min()) if len(table) else 0
     caption = (
-        "Share of replications whose 95% interval contains the planted ratio, on networks generated with known truth; the "
-        f"band marks {target[0]:.0%}-{target[1]:.0%}. Estimators that are biased, or intervals that ignore dependence, fall "
-        "short of it."
+        f"Share of {replications:,} replications whose 95% interval contains the planted ratio, on networks generated with "
+        f"known truth; the band marks {target[0]:.0%}-{target[1]:.0%} (with few replications the shares are rough). "
+        "Estimators that are biased, or intervals that ignore dependence, fall short of it."
     )
     return Figure(fig, caption)
