@@ -230,7 +230,6 @@ def strategy_explorer(policies: list[st.Policy], scenario: st.Scenario, replicat
     non-interactive run (papermill) costs nothing and blocks nothing.
     """
     import ipywidgets as widgets
-    from IPython.display import display
 
     from . import show, show_table
 
@@ -262,11 +261,11 @@ def strategy_explorer(policies: list[st.Policy], scenario: st.Scenario, replicat
 
     for control in controls.values():
         control.observe(redraw, "value")
+    # The hint is a widget of its own rather than content captured into ``output``: capturing
+    # output in a headless kernel (papermill, ipykernel 7) was seen to hang.
+    hint = widgets.HTML("" if render_now else "<i>Move a slider to simulate.</i>")
     box = widgets.VBox([widgets.HTML(f"<b>Explore the {scenario.name} scenario</b> ({replications} replications per policy; "
-                                     "each change re-simulates)"), *controls.values(), output])
+                                     "each change re-simulates)"), *controls.values(), hint, output])
     if render_now:
         redraw()
-    else:
-        with output:
-            display(widgets.HTML("<i>Move a slider to simulate.</i>"))
     return box
