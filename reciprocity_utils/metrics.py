@@ -12,8 +12,8 @@ Tools disagree on what "reciprocity" means, so the definitions used here are sta
 - **Garlaschelli-Loffredo rho** ``(r - a) / (1 - a)``: reciprocity beyond what the density alone
   gives (0 = as in a random graph of that density, 1 = fully reciprocal, < 0 = avoided).
 
-How it scales: account ids are encoded once into integer positions (pyarrow hashing when the
-ids are Arrow strings), then each follow becomes one 64-bit key ``(min*N + max)*2 + direction``.
+How it scales: account ids are encoded once into integer positions (:mod:`.account_codes`),
+then each follow becomes one 64-bit key ``(min*N + max)*2 + direction``.
 One sort brings the two arcs of a mutual pair next to each other, so r, rho and per-account
 counts cost one sort and a few ``bincount`` calls: no Python loop over follows anywhere.
 
@@ -37,6 +37,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .account_codes import AccountCodes
 from .model import StudyDataset
 from .parameters import ParameterError
 from .paths import private_dir
@@ -106,6 +107,7 @@ class EncodedFollows:
     account_ids: pd.Index
     follower: np.ndarray
     followee: np.ndarray
+    codes: AccountCodes = dataclasses.field(repr=False, compare=False)
 
     @property
     def n_accounts(self) -> int:
@@ -119,42 +121,15 @@ class EncodedFollows:
         return int(self.account_ids.get_loc(str(account_id)))
 
 
-def _positions(ids: pd.Series, account_ids: pd.Index, what: str) -> np.ndarray:
-    """Position of each id in ``account_ids``; ids are compared as text, never converted to numbers."""
-    if len(ids) == 0:
-        return np.empty(0, dtype=np.int64)
-    try:
-        import pyarrow as pa
-        import pyarrow.compute as pc
-
-        # Arrow's hash lookup is several times faster than pandas' on millions of strings.
-        values = pc.cast(pa.chunked_array([pa.array(ids.astype("string").array)]), pa.large_string())
-        known = pc.cast(pa.array(account_ids.astype("string").array), pa.large_string())
-        if isinstance(known, pa.ChunkedArray):
-            known = known.combine_chunks()
-        positions = pc.fill_null(pc.index_in(values, value_set=known), -1).to_numpy().astype(np.int64)
-    except ImportError:  # pragma: no cover - pyarrow is a declared dependency
-        positions = account_ids.get_indexer(ids.astype("string")).astype(np.int64)
-    missing = np.flatnonzero(positions < 0)
-    if len(missing):
-        raise ValueError(
-            f"{what}: row {missing[0] + 1} names account {ids.iloc[missing[0]]!r}, which is not in the accounts table "
-            f"({len(missing):,} rows in all); build the dataset with build_dataset, which adds or removes them"
-        )
-    return positions
-
-
 def encode_follows(dataset: StudyDataset) -> EncodedFollows:
     """Encode the follows once; every account of the dataset gets a code, isolated ones included."""
-    account_ids = pd.Index(dataset.accounts["account_id"].astype("string"))
+    codes = AccountCodes(dataset.accounts["account_id"])
+    account_ids = codes.index()
     if not account_ids.is_unique:
         raise ValueError("accounts table: account_id values must be unique (build_dataset removes repeats)")
     follows = dataset.follows
-    return EncodedFollows(
-        account_ids,
-        _positions(follows["follower_id"], account_ids, "follows, field follower_id"),
-        _positions(follows["followee_id"], account_ids, "follows, field followee_id"),
-    )
+    follower, followee = codes.of_columns([(follows["follower_id"], "follows, follower_id"), (follows["followee_id"], "follows, followee_id")])
+    return EncodedFollows(account_ids, follower.astype(np.int64), followee.astype(np.int64), codes)
 
 
 def _encoded(dataset: StudyDataset, arcs: EncodedFollows | None) -> EncodedFollows:
@@ -186,9 +161,13 @@ def _pair_keys(follower: np.ndarray, followee: np.ndarray, n_accounts: int) -> n
     loops = np.flatnonzero(follower == followee)
     if len(loops):
         raise ValueError(f"arc {loops[0]} is a self-loop (account code {follower[loops[0]]}); {len(loops):,} in all. Remove self-follows first")
-    low = np.minimum(follower, followee)
-    high = np.maximum(follower, followee)
-    return (low * n_accounts + high) * 2 + (follower > followee)
+    # In place, one array: each temporary of 10M follows costs its page faults.
+    keys = np.minimum(follower, followee)
+    keys *= n_accounts
+    keys += np.maximum(follower, followee)
+    keys <<= 1
+    keys += follower > followee
+    return keys
 
 
 def _refuse_repeated_arcs(sorted_keys: np.ndarray, n_accounts: int) -> None:
@@ -848,10 +827,9 @@ def _window(dataset: StudyDataset, window_days: float | None) -> tuple[pd.DataFr
 
 def _engaged_lookup(events: pd.DataFrame, arcs: EncodedFollows) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
     """A vectorised test 'did a engage with b in the window' for code arrays a, b."""
-    actor = _positions(events["actor_id"], arcs.account_ids, "interactions, field actor_id")
-    target = _positions(events["target_id"], arcs.account_ids, "interactions, field target_id")
+    actor, target = arcs.codes.of_columns([(events["actor_id"], "interactions, actor_id"), (events["target_id"], "interactions, target_id")])
     n = arcs.n_accounts
-    keys = np.unique(actor * n + target)
+    keys = np.unique(actor.astype(np.int64) * n + target)
 
     def engaged(a: np.ndarray, b: np.ndarray) -> np.ndarray:
         wanted = np.asarray(a, dtype=np.int64) * n + np.asarray(b, dtype=np.int64)
