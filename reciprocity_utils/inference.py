@@ -42,13 +42,14 @@ from __future__ import annotations
 
 import math
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 import statsmodels.api as sm
-from scipy import stats
+from scipy import special, stats
 
 from .dyads import DyadTable, SEGMENT_STATES, build_dyads, engagement_segments
 from .model import INTERACTION_KINDS, StudyDataset
@@ -308,22 +309,36 @@ def _demean(columns: np.ndarray, weights: np.ndarray, groups: list[np.ndarray], 
     One set of fixed effects is projected out exactly in one sweep; with two or more the sweeps
     repeat until the largest correction is below ``tolerance`` (relative to each column's scale).
     ``in_place`` overwrites ``columns`` (a Fortran-ordered float array) instead of copying it.
+    Columns are independent problems: each sweeps until it converges, two at a time in threads
+    (numpy's gathers and arithmetic release the GIL).
     """
     result = columns if in_place else np.array(columns, dtype=float, order="F")
     if not groups or result.shape[1] == 0:
         return result
     group_weight = [np.bincount(g, weights=weights) for g in groups]
     inverse_weight = [np.where(total > 0, 1.0 / np.where(total > 0, total, 1.0), 0.0) for total in group_weight]
-    scale = np.maximum(np.sqrt((weights[:, None] * result**2).sum(axis=0) / weights.sum()), 1e-300)
-    for _ in range(max_sweeps):
-        largest_step = 0.0
-        for codes, inverse, total in zip(groups, inverse_weight, group_weight):
-            for column in range(result.shape[1]):
-                means = np.bincount(codes, weights=weights * result[:, column], minlength=len(total)) * inverse
-                result[:, column] -= means[codes]
-                largest_step = max(largest_step, float(np.abs(means).max(initial=0.0)) / scale[column])
-        if len(groups) == 1 or largest_step < tolerance:
-            break
+    total_weight = weights.sum()
+
+    def demean_column(column: int) -> None:
+        values = result[:, column]  # a view: updated in place
+        scale = max(math.sqrt(float(np.dot(weights, values * values)) / total_weight), 1e-300)
+        weighted = np.empty_like(values)
+        for _ in range(max_sweeps):
+            largest_step = 0.0
+            for codes, inverse, total in zip(groups, inverse_weight, group_weight):
+                np.multiply(weights, values, out=weighted)
+                means = np.bincount(codes, weights=weighted, minlength=len(total))
+                means *= inverse
+                values -= means[codes]
+                largest_step = max(largest_step, float(np.abs(means).max(initial=0.0)) / scale)
+            if len(groups) == 1 or largest_step < tolerance:
+                break
+
+    if result.shape[1] == 1:
+        demean_column(0)
+    else:
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            list(pool.map(demean_column, range(result.shape[1])))
     return result
 
 
@@ -334,22 +349,24 @@ def _fixed_effects_only_means(y: np.ndarray, offset: np.ndarray, groups: list[np
     others (observed over expected engagement per group). A start this close to the solution
     saves the costlier full iterations.
     """
-    log_mu = offset.copy()
+    mu = np.exp(offset)
+    observed = [np.bincount(codes, weights=y) for codes in groups]
     for _ in range(sweeps):
-        for codes in groups:
-            observed = np.bincount(codes, weights=y)
-            expected = np.bincount(codes, weights=np.exp(log_mu), minlength=len(observed))
-            log_mu += np.log(observed / expected)[codes]
-    return np.exp(log_mu)
+        for codes, total in zip(groups, observed):
+            expected = np.bincount(codes, weights=mu, minlength=len(total))
+            mu *= (total / expected)[codes]
+    return mu
 
 
 def _deviance(y: np.ndarray, mu: np.ndarray, alpha: float) -> float:
-    positive = y > 0
-    log_ratio = np.zeros(len(y))
-    log_ratio[positive] = np.log(y[positive] / mu[positive])
+    y_log_ratio = special.xlogy(y, y / mu)  # y log(y / mu), 0 where y is 0
     if alpha == 0:
-        return float(2 * np.sum(y * log_ratio - (y - mu)))
-    return float(2 * np.sum(y * log_ratio - (y + 1 / alpha) * np.log((1 + alpha * y) / (1 + alpha * mu))))
+        return float(2 * np.sum(y_log_ratio - (y - mu)))
+    return float(2 * np.sum(y_log_ratio - (y + 1 / alpha) * np.log((1 + alpha * y) / (1 + alpha * mu))))
+
+
+# Count models without absorbed fixed effects start from a fit on this many random rows.
+WARM_START_ROWS = 100_000
 
 
 def fit_count_regression(
@@ -388,10 +405,18 @@ def fit_count_regression(
     absorbed = [c for c in codes if c.max() + 1 > max_indicator_levels]
     indicators = [(c[:, None] == np.arange(1, c.max() + 1)[None, :]).astype(float) for c in codes if c.max() + 1 <= max_indicator_levels]
     constant = [] if absorbed else [np.ones((len(y_k), 1))]
-    design = np.column_stack([X if everything else X[keep], *indicators, *constant])
-    mu = (y_k + y_k.mean()) / 2  # the start ppmlhdfe uses: positive everywhere, close to y
+    parts = [X if everything else X[keep], *indicators, *constant]
+    design = parts[0] if len(parts) == 1 else np.asfortranarray(np.column_stack(parts))
     if absorbed:
         mu = _fixed_effects_only_means(y_k, offset_k, absorbed)
+    elif len(y_k) > WARM_START_ROWS and X.shape[1] > 1 and not indicators:
+        # Iterations with controls on millions of rows are costly: start them from the fit on a
+        # random subset, which is close (the result is the full-data optimum either way). Not for a
+        # lone regressor: there a step is cheap, and a subset whose one-way rows happen to have no
+        # events would start the iterations far out.
+        rows = np.sort(np.random.default_rng(0).choice(len(y_k), WARM_START_ROWS, replace=False))
+        start = fit_count_regression(y_k[rows], design[rows, : X.shape[1]], offset_k[rows], alpha=alpha, tolerance=1e-6)
+        mu = np.exp(np.clip(offset_k + design @ start.params, -700, 700))
     else:
         mu = np.exp(offset_k) * (y_k.sum() / np.exp(offset_k).sum())  # the intercept-only fit
     eta = np.log(mu)
@@ -405,6 +430,7 @@ def fit_count_regression(
     iteration = 0
     # Early steps only need to point the right way: demean them loosely, tighten as they converge.
     inner_tolerance = 1e-4
+    weighted = None
     for iteration in range(1, max_iterations + 1):
         weights = mu / (1 + alpha * mu)
         working = eta - offset_k + (y_k - mu) / mu
@@ -417,7 +443,10 @@ def fit_count_regression(
             fixed_part = working - z_tilde
         else:
             z_tilde = working
-        weighted = X_tilde * weights[:, None]
+        if weighted is None:
+            weighted = np.empty_like(X_tilde)
+        # Into one buffer: a fresh n-by-k product per step costs more in page faults than in arithmetic.
+        np.multiply(X_tilde, weights[:, None], out=weighted)
         params = np.linalg.solve(X_tilde.T @ weighted, weighted.T @ z_tilde)
         eta = offset_k + working - (z_tilde - X_tilde @ params)
         mu = np.exp(np.clip(eta, -700, 700))
@@ -431,8 +460,11 @@ def fit_count_regression(
     weights = mu / (1 + alpha * mu)
     if absorbed:
         X_tilde = _demean(np.asfortranarray(X_tilde), weights, absorbed, tolerance / 10, in_place=True)
-    bread = np.linalg.inv(X_tilde.T @ (X_tilde * weights[:, None]))
-    scores = X_tilde * ((y_k - mu) / (1 + alpha * mu))[:, None]
+    if weighted is None or weighted.shape != X_tilde.shape:
+        weighted = np.empty_like(X_tilde)
+    np.multiply(X_tilde, weights[:, None], out=weighted)
+    bread = np.linalg.inv(X_tilde.T @ weighted)
+    scores = np.multiply(X_tilde, ((y_k - mu) / (1 + alpha * mu))[:, None], out=weighted)
     return CountRegression(params, mu, keep, scores, bread, iteration, converged, all_zero, singletons)
 
 
@@ -635,6 +667,10 @@ def _control_columns(data: pd.DataFrame, controls: tuple[str, ...]) -> tuple[lis
     return columns, names
 
 
+def _no_variation(values: np.ndarray) -> bool:
+    return values.size == 0 or values.min() == values.max()
+
+
 def _design(frame: ModelFrame, spec: ModelSpec) -> tuple[np.ndarray, np.ndarray, list[str], np.ndarray, np.ndarray, dict[str, int], list[str]]:
     """Outcome, regressors (terms first), their names, offset and the rows used."""
     data = frame.data
@@ -657,17 +693,21 @@ def _design(frame: ModelFrame, spec: ModelSpec) -> tuple[np.ndarray, np.ndarray,
     for values in control_values:
         used &= np.isfinite(values)
     dropped = {"missing values": int((~used).sum())}
-    X = np.column_stack(terms + control_values) if control_values else np.column_stack(terms)
-    names = names + control_names
-    if not used.all():
-        X, y = X[used], y[used]
-    offset = np.log(data["exposure_days"].to_numpy(dtype=float)[used])
+    columns, names = terms + control_values, names + control_names
+    everything = bool(used.all())
     # Controls with no variation (e.g. a kind nobody has) would make the model singular.
-    constant = [i for i in range(len(names)) if i >= (2 if spec.moderator else 1) and np.ptp(X[:, i]) == 0]
+    constant = [i for i in range(len(terms), len(names)) if _no_variation(columns[i] if everything else columns[i][used])]
     if constant:
         notes.append("Left out for lack of variation: " + ", ".join(names[i] for i in constant) + ".")
-        keep = [i for i in range(len(names)) if i not in constant]
-        X, names = X[:, keep], [names[i] for i in keep]
+        columns = [c for i, c in enumerate(columns) if i not in constant]
+        names = [n for i, n in enumerate(names) if i not in constant]
+    # One copy into a column-major matrix (each column written contiguously), used rows taken on the way.
+    X = np.empty((int(used.sum()), len(columns)), order="F")
+    for i, values in enumerate(columns):
+        X[:, i] = values if everything else values[used]
+    if not everything:
+        y = y[used]
+    offset = np.log(data["exposure_days"].to_numpy(dtype=float)[used])
     return y, X, names, offset, used, dropped, notes
 
 
