@@ -60,7 +60,11 @@ def format_value(value, missing: str = "—") -> str:
     if isinstance(value, (int, np.integer)):
         return f"{int(value):,}"
     if isinstance(value, (float, np.floating)):
-        return f"{float(value):,.4g}"
+        value = float(value)
+        if np.isfinite(value) and abs(value) >= 1000:
+            # 10,090 rather than 1.009e+04: from a thousand up, four significant digits need no decimals.
+            return f"{value:,.0f}"
+        return f"{value:,.4g}"
     return str(value)
 
 

@@ -1,0 +1,33 @@
+"""How numbers appear in published tables."""
+
+import numpy as np
+import pytest
+
+from reciprocity_utils.plots import format_value, table_html
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        (10090.0, "10,090"),
+        (np.float64(1234567.8), "1,234,568"),
+        (12345, "12,345"),
+        (np.int64(7), "7"),
+        (2.46612, "2.466"),
+        (0.5614, "0.5614"),
+        (1.133e-12, "1.133e-12"),
+        (-2500.4, "-2,500"),
+        (float("nan"), "—"),
+        (None, "—"),
+        (float("inf"), "inf"),
+        (True, "yes"),
+        ("text", "text"),
+    ],
+)
+def test_format_value(value, shown):
+    assert format_value(value) == shown
+
+
+def test_table_html_formats_numbers_and_aligns_them_right():
+    html = table_html({"events": 10090.0, "share": 0.56142, "kind": "reply"})
+    assert "10,090" in html and "0.5614" in html and "e+04" not in html
