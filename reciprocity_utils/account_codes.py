@@ -4,12 +4,12 @@ Every id column of a dataset (followers, followees, actors, targets) is turned i
 the accounts table once, by hash lookups. Ids are text: ``"007"``, ``"0x7"`` and ``"7"`` are three
 accounts, and 19-digit ids stay exact (never floats).
 
-Platform ids are mostly plain decimal numbers (X, Instagram, Mastodon). When every account id and
-every value of a column is written canonically -- ASCII digits, no leading zero -- text and number
-are one-to-one, so the column is parsed to int64 and looked up in an integer hash table: twice as
-fast as hashing the text on 15 million ids (``benchmarks/bench_dyads.py``). Anything else (handles,
-DIDs, a single ``"0x10"`` or ``"007"``) takes the text lookup, so a non-canonical value never
-matches an account by its numeric value. Several columns are coded in two threads (Arrow and
+Platform ids are mostly plain decimal numbers (X, Instagram, Mastodon). When every account id is
+written canonically -- ASCII digits, no leading zero -- text and number are one-to-one, so a column
+of such values is parsed to int64 and looked up in an integer hash table: twice as fast as hashing
+the text on 15 million ids (``benchmarks/bench_dyads.py``). Anything else (handles, DIDs, a single
+``"0x10"`` or ``"007"``) takes the text lookup, so a non-canonical value never matches an account
+by its numeric value (see :func:`_numbers_matching_canonical_ids`). Several columns are coded in two threads (Arrow and
 pandas release the GIL in these loops).
 """
 
@@ -35,15 +35,36 @@ def arrow_strings(values: pd.Series) -> pa.ChunkedArray | pa.Array:
 
 
 def _canonical_numbers(ids: pa.ChunkedArray | pa.Array) -> np.ndarray | None:
-    """The ids as int64 when every one is ASCII digits without a leading zero (text and number one-to-one), else None."""
+    """The account ids as int64 when every one is ASCII digits without a leading zero, else None.
+
+    Then text and number are one-to-one, and ``"0"`` is not among them.
+    """
     if len(ids) == 0 or ids.null_count:
         return None
     if not pc.all(pc.ascii_is_decimal(ids)).as_py() or pc.any(pc.starts_with(ids, "0")).as_py():
         return None
+    return _parsed(ids)
+
+
+def _parsed(values: pa.ChunkedArray | pa.Array) -> np.ndarray | None:
     try:
-        return pc.cast(ids, pa.int64(), safe=True).to_numpy(zero_copy_only=False)
-    except pa.ArrowInvalid:  # beyond int64
+        return pc.cast(values, pa.int64(), safe=True).to_numpy(zero_copy_only=False)
+    except pa.ArrowInvalid:  # not a number, or beyond int64
         return None
+
+
+def _numbers_matching_canonical_ids(values: pa.ChunkedArray | pa.Array) -> np.ndarray | None:
+    """The values as int64 for a lookup among canonical account numbers, or None (take the text lookup).
+
+    Arrow parses a few texts that are not canonical: leading zeros (``"007"``), hexadecimal
+    (``"0x10"``), and a minus sign. The first two start with ``"0"`` and are sent to the text
+    lookup; a negative number, or ``"-0"``, cannot equal a canonical id (positive), so it stays
+    unmatched. Everything else Arrow refuses (``"+7"``, spaces, other digits), which also means the
+    text lookup. Cheaper than checking every value's characters first.
+    """
+    if values.null_count or pc.any(pc.starts_with(values, "0")).as_py():
+        return None
+    return _parsed(values)
 
 
 class AccountCodes:
@@ -74,7 +95,7 @@ class AccountCodes:
         arrow_values = arrow_strings(values)
         if arrow_values.type != self._arrow_ids.type:
             arrow_values = arrow_values.cast(self._arrow_ids.type)
-        numbers = None if self._numbers is None else _canonical_numbers(arrow_values)
+        numbers = None if self._numbers is None else _numbers_matching_canonical_ids(arrow_values)
         if numbers is not None:
             codes = self._numbers.get_indexer(numbers)
             unknown = codes < 0

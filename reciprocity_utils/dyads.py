@@ -146,62 +146,91 @@ def _match(dataset: StudyDataset, codes: AccountCodes) -> _Matched:
     ]
     a, b, actor, target = codes.of_columns(columns)
     n = max(codes.n, 1)
-    n_arcs = len(a)
-    # One grouping of unordered pair keys {low, high} groups each arc with its reverse arc and
-    # with every event between the two accounts, in either direction.
-    keys = np.empty(n_arcs + len(actor), dtype=np.int64)
+    n_arcs, n_items = len(a), len(a) + len(actor)
+    # Sorting unordered pair keys {low, high} brings each arc next to its reverse arc and to every
+    # event between the two accounts, in either direction. Ties sort by row, so in each pair's run
+    # its arcs (rows below n_arcs) come first, at most two of them, then its events.
+    keys = np.empty(n_items, dtype=np.int64)
     for first, low, high in ((0, a, b), (n_arcs, actor, target)):
         part = keys[first:first + len(low)]
         np.minimum(low, high, out=part)
         part *= n
         part += np.maximum(low, high)
-    groups, n_groups = _group_numbers(keys, n * n)
+    if n_arcs == 0 or len(actor) == 0:
+        reverse_only = _match_arcs_only(a, b, n)
+        none = np.full(len(actor), -1, dtype=np.int64)
+        return _Matched(codes.n, a, b, reverse_only, actor, target, none, none.copy())
+    pair, row = _sorted_by_pair(keys, n * n)
     del keys
-    index_type = np.int32 if n_arcs < np.iinfo(np.int32).max else np.int64
-    low_to_high = np.full(n_groups, -1, dtype=index_type)
-    high_to_low = np.full(n_groups, -1, dtype=index_type)
-    arc_group = groups[:n_arcs]
-    upward = a < b
-    arcs = np.arange(n_arcs, dtype=index_type)
-    low_to_high[arc_group[upward]] = arcs[upward]
-    high_to_low[arc_group[~upward]] = arcs[~upward]
-    del arcs
-    reverse = high_to_low[arc_group]
-    reverse[~upward] = low_to_high[arc_group[~upward]]
-    event_group = groups[n_arcs:]
-    ab_arc = low_to_high[event_group]
-    ba_arc = high_to_low[event_group]
-    downward = actor > target
-    ab_arc[downward], ba_arc[downward] = ba_arc[downward], ab_arc[downward]
+    index_type = np.int32 if n_items < np.iinfo(np.int32).max else np.int64
+    same_as_next = pair[1:] == pair[:-1]
+    is_arc = row < n_arcs
+    # Reverse arcs: two arcs in a row in one pair's run.
+    both = np.flatnonzero(same_as_next & is_arc[:-1] & is_arc[1:])
+    if len(both) and (both[1:] == both[:-1] + 1).any():
+        raise ValueError("follows: an arc appears more than once (build the dataset with build_dataset, which removes repeats)")
+    reverse = np.full(n_arcs, -1, dtype=index_type)
+    reverse[row[both]] = row[both + 1]
+    reverse[row[both + 1]] = row[both]
+    # Events: the first one or two rows of their pair's run are the pair's arcs, if any.
+    run_start = np.zeros(n_items, dtype=index_type)
+    if n_items:
+        starts = np.flatnonzero(np.concatenate([[True], ~same_as_next]))
+        run_start[starts] = starts
+        np.maximum.accumulate(run_start, out=run_start)
+    del same_as_next
+    event_at = np.flatnonzero(~is_arc)
+    order = row[event_at] - n_arcs  # the event each sorted position holds
+    first_at = run_start[event_at]
+    del run_start
+    first_arc = np.where(is_arc[first_at], row[first_at], -1)
+    second_at = np.minimum(first_at + 1, max(n_items - 1, 0))
+    second_ok = (second_at > first_at) & is_arc[second_at] & (pair[second_at] == pair[first_at])
+    second_arc = np.where(second_ok, row[second_at], -1)
+    del first_at, second_at, second_ok, pair, row, is_arc, event_at
+    event_actor = actor[order]
+    # Of the pair's arcs, the one leaving the actor is a -> b for the event ("ab"), the other "ba".
+    first_from_actor = (first_arc >= 0) & (a[np.maximum(first_arc, 0)] == event_actor)
+    second_from_actor = (second_arc >= 0) & (a[np.maximum(second_arc, 0)] == event_actor)
+    ab_arc = np.full(len(actor), -1, dtype=index_type)
+    ba_arc = np.full(len(actor), -1, dtype=index_type)
+    ab_arc[order] = np.where(first_from_actor, first_arc, np.where(second_from_actor, second_arc, -1))
+    ba_arc[order] = np.where((first_arc >= 0) & ~first_from_actor, first_arc, np.where((second_arc >= 0) & ~second_from_actor, second_arc, -1))
     return _Matched(codes.n, a, b, reverse, actor, target, ab_arc, ba_arc)
 
 
-def _group_numbers(keys: np.ndarray, key_bound: int) -> tuple[np.ndarray, int]:
-    """Number the distinct values of non-negative ``keys`` (below ``key_bound``): equal keys, equal numbers.
+def _match_arcs_only(a: np.ndarray, b: np.ndarray, n: int) -> np.ndarray:
+    """Reverse arcs when there are no events to place (or no arcs)."""
+    reverse = np.full(len(a), -1, dtype=np.int64)
+    if len(a):
+        directed = a.astype(np.int64) * n + b
+        reversed_keys = b.astype(np.int64) * n + a
+        order = np.argsort(directed)
+        position = np.minimum(np.searchsorted(directed[order], reversed_keys), len(a) - 1)
+        found = directed[order][position] == reversed_keys
+        reverse[found] = order[position[found]]
+    return reverse
 
-    When key and row position fit in 64 bits together, one sort of the packed words does it
-    (numpy's vectorised sort is several times faster than hashing 15 million keys); beyond that,
-    pandas' hash factorisation.
+
+def _sorted_by_pair(keys: np.ndarray, key_bound: int) -> tuple[np.ndarray, np.ndarray]:
+    """``keys`` sorted (ties by row) and the row each sorted position came from.
+
+    When key and row fit in 64 bits together, one sort of packed words does it (numpy's
+    vectorised sort of plain integers is several times faster than an argsort); beyond that, a
+    stable argsort.
     """
-    position_bits = max(int(len(keys) - 1).bit_length(), 1)
-    if int(key_bound - 1).bit_length() + position_bits > 64:
-        groups, uniques = pd.factorize(keys)
-        return groups, len(uniques)
+    row_bits = max(int(len(keys) - 1).bit_length(), 1)
+    if int(max(key_bound, 1) - 1).bit_length() + row_bits > 64:
+        row = np.argsort(keys, kind="stable")
+        return keys[row], row
     packed = keys.astype(np.uint64)
-    packed <<= np.uint64(position_bits)
+    packed <<= np.uint64(row_bits)
     packed |= np.arange(len(keys), dtype=np.uint64)
     packed.sort()
     small = np.int32 if len(keys) < np.iinfo(np.int32).max else np.int64
-    position = (packed & np.uint64((1 << position_bits) - 1)).astype(small)
-    packed >>= np.uint64(position_bits)
-    new_group = np.empty(len(keys), dtype=small)
-    new_group[:1] = 0
-    np.not_equal(packed[1:], packed[:-1], out=new_group[1:])
-    del packed
-    np.cumsum(new_group, out=new_group)
-    groups = np.empty(len(keys), dtype=small)
-    groups[position] = new_group
-    return groups, int(new_group[-1]) + 1 if len(keys) else 0
+    row = (packed & np.uint64((1 << row_bits) - 1)).astype(small)
+    packed >>= np.uint64(row_bits)
+    return packed.view(np.int64), row
 
 
 def _epoch_us(times: pd.Series) -> np.ndarray:

@@ -1,11 +1,14 @@
 """Account codes: ids matched as text, exactly, whichever lookup path is taken."""
 
+from types import SimpleNamespace
+
 import numpy as np
 import pandas as pd
 import pytest
 
 from reciprocity_utils.account_codes import AccountCodes
-from reciprocity_utils.dyads import _group_numbers
+from reciprocity_utils import dyads
+from reciprocity_utils.dyads import _sorted_by_pair
 
 
 def test_numeric_ids_are_coded_by_position_and_stay_exact():
@@ -16,7 +19,7 @@ def test_numeric_ids_are_coded_by_position_and_stay_exact():
     assert codes.of(pd.Series(["1234567890123456788"]), "x").tolist() == [1]
 
 
-@pytest.mark.parametrize("written", ["007", "0x10", "+7", "-7", " 7", "7.0", "0"])
+@pytest.mark.parametrize("written", ["007", "0x10", "0X10", "00", "+7", "-7", "-0", "-16", " 7", "7 ", "7.0", "0", "٧", "1e1", "99999999999999999999"])
 def test_a_number_written_otherwise_is_not_the_account(written):
     codes = AccountCodes(pd.Series(["7", "16"]))
     with pytest.raises(ValueError, match=r"follows, followee_id, row 2: account id .* is not in the accounts table \(1 such rows in all\)"):
@@ -28,6 +31,11 @@ def test_text_ids_and_mixed_ids_take_the_text_lookup():
     assert codes.of(pd.Series(["did:plc:abc", "7", "alice@example.social"]), "x").tolist() == [2, 1, 0]
     zero_padded = AccountCodes(pd.Series(["007", "7"]))
     assert zero_padded.of(pd.Series(["7", "007"]), "x").tolist() == [1, 0]
+    with_zero = AccountCodes(pd.Series(["0", "7"]))
+    assert with_zero.of(pd.Series(["7", "0"]), "x").tolist() == [1, 0]
+    for written in ("00", "-0"):
+        with pytest.raises(ValueError, match="not in the accounts table"):
+            with_zero.of(pd.Series([written]), "x")
 
 
 def test_columns_coded_together_match_one_by_one_and_errors_name_the_column():
@@ -48,13 +56,44 @@ def test_empty_account_id_is_refused():
 
 
 @pytest.mark.parametrize("key_bound", [1_000, 2**62])
-def test_group_numbers_agree_with_factorize_on_both_paths(key_bound):
-    # 2**62 leaves no room for row positions beside the key: the hash path is taken.
+def test_sorted_by_pair_on_both_paths(key_bound):
+    # 2**62 leaves no room for row numbers beside the key: the argsort path is taken.
     keys = np.random.default_rng(5).integers(0, 1_000, 5_000)
-    groups, n_groups = _group_numbers(keys, key_bound)
-    expected, uniques = pd.factorize(keys)
-    assert n_groups == len(uniques)
-    # Same partition: a one-to-one map between the two numberings.
-    pairs = set(zip(groups.tolist(), expected.tolist()))
-    assert len(pairs) == n_groups == len({g for g, _ in pairs}) == len({e for _, e in pairs})
-    assert _group_numbers(np.empty(0, dtype=np.int64), key_bound)[1] == 0
+    pair, row = _sorted_by_pair(keys, key_bound)
+    assert (np.diff(pair) >= 0).all() and (keys[row] == pair).all()
+    assert all((np.diff(row[pair == k]) > 0).all() for k in np.unique(keys)[:50])  # ties by row
+    assert len(_sorted_by_pair(np.empty(0, dtype=np.int64), key_bound)[0]) == 0
+
+
+def _reference_match(a, b, actor, target):
+    arc_of = {(x, y): i for i, (x, y) in enumerate(zip(a, b))}
+    reverse = [arc_of.get((y, x), -1) for x, y in zip(a, b)]
+    ab = [arc_of.get((x, y), -1) for x, y in zip(actor, target)]
+    ba = [arc_of.get((y, x), -1) for x, y in zip(actor, target)]
+    return reverse, ab, ba
+
+
+@pytest.mark.parametrize("wide_keys", [False, True])
+@pytest.mark.parametrize(("n_accounts", "n_arcs", "n_events"), [(30, 200, 300), (30, 200, 0), (30, 0, 50), (2, 2, 5)])
+def test_match_finds_reverse_arcs_and_event_arcs_like_a_dictionary(monkeypatch, wide_keys, n_accounts, n_arcs, n_events):
+    rng = np.random.default_rng(n_arcs + n_events)
+    pairs = {(int(x), int(y)) for x, y in rng.integers(0, n_accounts, (n_arcs * 2, 2)) if x != y}
+    arcs = sorted(pairs)[:n_arcs]
+    rng.shuffle(arcs)
+    a = [x for x, _ in arcs]
+    b = [y for _, y in arcs]
+    actor = rng.integers(0, n_accounts, n_events).tolist()
+    target = [(x + 1 + int(k)) % n_accounts for x, k in zip(actor, rng.integers(0, n_accounts - 1, n_events))]
+    ids = [str(10**18 + i) for i in range(n_accounts)]
+    dataset = SimpleNamespace(
+        follows=pd.DataFrame({"follower_id": [ids[x] for x in a], "followee_id": [ids[y] for y in b]}, dtype="string"),
+        interactions=pd.DataFrame({"actor_id": [ids[x] for x in actor], "target_id": [ids[y] for y in target]}, dtype="string"),
+    )
+    if wide_keys:
+        real = dyads._sorted_by_pair
+        monkeypatch.setattr(dyads, "_sorted_by_pair", lambda keys, bound: real(keys, 2**62))
+    matched = dyads._match(dataset, AccountCodes(pd.Series(ids)))
+    reverse, ab, ba = _reference_match(a, b, actor, target)
+    assert matched.reverse.tolist() == reverse
+    assert matched.ab_arc.tolist() == ab
+    assert matched.ba_arc.tolist() == ba
