@@ -53,6 +53,12 @@ The ``act_b`` term says active accounts post more and so receive more engagement
 persons also follow back more, a naive comparison of mutual vs one-way engagement rates is biased
 upward, while a model controlling for ``act_a``, ``p_b`` and ``act_b`` recovers the ratio.
 
+Reverse causality (off by default).  With ``pre_followback_ratio`` other than 1, ``a``'s rate
+toward ``b`` is multiplied by it in the ``pre_followback_days`` before ``b`` follows back, as when
+``b`` returns the follow in answer to ``a``'s engagement.  A within-pair comparison of engagement
+before and after the follow-back then mixes that rise in, and the timing design's lead window
+(the pre-trend check) must see it.
+
 On top, each account engages with accounts it never follows (replies to strangers, ...) at
 ``non_follow_rate * act_a ** actor_activity_exponent`` events per day, at uniform times, with
 targets drawn proportional to popularity among the accounts it does not follow.  Every event's
@@ -113,6 +119,10 @@ DEFINITIONS = {
         "the same arc while one-way, holding both accounts' traits fixed"
     ),
     "auto_followback_ratio": "the same multiplier for pairs in which the account that followed back is a brand",
+    "pre_followback_ratio": (
+        "multiplier of a's engagement rate toward b in the pre_followback_days before b follows back (b returning the "
+        "follow in answer to a's engagement: reverse causality); 1 = none"
+    ),
     "naive_mutual_vs_one_way_rate_ratio": (
         "realised events per arc-day on mutual arc segments divided by events per arc-day on one-way "
         "segments, with no controls: biased upward because accounts that follow back are more active"
@@ -149,6 +159,9 @@ class SyntheticParameters:
     target_activity_exponent: float = 0.6
     mutual_rate_ratio: float = 2.0
     auto_followback_ratio: float | None = None
+    # Reverse causality, off by default: a's engagement toward b in the days before b follows back.
+    pre_followback_ratio: float = 1.0
+    pre_followback_days: float = 7.0
     non_follow_rate: float = 0.004
     interaction_kind_probabilities: tuple[tuple[str, float], ...] = (
         ("like", 0.45),
@@ -191,6 +204,8 @@ class SyntheticParameters:
         _require_number("mutual_rate_ratio", self.mutual_rate_ratio, low=0.0, low_inclusive=False)
         if self.auto_followback_ratio is not None:
             _require_number("auto_followback_ratio", self.auto_followback_ratio, low=0.0, low_inclusive=False)
+        _require_number("pre_followback_ratio", self.pre_followback_ratio, low=0.0, low_inclusive=False)
+        _require_number("pre_followback_days", self.pre_followback_days, low=0.0, low_inclusive=False)
         self._check_kind_probabilities()
 
     def _check_kind_probabilities(self) -> None:
@@ -389,23 +404,33 @@ def _draw_follow_engagement(
     follower, followee = arcs["follower"], arcs["followee"]
     one_way_rate = _one_way_rate(params, people, follower, followee)
     period = params.period_seconds
-    # Two segments per arc: first all one-way segments, then all mutual ones.
-    segment_start = np.concatenate([arcs["start"], arcs["mutual_since"]])
-    segment_length = np.concatenate([arcs["mutual_since"] - arcs["start"], period - arcs["mutual_since"]])
-    segment_rate = np.concatenate([one_way_rate, one_way_rate * arcs["mutual_ratio"]])
+    n_arcs = len(follower)
+    start, mutual_since = arcs["start"], arcs["mutual_since"]
+    if params.pre_followback_ratio == 1:
+        # Two segments per arc: first all one-way segments, then all mutual ones.
+        segment_start = np.concatenate([start, mutual_since])
+        segment_length = np.concatenate([mutual_since - start, period - mutual_since])
+        segment_rate = np.concatenate([one_way_rate, one_way_rate * arcs["mutual_ratio"]])
+    else:
+        # Three: one-way, the lead window before a follow-back (initiating arcs that are returned),
+        # and mutual. Follow-back arcs and arcs never returned have an empty lead window.
+        lead_seconds = int(round(params.pre_followback_days * SECONDS_PER_DAY))
+        answered = arcs["is_initiating"] & arcs["returned"]
+        lead_start = np.where(answered, np.maximum(start, mutual_since - lead_seconds), mutual_since)
+        segment_start = np.concatenate([start, lead_start, mutual_since])
+        segment_length = np.concatenate([lead_start - start, mutual_since - lead_start, period - mutual_since])
+        segment_rate = np.concatenate([one_way_rate, one_way_rate * params.pre_followback_ratio, one_way_rate * arcs["mutual_ratio"]])
     counts = rng.poisson(segment_rate * segment_length / SECONDS_PER_DAY)
     segment = np.repeat(np.arange(len(counts)), counts)
     # Uniform times within the segment; integer draws keep every event inside its segment exactly.
     at = segment_start[segment] + rng.integers(0, np.maximum(segment_length[segment], 1))
-    n_arcs = len(follower)
-    arc = np.where(segment < n_arcs, segment, segment - n_arcs)
-    one_way_days = segment_length[:n_arcs].sum() / SECONDS_PER_DAY
-    mutual_days = segment_length[n_arcs:].sum() / SECONDS_PER_DAY
+    arc = segment % max(n_arcs, 1)
+    one_way = slice(0, len(counts) - n_arcs)  # every segment before the mutual one
     exposure = {
-        "one_way_arc_days": float(one_way_days),
-        "mutual_arc_days": float(mutual_days),
-        "one_way_events": int(counts[:n_arcs].sum()),
-        "mutual_events": int(counts[n_arcs:].sum()),
+        "one_way_arc_days": float(segment_length[one_way].sum() / SECONDS_PER_DAY),
+        "mutual_arc_days": float(segment_length[len(counts) - n_arcs:].sum() / SECONDS_PER_DAY),
+        "one_way_events": int(counts[one_way].sum()),
+        "mutual_events": int(counts[len(counts) - n_arcs:].sum()),
     }
     return {"actor": follower[arc], "target": followee[arc], "at": at}, exposure
 
@@ -540,6 +565,8 @@ def _record_truth(
         "planted": {
             "mutual_rate_ratio": float(params.mutual_rate_ratio),
             "auto_followback_ratio": float(params.effective_auto_followback_ratio),
+            "pre_followback_ratio": float(params.pre_followback_ratio),
+            "pre_followback_days": float(params.pre_followback_days),
             "brand_followback_probability": float(params.brand_followback_probability),
             "person_followback_probability_at_median_activity": float(params.person_followback_probability),
             "person_followback_log_odds_per_log_activity": float(params.person_followback_activity_slope),
