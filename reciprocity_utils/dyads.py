@@ -63,6 +63,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .account_codes import AccountCodes, arrow_strings
+from .metrics import reverse_arcs
 from .model import INTERACTION_KINDS, StudyDataset
 
 __all__ = [
@@ -147,6 +148,9 @@ def _match(dataset: StudyDataset, codes: AccountCodes) -> _Matched:
     a, b, actor, target = codes.of_columns(columns)
     n = max(codes.n, 1)
     n_arcs, n_items = len(a), len(a) + len(actor)
+    if n_arcs == 0 or len(actor) == 0:  # no event to place
+        none = np.full(len(actor), -1, dtype=np.int64)
+        return _Matched(codes.n, a, b, reverse_arcs(a, b, n), actor, target, none, none.copy())
     # Sorting unordered pair keys {low, high} brings each arc next to its reverse arc and to every
     # event between the two accounts, in either direction. Ties sort by row, so in each pair's run
     # its arcs (rows below n_arcs) come first, at most two of them, then its events.
@@ -156,10 +160,6 @@ def _match(dataset: StudyDataset, codes: AccountCodes) -> _Matched:
         np.minimum(low, high, out=part)
         part *= n
         part += np.maximum(low, high)
-    if n_arcs == 0 or len(actor) == 0:
-        reverse_only = _match_arcs_only(a, b, n)
-        none = np.full(len(actor), -1, dtype=np.int64)
-        return _Matched(codes.n, a, b, reverse_only, actor, target, none, none.copy())
     pair, row = _sorted_by_pair(keys, n * n)
     del keys
     index_type = np.int32 if n_items < np.iinfo(np.int32).max else np.int64
@@ -174,17 +174,16 @@ def _match(dataset: StudyDataset, codes: AccountCodes) -> _Matched:
     reverse[row[both + 1]] = row[both]
     # Events: the first one or two rows of their pair's run are the pair's arcs, if any.
     run_start = np.zeros(n_items, dtype=index_type)
-    if n_items:
-        starts = np.flatnonzero(np.concatenate([[True], ~same_as_next]))
-        run_start[starts] = starts
-        np.maximum.accumulate(run_start, out=run_start)
+    starts = np.flatnonzero(np.concatenate([[True], ~same_as_next]))
+    run_start[starts] = starts
+    np.maximum.accumulate(run_start, out=run_start)
     del same_as_next
     event_at = np.flatnonzero(~is_arc)
     order = row[event_at] - n_arcs  # the event each sorted position holds
     first_at = run_start[event_at]
     del run_start
     first_arc = np.where(is_arc[first_at], row[first_at], -1)
-    second_at = np.minimum(first_at + 1, max(n_items - 1, 0))
+    second_at = np.minimum(first_at + 1, n_items - 1)
     second_ok = (second_at > first_at) & is_arc[second_at] & (pair[second_at] == pair[first_at])
     second_arc = np.where(second_ok, row[second_at], -1)
     del first_at, second_at, second_ok, pair, row, is_arc, event_at
@@ -197,19 +196,6 @@ def _match(dataset: StudyDataset, codes: AccountCodes) -> _Matched:
     ab_arc[order] = np.where(first_from_actor, first_arc, np.where(second_from_actor, second_arc, -1))
     ba_arc[order] = np.where((first_arc >= 0) & ~first_from_actor, first_arc, np.where((second_arc >= 0) & ~second_from_actor, second_arc, -1))
     return _Matched(codes.n, a, b, reverse, actor, target, ab_arc, ba_arc)
-
-
-def _match_arcs_only(a: np.ndarray, b: np.ndarray, n: int) -> np.ndarray:
-    """Reverse arcs when there are no events to place (or no arcs)."""
-    reverse = np.full(len(a), -1, dtype=np.int64)
-    if len(a):
-        directed = a.astype(np.int64) * n + b
-        reversed_keys = b.astype(np.int64) * n + a
-        order = np.argsort(directed)
-        position = np.minimum(np.searchsorted(directed[order], reversed_keys), len(a) - 1)
-        found = directed[order][position] == reversed_keys
-        reverse[found] = order[position[found]]
-    return reverse
 
 
 def _sorted_by_pair(keys: np.ndarray, key_bound: int) -> tuple[np.ndarray, np.ndarray]:
