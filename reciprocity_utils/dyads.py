@@ -367,7 +367,11 @@ def build_dyads(dataset: StudyDataset, community_column: str | None = "auto") ->
     both_known = mutual & (followed != NOT_A_TIME) & (followed_back != NOT_A_TIME)
     mutual_since = np.where(both_known, np.maximum(followed, followed_back), NOT_A_TIME)
     start, end = _window(dataset)
-    if start is not None:
+
+    def exposure() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Days exposed in all, one-way and mutual, per arc (NaN where unknown)."""
+        if start is None:
+            return np.full(n_arcs, np.nan), np.full(n_arcs, np.nan), np.full(n_arcs, np.nan)
         start_us, end_us = _as_us(start), _as_us(end)
         exposure_from = np.maximum(followed, start_us)  # NaT is the smallest integer: unknown times start with the data
         # In place where possible: every fresh 10M-row temporary costs page faults.
@@ -380,8 +384,9 @@ def build_dyads(dataset: StudyDataset, community_column: str | None = "auto") ->
         one_way_days = np.divide(switch, MICROSECONDS_PER_DAY, dtype=np.float64)
         del switch
         one_way_days[mutual & ~both_known] = np.nan
-        mutual_days = exposure_days - one_way_days
-        del exposure_from
+        return exposure_days, one_way_days, exposure_days - one_way_days
+
+    if start is not None:
         unknown_follow_times = int((followed == NOT_A_TIME).sum())
         if unknown_follow_times:
             notes.append(f"{unknown_follow_times:,} follows have no time: their exposure is counted from the start of the data.")
@@ -391,7 +396,6 @@ def build_dyads(dataset: StudyDataset, community_column: str | None = "auto") ->
                 "mutual is unknown."
             )
     else:
-        exposure_days = one_way_days = mutual_days = np.full(n_arcs, np.nan)
         notes.append("The data carries no times: exposure is unknown and every follow counts as equally exposed.")
 
     # Events: which arc each belongs to, whether it falls in the arc's exposure window, and its state.
@@ -409,8 +413,11 @@ def build_dyads(dataset: StudyDataset, community_column: str | None = "auto") ->
         before = on_arc & at_known & (began != NOT_A_TIME) & (at < began)
         return on_arc & ~before, before
 
-    ab_in, ab_before = window(matched.ab_arc)
-    ba_in, ba_before = window(matched.ba_arc)
+    # Three independent passes over millions of rows: two threads.
+    parts = _in_parallel({"exposure": exposure, "ab": lambda: window(matched.ab_arc), "ba": lambda: window(matched.ba_arc)})
+    exposure_days, one_way_days, mutual_days = parts["exposure"]
+    (ab_in, ab_before), (ba_in, ba_before) = parts["ab"], parts["ba"]
+    del parts
     # Each of a's events toward b inside the window, flagged when it came after the follow-back.
     after_switch = np.zeros(len(at), bool)
     in_mutual = ab_in.copy()
@@ -452,13 +459,18 @@ def build_dyads(dataset: StudyDataset, community_column: str | None = "auto") ->
 
     # Account-level covariates; the pair's own follows and events are subtracted per row.
     # Per account first (int32, a million entries at most), then taken per arc.
-    followers = np.bincount(b, minlength=n).astype(np.int32)
-    following = np.bincount(a, minlength=n).astype(np.int32)
-    returned = np.bincount(b[mutual], minlength=n)  # followers each account follows back
+    per_account = _in_parallel({
+        "followers": lambda: np.bincount(b, minlength=n).astype(np.int32),
+        "following": lambda: np.bincount(a, minlength=n).astype(np.int32),
+        "returned": lambda: np.bincount(b[mutual], minlength=n),  # followers each account follows back
+        "sent": lambda: np.bincount(matched.actor, weights=weight, minlength=n).astype(np.int32),
+        "received": lambda: np.bincount(matched.target, weights=weight, minlength=n).astype(np.int32),
+    })
+    followers, following, returned = per_account["followers"], per_account["following"], per_account["returned"]
+    sent, received = per_account["sent"], per_account["received"]
+    del per_account
     with np.errstate(invalid="ignore", divide="ignore"):
         followback_rate = np.where(followers > 0, returned / np.maximum(followers, 1), np.nan)
-    sent = np.bincount(matched.actor, weights=weight, minlength=n).astype(np.int32)
-    received = np.bincount(matched.target, weights=weight, minlength=n).astype(np.int32)
     del matched, kind, at, at_known, ab_in, ab_before, ba_in, ba_before, weight
     ego = coverage.scope == "ego"
     if ego:
