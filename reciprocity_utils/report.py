@@ -72,13 +72,15 @@ def record_results(output_dir: str | Path, notebook: str, headline: dict[str, An
     """Write a study's numbers to ``<output_dir>/<notebook>.results.json``.
 
     ``headline`` holds the few numbers the index shows; ``details`` anything else a test or a
-    later notebook reads. Keys are sorted so identical runs give identical files.
+    later notebook reads. Keys keep the order the study gives them (the index shows the headline
+    in that order, most important first); that order is fixed in code, so identical runs give
+    identical files.
     """
     output_dir = Path(output_dir)
     output_dir.mkdir(parents=True, exist_ok=True)
     path = output_dir / f"{notebook}{RESULTS_SUFFIX}"
     payload = {"notebook": notebook, "headline": _plain(headline), "details": _plain(details or {})}
-    path.write_text(json.dumps(payload, indent=2, sort_keys=True, allow_nan=False) + "\n", encoding="utf-8")
+    path.write_text(json.dumps(payload, indent=2, allow_nan=False) + "\n", encoding="utf-8")
     return path
 
 
