@@ -51,6 +51,7 @@ def cmd_load(args: argparse.Namespace) -> int:
     from .io import load_paths
 
     options = {name: getattr(args, name) for name in ("followers", "following", "lists") if getattr(args, name)}
+    options.update(_parse_assignments(args.option or []))
     if args.max_archive_mb:
         options["max_archive_bytes"] = int(args.max_archive_mb * 2**20)
     dataset, detected = load_paths(args.paths, format=args.format, owner_id=args.owner, **options)
@@ -81,7 +82,7 @@ def _parse_assignments(pairs: list[str]) -> dict:
     values = {}
     for pair in pairs:
         if "=" not in pair:
-            raise SystemExit(f"-p expects key=value, got {pair!r}")
+            raise SystemExit(f"expected KEY=VALUE, got {pair!r}")
         key, raw = pair.split("=", 1)
         # YAML reads numbers and booleans as such; quote a value to keep it text.
         values[key.strip()] = yaml.safe_load(raw) if raw else ""
@@ -133,9 +134,16 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.reveal_names:
         params["reveal_names"] = True
     load_options = {name: str(Path(getattr(args, name)).resolve()) for name in ("followers", "following", "lists") if getattr(args, name)}
+    load_options.update(_parse_assignments(args.option or []))
     if load_options:
         params["load_options"] = load_options
     return _render(params, args)
+
+
+OPTION_HELP = (
+    "an option of the format's loader (repeatable), e.g. network=Messages, relation=2, time=3 (Pajek files), "
+    "min_value=2 (valued matrices), as_follows=true (Higgs layers)"
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -159,6 +167,7 @@ def build_parser() -> argparse.ArgumentParser:
     load.add_argument("--followers", default=None, help="a followers list (Mastodon CSV form, or one DID per line for Bluesky)")
     load.add_argument("--following", default=None, help="Mastodon following_accounts.csv given apart from the archive")
     load.add_argument("--lists", default=None, help="Mastodon lists.csv given apart from the archive")
+    load.add_argument("--option", action="append", metavar="KEY=VALUE", help=OPTION_HELP)
     load.add_argument("--max-archive-mb", type=float, default=None, help="cap on uncompressed bytes read from an archive (default 2048)")
     load.add_argument("--out", default=None, help="save the validated study dataset (Parquet + dataset.json) to this folder")
     load.set_defaults(func=cmd_load)
@@ -193,6 +202,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--followers", default=None, help="a followers list (Mastodon CSV form, or one DID per line for Bluesky)")
     run.add_argument("--following", default=None, help="Mastodon following_accounts.csv given apart from the archive")
     run.add_argument("--lists", default=None, help="Mastodon lists.csv given apart from the archive")
+    run.add_argument("--option", action="append", metavar="KEY=VALUE", help=OPTION_HELP)
     run.add_argument("--with-code", action="store_true", help="keep code cells in the HTML (for teaching)")
     run.add_argument("--reveal-names", action="store_true", help="show other accounts' handles instead of pseudonyms (opt-in)")
     run.add_argument("--timeout", type=int, default=900, help="seconds one notebook cell may run (default 900)")

@@ -2,7 +2,7 @@
 
 One module per source: ``generic`` (the folder format), ``twitter`` (X archives, classic
 archives), ``instagram``, ``mastodon``, ``bluesky``, ``research`` (UCD groups, SNAP, Higgs,
-.mtx, sociometric matrices), ``graphs`` (GML/GEXF/GraphML), ``twarc``; ``snapshots`` combines
+.mtx, sociometric matrices), ``graphs`` (GML/GEXF/GraphML), ``pajek`` (.net/.paj), ``twarc``; ``snapshots`` combines
 several exports of one account; ``detect`` names the format of a path; ``common`` reads
 archives safely. :func:`load_dataset` (one path) and :func:`load_paths` (several) are the
 entry points notebooks and the CLI call.
@@ -20,6 +20,7 @@ from .generic import load_generic
 from .graphs import load_graph_file
 from .instagram import load_instagram
 from .mastodon import load_mastodon
+from .pajek import load_pajek
 from .research import load_higgs, load_matrix, load_mtx, load_snap, load_ucd_group
 from .snapshots import load_snapshots
 from .twarc import load_twarc_csv, load_twarc_jsonl
@@ -48,6 +49,7 @@ LOADERS: dict[str, Callable[..., StudyDataset]] = {
     "higgs": load_higgs,
     "matrix": load_matrix,
     "graph": load_graph_file,
+    "pajek": load_pajek,
     "twarc_csv": load_twarc_csv,
     "twarc_jsonl": load_twarc_jsonl,
 }
@@ -58,7 +60,8 @@ def load_dataset(path: str | Path, format: str = "auto", owner_id: str | None = 
 
     ``options`` go to the format's loader, e.g. ``followers=`` (a followers list for Mastodon
     or Bluesky), ``max_archive_bytes=`` (archives), ``as_follows=`` (Higgs layers),
-    ``min_value=`` (valued matrices), ``unknown_accounts=`` (generic).
+    ``min_value=`` (valued matrices and Pajek files), ``network=``, ``relation=`` and ``time=``
+    (Pajek files), ``unknown_accounts=`` (generic).
     """
     if format not in FORMATS:
         raise ValueError(f"format must be one of {', '.join(FORMATS)}, not {format!r}")

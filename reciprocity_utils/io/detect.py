@@ -15,6 +15,7 @@ from .generic import looks_generic
 from .graphs import looks_like_graph_file
 from .instagram import locate_instagram
 from .mastodon import locate_mastodon, looks_like_mastodon_csv
+from .pajek import looks_like_pajek
 from .research import looks_like_matrix, looks_like_mtx, sniff_edge_list, ucd_group_name
 from .twarc import looks_like_twarc_csv, looks_like_twarc_jsonl
 from .twitter import looks_like_classic_archive, looks_like_x_archive
@@ -34,6 +35,7 @@ FORMAT_DESCRIPTIONS = {
     "higgs": "a SNAP Higgs interaction layer ('a b weight' or 'a b time RT|MT|RE')",
     "matrix": "a sociometric adjacency matrix (UCINET CSV with labels, or a bare square grid of numbers)",
     "graph": "a directed graph file (.gml, .gexf, .graphml)",
+    "pajek": "a Pajek network or project file (.net, .paj: *Vertices, *Arcs)",
     "twarc_csv": "a twarc-csv tweet table (.csv with id, author_id, text, ...)",
     "twarc_jsonl": "twarc2 JSONL (one API response or tweet per line)",
 }
@@ -76,6 +78,8 @@ def detect_format(path: str | Path) -> str:
         return "bluesky"
     elif looks_like_graph_file(path):
         return "graph"
+    elif looks_like_pajek(path):
+        return "pajek"
     elif looks_like_mtx(path):
         return "mtx"
     elif looks_like_twarc_csv(path):
