@@ -108,6 +108,10 @@ def test_relation_by_number_and_a_network_without_choices(tmp_path):
     assert list(zip(advises.follows["follower_id"], advises.follows["followee_id"])) == [("3", "1")]
     second = load_dataset(path, network="second")
     assert len(second.follows) == 1 and set(second.accounts["handle"]) == {"x", "y"}
+    with pytest.raises(DatasetValidationError, match=r"field 'relation'.*\(\*Arcs :k\)"):
+        load_dataset(path, network="second", relation=1)
+    untimed = load_dataset(path, network="second", time=3)
+    assert len(untimed.follows) == 1 and "no arc carries a time mark" in " ".join(untimed.coverage.notes)
 
 
 @pytest.mark.parametrize(

@@ -196,7 +196,9 @@ def load_pajek(
     relations = sorted({arcs.relation for arcs in directed if arcs.relation is not None})
     notes = [f"{path.name}: network {chosen.name!r}; each arc u -> v is loaded as u follows v."]
     picked = None
-    if len(relations) > 1 or (relation is not None and relations):
+    if relation is not None and not relations:
+        raise DatasetValidationError(str(path), f"network {chosen.name!r}", "relation", "arcs sections with relations (*Arcs :k) to choose from", relation)
+    if len(relations) > 1 or relation is not None:
         labels = {arcs.relation: arcs.label for arcs in directed if arcs.relation is not None}
         names = [f"{r} {labels[r]}" if labels.get(r) else str(r) for r in relations]
         aliases = [[str(r)] + ([labels[r]] if labels.get(r) else []) for r in relations]
@@ -211,6 +213,8 @@ def load_pajek(
         notes.append(f"Sections not about ties were skipped: {', '.join(skipped)}.")
 
     marks = rows["time"].dropna()
+    if time is not None and not len(marks):
+        notes.append(f"time={time} was given, but no arc carries a time mark: every arc is loaded.")
     if len(marks):
         # A loop over the distinct marks (a handful), not over the arcs.
         first_line = rows.loc[marks.index, "line"].groupby(marks.to_numpy()).first()
