@@ -75,6 +75,13 @@ class AccountCodes:
         self.n = len(self.ids)
         if self.ids.isna().any():
             raise ValueError(f"accounts table: account_id is empty in row {int(np.flatnonzero(self.ids.isna())[0]) + 1}")
+        repeated = self.ids.duplicated()
+        if repeated.any():
+            row = int(np.flatnonzero(repeated)[0])
+            raise ValueError(
+                f"accounts table: account_id {self.ids.iloc[row]!r} in row {row + 1} repeats an earlier row "
+                f"({int(repeated.sum()):,} repeats in all); account ids must be unique (build_dataset removes repeats)"
+            )
         arrow_ids = arrow_strings(self.ids)
         self._arrow_ids = arrow_ids.combine_chunks() if isinstance(arrow_ids, pa.ChunkedArray) else arrow_ids
         self.dtype = np.int32 if self.n < np.iinfo(np.int32).max else np.int64

@@ -123,10 +123,8 @@ class EncodedFollows:
 
 def encode_follows(dataset: StudyDataset) -> EncodedFollows:
     """Encode the follows once; every account of the dataset gets a code, isolated ones included."""
-    codes = AccountCodes(dataset.accounts["account_id"])
+    codes = AccountCodes(dataset.accounts["account_id"])  # refuses repeated ids
     account_ids = codes.index()
-    if not account_ids.is_unique:
-        raise ValueError("accounts table: account_id values must be unique (build_dataset removes repeats)")
     follows = dataset.follows
     follower, followee = codes.of_columns([(follows["follower_id"], "follows, follower_id"), (follows["followee_id"], "follows, followee_id")])
     return EncodedFollows(account_ids, follower.astype(np.int64), followee.astype(np.int64), codes)

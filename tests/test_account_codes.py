@@ -50,9 +50,12 @@ def test_columns_coded_together_match_one_by_one_and_errors_name_the_column():
         codes.of_columns([(pd.Series(["1000000000000000000"]), "interactions, actor_id"), (pd.Series(["1000000000000000001", "1000000000000000002", "9"]), "interactions, target_id")])
 
 
-def test_empty_account_id_is_refused():
+def test_empty_or_repeated_account_ids_are_refused():
     with pytest.raises(ValueError, match="account_id is empty in row 2"):
         AccountCodes(pd.Series(["1", None], dtype="string"))
+    for ids in (["7", "8", "7"], ["alice", "bob", "alice"]):  # both lookup paths
+        with pytest.raises(ValueError, match=r"account_id '\w+' in row 3 repeats an earlier row \(1 repeats in all\)"):
+            AccountCodes(pd.Series(ids))
 
 
 @pytest.mark.parametrize("key_bound", [1_000, 2**62])
