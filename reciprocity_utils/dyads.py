@@ -199,24 +199,34 @@ def _match(dataset: StudyDataset, codes: AccountCodes) -> _Matched:
 
 
 def _sorted_by_pair(keys: np.ndarray, key_bound: int) -> tuple[np.ndarray, np.ndarray]:
-    """``keys`` sorted (ties by row) and the row each sorted position came from.
+    """Non-negative int64 ``keys`` sorted (ties by row) and the row each sorted position came from.
 
     When key and row fit in 64 bits together, one sort of packed words does it (numpy's
     vectorised sort of plain integers is several times faster than an argsort); beyond that, a
-    stable argsort.
+    stable argsort. The packed path works inside ``keys`` itself (the caller's array is consumed)
+    and in slices, so it asks for no fresh memory beyond the row numbers: on machines that back
+    memory lazily, fresh pages cost more than the arithmetic.
     """
     row_bits = max(int(len(keys) - 1).bit_length(), 1)
     if int(max(key_bound, 1) - 1).bit_length() + row_bits > 64:
         row = np.argsort(keys, kind="stable")
         return keys[row], row
-    packed = keys.astype(np.uint64)
+    packed = keys.view(np.uint64)
     packed <<= np.uint64(row_bits)
-    packed |= np.arange(len(keys), dtype=np.uint64)
+    for first in range(0, len(packed), _SLICE):
+        part = packed[first:first + _SLICE]
+        part |= np.arange(first, first + len(part), dtype=np.uint64)
     packed.sort()
-    small = np.int32 if len(keys) < np.iinfo(np.int32).max else np.int64
-    row = (packed & np.uint64((1 << row_bits) - 1)).astype(small)
+    row = np.empty(len(packed), dtype=np.int32 if len(packed) < np.iinfo(np.int32).max else np.int64)
+    mask = np.uint64((1 << row_bits) - 1)
+    for first in range(0, len(packed), _SLICE):
+        row[first:first + _SLICE] = packed[first:first + _SLICE] & mask
     packed >>= np.uint64(row_bits)
     return packed.view(np.int64), row
+
+
+# Rows per slice where a whole-array temporary would cost fresh memory (8 MiB of int64).
+_SLICE = 1 << 20
 
 
 def _epoch_us(times: pd.Series) -> np.ndarray:

@@ -62,7 +62,7 @@ def test_empty_or_repeated_account_ids_are_refused():
 def test_sorted_by_pair_on_both_paths(key_bound):
     # 2**62 leaves no room for row numbers beside the key: the argsort path is taken.
     keys = np.random.default_rng(5).integers(0, 1_000, 5_000)
-    pair, row = _sorted_by_pair(keys, key_bound)
+    pair, row = _sorted_by_pair(keys.copy(), key_bound)  # the packed path consumes its argument
     assert (np.diff(pair) >= 0).all() and (keys[row] == pair).all()
     assert all((np.diff(row[pair == k]) > 0).all() for k in np.unique(keys)[:50])  # ties by row
     assert len(_sorted_by_pair(np.empty(0, dtype=np.int64), key_bound)[0]) == 0
