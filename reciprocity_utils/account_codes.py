@@ -9,7 +9,7 @@ written canonically -- ASCII digits, no leading zero -- text and number are one-
 of such values is parsed to int64 and looked up in an integer hash table: twice as fast as hashing
 the text on 15 million ids (``benchmarks/bench_dyads.py``). Anything else (handles, DIDs, a single
 ``"0x10"`` or ``"007"``) takes the text lookup, so a non-canonical value never matches an account
-by its numeric value (see :func:`_numbers_matching_canonical_ids`). Several columns are coded in two threads (Arrow and
+by its numeric value (see :func:`_may_match_canonical_numbers`). Several columns are coded in two threads (Arrow and
 pandas release the GIL in these loops).
 """
 
@@ -53,18 +53,21 @@ def _parsed(values: pa.ChunkedArray | pa.Array) -> np.ndarray | None:
         return None
 
 
-def _numbers_matching_canonical_ids(values: pa.ChunkedArray | pa.Array) -> np.ndarray | None:
-    """The values as int64 for a lookup among canonical account numbers, or None (take the text lookup).
+def _may_match_canonical_numbers(values: pa.ChunkedArray | pa.Array) -> bool:
+    """Whether the values can be looked up as int64 among canonical account numbers.
 
     Arrow parses a few texts that are not canonical: leading zeros (``"007"``), hexadecimal
     (``"0x10"``), and a minus sign. The first two start with ``"0"`` and are sent to the text
     lookup; a negative number, or ``"-0"``, cannot equal a canonical id (positive), so it stays
     unmatched. Everything else Arrow refuses (``"+7"``, spaces, other digits), which also means the
-    text lookup. Cheaper than checking every value's characters first.
+    text lookup (see :meth:`AccountCodes.of`). Cheaper than checking every value's characters first.
     """
-    if values.null_count or pc.any(pc.starts_with(values, "0")).as_py():
-        return None
-    return _parsed(values)
+    return not values.null_count and not pc.any(pc.starts_with(values, "0")).as_py()
+
+
+# Values parsed and looked up per slice: 8 MiB temporaries, which the allocator recycles, where
+# whole-column ones would be fresh memory every time (costly on machines that back memory lazily).
+_SLICE = 1 << 20
 
 
 class AccountCodes:
@@ -102,14 +105,13 @@ class AccountCodes:
         arrow_values = arrow_strings(values)
         if arrow_values.type != self._arrow_ids.type:
             arrow_values = arrow_values.cast(self._arrow_ids.type)
-        numbers = None if self._numbers is None else _numbers_matching_canonical_ids(arrow_values)
-        if numbers is not None:
-            codes = self._numbers.get_indexer(numbers)
-            unknown = codes < 0
-        else:
+        codes = None
+        if self._numbers is not None and _may_match_canonical_numbers(arrow_values):
+            codes = self._numeric_codes(arrow_values)
+        if codes is None:
             found = pc.index_in(arrow_values, value_set=self._arrow_ids)
-            unknown = pc.is_null(found).to_numpy(zero_copy_only=False)
-            codes = found.fill_null(-1).to_numpy()
+            codes = found.fill_null(-1).to_numpy().astype(self.dtype, copy=False)
+        unknown = codes < 0
         missing = int(unknown.sum())
         if missing:
             first = int(np.flatnonzero(unknown)[0])
@@ -117,7 +119,17 @@ class AccountCodes:
                 f"{what}, row {first + 1}: account id {values.iloc[first]!r} is not in the accounts table "
                 f"({missing:,} such rows in all); build the dataset with build_dataset, which adds or removes them"
             )
-        return codes.astype(self.dtype, copy=False)
+        return codes
+
+    def _numeric_codes(self, values: pa.ChunkedArray | pa.Array) -> np.ndarray | None:
+        """Codes by int64 lookup, slice by slice (-1: not an account); None when a value does not parse."""
+        codes = np.empty(len(values), dtype=self.dtype)
+        for first in range(0, len(values), _SLICE):
+            numbers = _parsed(values.slice(first, _SLICE))
+            if numbers is None:
+                return None
+            codes[first:first + len(numbers)] = self._numbers.get_indexer(numbers)
+        return codes
 
     def of_columns(self, columns: Sequence[tuple[pd.Series, str]]) -> list[np.ndarray]:
         """:meth:`of` for several ``(values, what)`` columns, two at a time."""

@@ -299,10 +299,14 @@ class _EventCounts:
         else:
             groups = [k * 2 + int(f) for k in kinds for f in flags]
         out = np.zeros(self.n_arcs, dtype=np.int32)
-        for group in groups:
-            # Within one group every arc appears once, so a scatter-add needs no np.add.at.
+        for number, group in enumerate(groups):
+            # Within one group every arc appears once, so a scatter needs no np.add.at. The first
+            # group is written, not added: reading untouched zero pages first would fault them twice.
             part = slice(self.bounds[group], self.bounds[group + 1])
-            out[self.arc[part]] += self.sums[part]
+            if number == 0:
+                out[self.arc[part]] = self.sums[part]
+            else:
+                out[self.arc[part]] += self.sums[part]
         return out
 
     def by_kind(self) -> tuple[list[np.ndarray], np.ndarray]:
@@ -316,7 +320,11 @@ class _EventCounts:
 
 def _events_per_arc(arc: np.ndarray, chosen: np.ndarray, weights: np.ndarray | None, n_arcs: int) -> np.ndarray:
     """The chosen events (or their weights) summed per arc, as int32."""
-    return np.bincount(arc[chosen], weights=None if weights is None else weights[chosen], minlength=n_arcs).astype(np.int32)
+    # Added in place (numpy's unbuffered np.add.at): a bincount over every arc would be a 64-bit
+    # array twice the size of the int32 column.
+    out = np.zeros(n_arcs, dtype=np.int32)
+    np.add.at(out, arc[chosen], np.int32(1) if weights is None else weights[chosen].astype(np.int32))
+    return out
 
 
 def _in_parallel(jobs: dict[str, Callable[[], Any]]) -> dict[str, Any]:
@@ -375,7 +383,8 @@ def build_dyads(dataset: StudyDataset, community_column: str | None = "auto") ->
     del reverse
     matched.reverse = None  # freed: the peak memory of a 10M-follow table is what a laptop must hold
     both_known = mutual & (followed != NOT_A_TIME) & (followed_back != NOT_A_TIME)
-    mutual_since = np.where(both_known, np.maximum(followed, followed_back), NOT_A_TIME)
+    mutual_since = np.maximum(followed, followed_back)
+    mutual_since[~both_known] = NOT_A_TIME
     start, end = _window(dataset)
 
     def exposure() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -383,16 +392,18 @@ def build_dyads(dataset: StudyDataset, community_column: str | None = "auto") ->
         if start is None:
             return np.full(n_arcs, np.nan), np.full(n_arcs, np.nan), np.full(n_arcs, np.nan)
         start_us, end_us = _as_us(start), _as_us(end)
-        exposure_from = np.maximum(followed, start_us)  # NaT is the smallest integer: unknown times start with the data
-        # In place where possible: every fresh 10M-row temporary costs page faults.
-        exposure_days = np.subtract(end_us, exposure_from, dtype=np.float64)
-        np.maximum(exposure_days, 0, out=exposure_days)
-        exposure_days /= MICROSECONDS_PER_DAY
-        switch = np.clip(mutual_since, exposure_from, end_us)
-        switch[~mutual] = end_us
-        switch -= exposure_from
-        one_way_days = np.divide(switch, MICROSECONDS_PER_DAY, dtype=np.float64)
-        del switch
+        exposure_days, one_way_days = np.empty(n_arcs), np.empty(n_arcs)
+        # Slice by slice: whole-column temporaries would be fresh memory (page faults) every time.
+        for first in range(0, n_arcs, _SLICE):
+            rows = slice(first, first + _SLICE)
+            exposure_from = np.maximum(followed[rows], start_us)  # NaT is the smallest integer: unknown times start with the data
+            days = np.subtract(end_us, exposure_from, dtype=np.float64)
+            np.maximum(days, 0, out=days)
+            np.divide(days, MICROSECONDS_PER_DAY, out=exposure_days[rows])
+            switch = np.clip(mutual_since[rows], exposure_from, end_us)
+            switch[~mutual[rows]] = end_us
+            switch -= exposure_from
+            np.divide(switch, MICROSECONDS_PER_DAY, out=one_way_days[rows], dtype=np.float64)
         one_way_days[mutual & ~both_known] = np.nan
         return exposure_days, one_way_days, exposure_days - one_way_days
 

@@ -38,6 +38,20 @@ def test_text_ids_and_mixed_ids_take_the_text_lookup():
             with_zero.of(pd.Series([written]), "x")
 
 
+def test_numeric_lookup_in_slices_matches_the_text_lookup(monkeypatch):
+    """Values parsed slice by slice: a later slice that does not parse sends the whole column to the text lookup."""
+    import reciprocity_utils.account_codes as account_codes
+
+    monkeypatch.setattr(account_codes, "_SLICE", 3)
+    codes = AccountCodes(pd.Series([str(10**18 + i) for i in range(20)] + ["7"]))
+    values = [str(10**18 + i) for i in (5, 0, 19, 3, 3, 11, 8)] + ["7"]
+    assert codes.of(pd.Series(values), "x").tolist() == [5, 0, 19, 3, 3, 11, 8, 20]
+    with pytest.raises(ValueError, match=r"x, row 8: account id '\+7' is not in the accounts table"):
+        codes.of(pd.Series(values[:-1] + ["+7"]), "x")
+    with pytest.raises(ValueError, match=r"x, row 7: account id '12' is not in the accounts table \(1 such rows"):
+        codes.of(pd.Series(values[:-2] + ["12", "7"]), "x")
+
+
 def test_columns_coded_together_match_one_by_one_and_errors_name_the_column():
     codes = AccountCodes(pd.Series([str(10**18 + i) for i in range(50)]))
     rng = np.random.default_rng(3)
