@@ -46,3 +46,26 @@ def test_every_notebook_is_a_numbered_study_and_01_comes_first():
     on_disk = sorted(p.name for p in NOTEBOOKS_DIR.glob("*.ipynb"))
     assert on_disk == STUDY_NOTEBOOKS, "name notebooks NN-short-name.ipynb so the report runs them in order"
     assert STUDY_NOTEBOOKS[0] == "01-load-and-validate.ipynb"
+
+
+def test_the_notebooks_kernel_turns_numpy_hugepage_advice_off():
+    """The kernel `make env` registers runs every study with NUMPY_MADVISE_HUGEPAGE=0 (README, Performance)."""
+    import subprocess
+    import sys
+
+    import pytest
+    from jupyter_client.kernelspec import NoSuchKernel, get_kernel_spec
+
+    try:
+        spec = get_kernel_spec("python3")
+    except NoSuchKernel:
+        pytest.skip("no python3 kernel registered")
+    if spec.argv[0] != sys.executable:
+        pytest.skip(f"the python3 kernel is not this environment's ({spec.argv[0]}); run `make env`")
+    assert spec.env.get("NUMPY_MADVISE_HUGEPAGE") == "0"
+    # numpy reads the variable at import: a kernel started with it has the advice off.
+    child = subprocess.run(
+        [sys.executable, "-c", "import numpy._core.multiarray as m; print(m._get_madvise_hugepage())"],
+        env={**spec.env, "PATH": ""}, capture_output=True, text=True, check=True,
+    )
+    assert child.stdout.strip() == "False"
