@@ -246,7 +246,15 @@ def models_benchmark(scale: float) -> None:
           f"(95% {adjusted.interval()[0]:.3f}-{adjusted.interval()[1]:.3f}); permutations run: {permutation.n_permutations}"
           f"{' (capped)' if permutation.capped else ''}")
     print(f"Models: {models_seconds:.1f} s (goal < 30 s); checks (permutation, timing, AUC): {checks_seconds:.1f} s; "
-          f"peak memory {peak_mib():,.0f} MiB")
+          f"peak memory {peak_mib():,.0f} MiB; numpy huge-page advice {'on' if huge_page_advice() else 'off'} "
+          "(the study kernels run with it off)")
+
+
+def huge_page_advice() -> bool:
+    """Whether numpy advises huge pages for large arrays in this process (NUMPY_MADVISE_HUGEPAGE)."""
+    from numpy._core import multiarray
+
+    return bool(multiarray._get_madvise_hugepage())
 
 
 def main() -> None:
