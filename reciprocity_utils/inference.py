@@ -823,8 +823,10 @@ def raw_comparison(frame: ModelFrame, outcome: str | None = None, direction: str
     probability that a engaged with b at all during the data; in the ``states`` design rows are
     segments, so only rates are comparable.
     """
-    data = frame.data
     outcome = outcome or f"y_{direction}"
+    # Only the columns used: filtering the whole model frame would copy every control's column.
+    needed = ["mutual", outcome, "a", "b", "arc"] + (["exposure_days"] if frame.exposure_known else [])
+    data = frame.data[needed]
     rows = []
     for mutual, label in ((0.0, "one-way"), (1.0, "mutual")):
         part = data[(data["mutual"] == mutual) & data[outcome].notna()]
