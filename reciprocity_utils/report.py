@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import yaml
 
-from .paths import NOTEBOOKS_DIR, REPORTS_DIR, private_dir, resolve_path
+from .paths import NOTEBOOKS_DIR, PROJECT_ROOT, REPORTS_DIR, private_dir, publishable_parameters, resolve_path
 
 
 def study_notebooks() -> list[str]:
@@ -212,7 +212,8 @@ def run_report(
     seconds = time.monotonic() - started
     run_info = {
         "study": study,
-        "parameters": params,
+        # Paths outside the project by file name only; the full recipe stays in the private folder.
+        "parameters": publishable_parameters(params),
         "notebooks": notebooks,
         "notebook_seconds": timings,
         "detected_format": run_params.get("detected_format"),
@@ -222,10 +223,37 @@ def run_report(
         "seconds": round(seconds, 1),
     }
     (output_dir / "run.json").write_text(json.dumps(_plain(run_info), indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    (output_dir / "params.yaml").write_text(yaml.safe_dump({"study": study, **params}, sort_keys=True), encoding="utf-8")
+    (output_dir / "params.yaml").write_text(yaml.safe_dump({"study": study, **run_info["parameters"]}, sort_keys=True), encoding="utf-8")
+    (work_dir / "params.yaml").write_text(yaml.safe_dump({"study": study, **params}, sort_keys=True), encoding="utf-8")
     rendered = [render_page(executed, output_dir, run_info, with_code=with_code) for _, executed in pages]
     index = write_index(output_dir, [executed for _, executed in pages], run_info)
+    check_no_local_paths(output_dir, params)
     return ReportRun(output_dir, index, rendered, seconds)
+
+
+def check_no_local_paths(output_dir: Path, params: dict[str, Any]) -> None:
+    """Refuse a site whose files show where they were made or where the inputs live.
+
+    A page showing ``/home/<name>/...`` tells readers the owner's user name; the studies and the
+    recipe must show paths by :func:`~reciprocity_utils.paths.publishable_path` only. Checked
+    text: the report folder, its private sibling, the project root, and the folder of each input.
+    """
+    local = {str(output_dir), str(private_dir(output_dir)), str(PROJECT_ROOT)}
+    inputs = params.get("inputs") or []
+    for value in [params.get("input_path"), *(inputs if isinstance(inputs, list) else [inputs])]:
+        if isinstance(value, str) and Path(value).is_absolute():
+            local.add(str(Path(value).parent))
+    local = {path for path in local if path.count("/") >= 2}  # never "/" or "/home" alone
+    for published in sorted(output_dir.iterdir()):
+        if not published.is_file():
+            continue
+        text = published.read_text(encoding="utf-8", errors="replace")
+        shown = sorted(path for path in local if path in text)
+        if shown:
+            raise ReportError(
+                f"{published}: shows the local path {shown[0]}; this folder is meant to be published, so it "
+                "must not show where it was made or where the inputs are (a study notebook printed a path?)"
+            )
 
 
 def _all_parameter_names(notebooks: list[str]) -> set[str]:

@@ -58,10 +58,10 @@ table.reciprocity-table td, table.reciprocity-table th { padding: .2rem .6rem; b
 """
 
 
-def display_parameter(name: str, value: Any) -> str:
-    # Absolute paths reveal a user's folders; the file names and fingerprint identify the input.
-    if name.endswith("_path") and isinstance(value, str) and value.startswith("/"):
-        return Path(value).name
+def display_parameter(value: Any) -> str:
+    """A parameter as the provenance shows it (paths arrive already publishable: see ``run_report``)."""
+    if isinstance(value, list):
+        return ", ".join(str(item) for item in value)
     return str(value)
 
 
@@ -94,11 +94,15 @@ def provenance_block(results: dict[str, Any], run_info: dict[str, Any], notebook
         sentences = Coverage(**coverage).describe()
         parts.append("<p><strong>What the source could observe.</strong> " + " ".join(html.escape(s) for s in sentences) + "</p>")
     params = [
-        (html.escape(k), f"<span class='mono'>{html.escape(display_parameter(k, v))}</span>")
+        (html.escape(k), f"<span class='mono'>{html.escape(display_parameter(v))}</span>")
         for k, v in sorted(run_info["parameters"].items())
     ]
     if params:
-        parts.append("<p><strong>Parameters</strong> (rerun with <code>reciprocity report --params params.yaml</code>):</p>")
+        parts.append(
+            "<p><strong>Parameters</strong> (rerun with <code>reciprocity report --params params.yaml</code>; inputs "
+            "outside the project appear by name only, and the recipe with full paths stays in the private folder "
+            "beside the report):</p>"
+        )
         parts.append(_table(params))
     versions = ", ".join(f"{html.escape(k)} {html.escape(v)}" for k, v in run_info["package_versions"].items())
     seconds = run_info.get("notebook_seconds", {}).get(notebook)

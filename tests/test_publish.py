@@ -67,6 +67,17 @@ def test_published_files_carry_no_raw_identity_but_the_owners(published_2021):
         assert not found, f"{path.name} shows {found[:5]}"
 
 
+def test_published_files_show_no_local_path_and_the_private_recipe_keeps_it(published_2021):
+    import yaml
+
+    archive = needs_shared_data(*ARCHIVE_2021)
+    for path in published_2021.iterdir():
+        text = path.read_text(encoding="utf-8")
+        assert str(archive.parent) not in text and str(published_2021) not in text, path.name
+    assert yaml.safe_load((published_2021 / "params.yaml").read_text())["inputs"] == [archive.name]
+    assert yaml.safe_load((private_dir(published_2021) / "params.yaml").read_text())["inputs"] == [str(archive.resolve())]
+
+
 def test_the_owner_email_never_enters_the_dataset():
     archive = needs_shared_data(*ARCHIVE_2023)
     assert OWNER_EMAIL in (archive / "data" / "account.js").read_text()

@@ -10,8 +10,8 @@ import pytest
 
 from reciprocity_utils import SAMPLE_DIR, read_results, record_results
 from reciprocity_utils.cli import main
-from reciprocity_utils.paths import PARAMS_DIR
-from reciprocity_utils.report import STUDY_NOTEBOOKS, ReportError, read_params_file, run_report
+from reciprocity_utils.paths import PARAMS_DIR, PROJECT_ROOT, publishable_parameters, publishable_path
+from reciprocity_utils.report import STUDY_NOTEBOOKS, ReportError, check_no_local_paths, read_params_file, run_report
 
 
 def test_record_results_is_plain_json_in_the_studys_order(tmp_path):
@@ -30,6 +30,32 @@ def test_params_file_paths_are_taken_from_the_project_root():
     params = read_params_file(PARAMS_DIR / "sample.yaml")
     assert params["study"] == "sample"
     assert params["input_path"] == str(SAMPLE_DIR)
+
+
+def test_published_parameters_show_paths_inside_the_project_relative_and_others_by_name():
+    assert publishable_path(str(SAMPLE_DIR)) == "data/sample"
+    assert publishable_path("/home/alice/Downloads/twitter-2024.zip") == "twitter-2024.zip"
+    assert publishable_path("data/sample") == "data/sample"
+    shown = publishable_parameters({
+        "inputs": ["/home/alice/x.zip", "/home/alice/followers.csv"], "input_path": "synthetic",
+        "earlier_snapshot_path": "/home/alice/old.zip", "seed": 3, "owner_id": "/not/a/path",
+    })
+    assert shown == {"inputs": ["x.zip", "followers.csv"], "input_path": "synthetic", "earlier_snapshot_path": "old.zip",
+                     "seed": 3, "owner_id": "/not/a/path"}
+
+
+def test_a_site_showing_a_local_path_is_refused_with_the_file(tmp_path):
+    site = tmp_path / "mine"
+    site.mkdir()
+    (site / "index.html").write_text("<p>fine</p>")
+    inputs = {"inputs": ["/home/alice/Downloads/archive.zip"]}
+    check_no_local_paths(site, inputs)
+    (site / "03.html").write_text("<pre>PosixPath('/home/alice/Downloads/notes')</pre>")
+    with pytest.raises(ReportError, match=r"03\.html: shows the local path /home/alice/Downloads"):
+        check_no_local_paths(site, inputs)
+    (site / "03.html").write_text(f"<pre>{site / '03.results.json'}</pre>")
+    with pytest.raises(ReportError, match="03.html: shows the local path"):
+        check_no_local_paths(site, {})
 
 
 @pytest.mark.notebook
@@ -60,6 +86,9 @@ def test_report_on_the_sample_hides_code_embeds_figures_and_indexes_recorded_num
     for path in run.output_dir.iterdir():
         text = path.read_text(encoding="utf-8")
         assert not any(account in text for account in sample_ids), path.name
+        # Nor where it was made: a local path tells readers the owner's folders and user name.
+        assert str(run.output_dir) not in text and str(PROJECT_ROOT) not in text, path.name
+    assert "input_path: data/sample" in (run.output_dir / "params.yaml").read_text()
     # Every page ends with provenance; the index shows a thumbnail of the key figure.
     assert "class='provenance'" in page and fingerprint in page
     assert "alt='Key figure of 01 · Load and validate the follow data'" in index
