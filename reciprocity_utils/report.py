@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import yaml
 
-from .paths import NOTEBOOKS_DIR, PROJECT_ROOT, REPORTS_DIR, private_dir, publishable_parameters, resolve_path
+from .paths import NOTEBOOKS_DIR, PROJECT_ROOT, REPORTS_DIR, is_path_parameter, private_dir, publishable_parameters, resolve_path
 
 
 def study_notebooks() -> list[str]:
@@ -236,13 +236,12 @@ def check_no_local_paths(output_dir: Path, params: dict[str, Any]) -> None:
 
     A page showing ``/home/<name>/...`` tells readers the owner's user name; the studies and the
     recipe must show paths by :func:`~reciprocity_utils.paths.publishable_path` only. Checked
-    text: the report folder, its private sibling, the project root, and the folder of each input.
+    text: the report folder, its private sibling, the project root, and the folder of every path parameter.
     """
     local = {str(output_dir), str(private_dir(output_dir)), str(PROJECT_ROOT)}
-    inputs = params.get("inputs") or []
-    for value in [params.get("input_path"), *(inputs if isinstance(inputs, list) else [inputs])]:
-        if isinstance(value, str) and Path(value).is_absolute():
-            local.add(str(Path(value).parent))
+    for name, value in params.items():
+        values = value if isinstance(value, list) else [value]
+        local |= {str(Path(v).parent) for v in values if is_path_parameter(name) and isinstance(v, str) and Path(v).is_absolute()}
     local = {path for path in local if path.count("/") >= 2}  # never "/" or "/home" alone
     for published in sorted(output_dir.iterdir()):
         if not published.is_file():

@@ -53,6 +53,9 @@ def test_a_site_showing_a_local_path_is_refused_with_the_file(tmp_path):
     (site / "03.html").write_text("<pre>PosixPath('/home/alice/Downloads/notes')</pre>")
     with pytest.raises(ReportError, match=r"03\.html: shows the local path /home/alice/Downloads"):
         check_no_local_paths(site, inputs)
+    (site / "03.html").write_text("<p>compared with /home/alice/old/export.zip</p>")
+    with pytest.raises(ReportError, match="shows the local path /home/alice/old"):
+        check_no_local_paths(site, {"earlier_snapshot_path": "/home/alice/old/export.zip"})
     (site / "03.html").write_text(f"<pre>{site / '03.results.json'}</pre>")
     with pytest.raises(ReportError, match="03.html: shows the local path"):
         check_no_local_paths(site, {})
