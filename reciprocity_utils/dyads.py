@@ -45,9 +45,9 @@ exports (scope ``ego``) only the owner's degrees are known; the other accounts' 
 each piece. It feeds the models that need to know *when* a pair became mutual: the rate ratio of
 the mutual state against the one-way state of the same arc, and the within-pair timing design.
 
-Everything is vectorised: account ids become integer codes once (digit ids are parsed, other ids
-hashed), pairs are matched by one hash factorisation of unordered pair keys, and counts are
-``numpy.bincount``; there is no Python loop over follows or events.
+Everything is vectorised: account ids become integer codes once (``account_codes``), arcs, reverse
+arcs and events are matched in one sort of packed unordered pair keys, and counts are scatters of
+sorted group sums; there is no Python loop over follows or events.
 """
 
 from __future__ import annotations
