@@ -7,10 +7,10 @@ import sys
 from pathlib import Path
 
 import pandas as pd
-import yaml
 
 from .model import DatasetValidationError, StudyDataset
 from .paths import PARAMS_DIR
+from .recipes import parse_assignment
 
 
 def _print_dataset_summary(dataset: StudyDataset, detected: str) -> None:
@@ -51,7 +51,7 @@ def cmd_load(args: argparse.Namespace) -> int:
     from .io import load_paths
 
     options = {name: getattr(args, name) for name in ("followers", "following", "lists") if getattr(args, name)}
-    options.update(_parse_assignments(args.option or []))
+    options.update(_parse_assignments(args.option or [], "--option"))
     if args.max_archive_mb:
         options["max_archive_bytes"] = int(args.max_archive_mb * 2**20)
     dataset, detected = load_paths(args.paths, format=args.format, owner_id=args.owner, **options)
@@ -78,22 +78,16 @@ def cmd_sample(args: argparse.Namespace) -> int:
     return 0
 
 
-def _parse_assignments(pairs: list[str]) -> dict:
-    values = {}
-    for pair in pairs:
-        if "=" not in pair:
-            raise SystemExit(f"expected KEY=VALUE, got {pair!r}")
-        key, raw = pair.split("=", 1)
-        # YAML reads numbers and booleans as such; quote a value to keep it text.
-        values[key.strip()] = yaml.safe_load(raw) if raw else ""
-    return values
+def _parse_assignments(pairs: list[str], source: str = "-p") -> dict:
+    """``KEY=VALUE`` pairs as plain data (YAML scalars and lists; quote a value to keep it text)."""
+    return dict(parse_assignment(pair, source) for pair in pairs)
 
 
 def _render(params: dict, args: argparse.Namespace) -> int:
     from .report import ReportError, run_report
 
     try:
-        run = run_report(params, output_dir=args.out, with_code=args.with_code, timeout=args.timeout)
+        run = run_report(params, output_dir=args.out, with_code=args.with_code, timeout=args.timeout, force=args.force)
     except ReportError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
@@ -134,12 +128,16 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.reveal_names:
         params["reveal_names"] = True
     load_options = {name: str(Path(getattr(args, name)).resolve()) for name in ("followers", "following", "lists") if getattr(args, name)}
-    load_options.update(_parse_assignments(args.option or []))
+    load_options.update(_parse_assignments(args.option or [], "--option"))
     if load_options:
         params["load_options"] = load_options
     return _render(params, args)
 
 
+FORCE_HELP = (
+    "replace a report folder that has no record of this tool (an older report): only files named as the tool names its "
+    "own are replaced; a folder holding anything else is always refused"
+)
 OPTION_HELP = (
     "an option of the format's loader (repeatable), e.g. network=Messages, relation=2, time=3 (Pajek files), "
     "min_value=2 (valued matrices), as_follows=true (Higgs layers)"
@@ -184,6 +182,7 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("-p", "--set", action="append", metavar="KEY=VALUE", help="override one parameter (repeatable)")
     report.add_argument("--with-code", action="store_true", help="keep code cells in the HTML (for teaching)")
     report.add_argument("--timeout", type=int, default=900, help="seconds one notebook cell may run (default 900)")
+    report.add_argument("--force", action="store_true", help=FORCE_HELP)
     report.set_defaults(func=cmd_report)
 
     run = sub.add_parser(
@@ -206,6 +205,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--with-code", action="store_true", help="keep code cells in the HTML (for teaching)")
     run.add_argument("--reveal-names", action="store_true", help="show other accounts' handles instead of pseudonyms (opt-in)")
     run.add_argument("--timeout", type=int, default=900, help="seconds one notebook cell may run (default 900)")
+    run.add_argument("--force", action="store_true", help=FORCE_HELP)
     run.set_defaults(func=cmd_run)
     return parser
 

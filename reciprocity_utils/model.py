@@ -23,15 +23,18 @@ only in edges, interactions with accounts outside the group) is counted, never d
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Callable, Literal
 
 import numpy as np
 import pandas as pd
+
+from .paths import open_for_writing, output_folder
 
 INTERACTION_KINDS = ("reply", "mention", "repost", "quote", "like")
 
@@ -304,20 +307,51 @@ class StudyDataset:
         owners = self.accounts.loc[self.accounts["is_owner"], "account_id"]
         return str(owners.iloc[0]) if len(owners) else None
 
+    def with_text_mapped(self, rewrite: Callable[[str], str]) -> "StudyDataset":
+        """A copy whose descriptive text (source, notes, loader parameters, the tables' ``source``
+        column) went through ``rewrite``; used to show inputs by file name, never by local path."""
+
+        def mapped(value: Any) -> Any:
+            if isinstance(value, str):
+                return rewrite(value)
+            if isinstance(value, list):
+                return [mapped(item) for item in value]
+            if isinstance(value, dict):
+                return {key: mapped(item) for key, item in value.items()}
+            return value
+
+        tables = {}
+        for name in ("follows", "interactions", "follow_events"):
+            frame = getattr(self, name)
+            if "source" in frame and len(frame):
+                distinct = frame["source"].dropna().unique()
+                changes = {text: rewrite(text) for text in distinct if rewrite(text) != text}
+                if changes:
+                    frame = frame.assign(source=frame["source"].replace(changes))
+            tables[name] = frame
+        return dataclasses.replace(
+            self, **tables,
+            coverage=dataclasses.replace(self.coverage, notes=mapped(self.coverage.notes)),
+            provenance=dataclasses.replace(self.provenance, parameters=mapped(self.provenance.parameters)),
+            validation=dataclasses.replace(self.validation, source=rewrite(self.validation.source), notes=mapped(self.validation.notes)),
+        )
+
     def save(self, folder: str | Path) -> Path:
         """Write the three tables as Parquet and the rest as ``dataset.json`` into ``folder``."""
-        folder = Path(folder)
-        folder.mkdir(parents=True, exist_ok=True)
-        for name in TABLE_COLUMNS:
-            getattr(self, name).to_parquet(folder / f"{name}.parquet", index=False)
-        self.follow_events.to_parquet(folder / "follow_events.parquet", index=False)
+        # Raw ids and handles: an owner-only folder, and no write through a planted link.
+        folder = output_folder(folder, private=True)
+        tables = {name: getattr(self, name) for name in TABLE_COLUMNS} | {"follow_events": self.follow_events}
+        for name, table in tables.items():
+            with open_for_writing(folder / f"{name}.parquet", binary=True, private=True) as handle:
+                table.to_parquet(handle, index=False)
         meta = {
             "format": "reciprocity-study-dataset/1",
             "coverage": asdict(self.coverage),
             "provenance": asdict(self.provenance),
             "validation": asdict(self.validation),
         }
-        (folder / "dataset.json").write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+        with open_for_writing(folder / "dataset.json", private=True) as handle:
+            handle.write(json.dumps(meta, indent=2, sort_keys=True) + "\n")
         return folder
 
     @classmethod

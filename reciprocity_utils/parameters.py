@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .io import FORMATS
-from .paths import private_dir, resolve_path
+from .paths import private_dir, publishable_text, resolve_path
 
 SYNTHETIC_INPUT = "synthetic"
 
@@ -57,4 +57,6 @@ def open_input(params: StudyParameters):
         from .synthetic import generate_network, network_dataset
 
         return network_dataset(generate_network(seed=params.seed))
-    return load_dataset(params.input_path, format=params.input_format, owner_id=params.owner_id)
+    dataset = load_dataset(params.input_path, format=params.input_format, owner_id=params.owner_id)
+    # Loaders name files by full path in notes and sources; a page shows them by name only.
+    return dataset.with_text_mapped(lambda text: publishable_text(text, [str(params.input_path)]))

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
+import os
 import platform
 import time
 from dataclasses import dataclass
@@ -22,7 +23,13 @@ from typing import Any
 import numpy as np
 import yaml
 
-from .paths import NOTEBOOKS_DIR, PROJECT_ROOT, REPORTS_DIR, is_path_parameter, private_dir, publishable_parameters, resolve_path
+from .paths import (
+    NOTEBOOKS_DIR, PROJECT_ROOT, REPORTS_DIR, local_path_values, private_dir, publishable_parameters, publishable_text, resolve_path,
+)
+from .publish import StagedReport, stage_report
+from .recipes import (
+    PLAIN_SCALARS, RecipeError, check_parameter_values, check_study_name, notebook_defaults, parameterized_notebook, read_recipe,
+)
 
 
 def study_notebooks() -> list[str]:
@@ -94,21 +101,18 @@ def read_results(output_dir: str | Path, notebook: str) -> dict[str, Any]:
 
 
 def read_params_file(path: str | Path) -> dict[str, Any]:
-    """A rerun recipe: ``study`` (the report's name) and notebook parameters.
+    """A rerun recipe: ``study`` (the report's name) and notebook parameters, as plain data.
 
+    Read by :func:`~reciprocity_utils.recipes.read_recipe` (no YAML tag but the plain ones).
     Paths inside a recipe are relative to the project root, so recipes work from any folder.
     """
-    path = Path(path)
-    try:
-        params = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as error:
-        raise ValueError(f"{path}: not valid YAML: {error}") from None
-    if not isinstance(params, dict):
-        raise ValueError(f"{path}: expected a mapping of parameter names to values")
-    if "input_path" in params and params["input_path"] != "synthetic":
+    params = read_recipe(path)
+    if isinstance(params.get("input_path"), str) and params["input_path"] != "synthetic":
         params["input_path"] = str(resolve_path(params["input_path"]))
     if "inputs" in params:
         inputs = params["inputs"] if isinstance(params["inputs"], list) else [params["inputs"]]
+        if not all(isinstance(p, str) and p for p in inputs):
+            raise RecipeError(f"{path}: inputs must be a file or folder name, or a list of them")
         params["inputs"] = [str(resolve_path(p)) for p in inputs]
     return params
 
@@ -139,7 +143,11 @@ RUNNER_PARAMETERS = {"reveal_names", "inputs", "load_options"}
 
 
 def load_inputs(params: dict[str, Any], work_dir: Path) -> dict[str, Any]:
-    """Load ``params["inputs"]`` once, save the dataset privately, and point the studies at it."""
+    """Load ``params["inputs"]`` once, save the dataset privately, and point the studies at it.
+
+    Notes and sources that name an input by its full path show it by file name instead, so the
+    pages can be published (the private recipe keeps the full paths).
+    """
     from .io import load_paths
 
     inputs = params.get("inputs")
@@ -151,8 +159,48 @@ def load_inputs(params: dict[str, Any], work_dir: Path) -> dict[str, Any]:
         [resolve_path(p) for p in inputs], format=params.get("input_format", "auto"),
         owner_id=params.get("owner_id") or None, **(params.get("load_options") or {}),
     )
+    local = local_path_values(params)
+    dataset = dataset.with_text_mapped(lambda text: publishable_text(text, local))
     folder = dataset.save(work_dir / "input")
     return {**params, "input_path": str(folder), "input_format": "dataset", "detected_format": detected}
+
+
+def check_run_parameters(params: dict[str, Any], notebooks: list[str]) -> dict[str, Any]:
+    """Every parameter known to a notebook or the runner, of the type its default declares.
+
+    Runs before anything is written or executed, so a bad value costs nothing and never reaches
+    a notebook as code.
+    """
+    defaults: dict[str, Any] = {}
+    for name in notebooks:
+        for key, value in notebook_defaults(NOTEBOOKS_DIR / name).items():
+            defaults.setdefault(key, value)
+    unknown = set(params) - set(defaults) - RUNNER_PARAMETERS
+    if unknown:
+        raise ValueError(f"unknown parameters {sorted(unknown)}: no study notebook has them")
+    where = "parameters"
+    checked = check_parameter_values(params, {**defaults, "reveal_names": False}, where)
+    inputs = checked.get("inputs")
+    if inputs is not None:
+        inputs = [inputs] if isinstance(inputs, str) else inputs
+        if not isinstance(inputs, list) or not inputs or not all(isinstance(p, str) and p for p in inputs):
+            raise RecipeError(f"{where}: inputs must be a file or folder name, or a list of them")
+        checked["inputs"] = inputs
+    options = checked.get("load_options")
+    if options is not None:
+        if not isinstance(options, dict) or not all(isinstance(k, str) and k.isidentifier() for k in options):
+            raise RecipeError(f"{where}: load_options must map option names to values")
+        for key, value in options.items():
+            if not isinstance(value, PLAIN_SCALARS) or isinstance(value, float) and not math.isfinite(value):
+                raise RecipeError(f"{where}: load option {key} must be text, a number or true/false")
+    return checked
+
+
+def input_locations(params: dict[str, Any]) -> list[Path]:
+    """Every file or folder a run reads, so the report folder can be kept apart from them."""
+    return [Path(p) for p in local_path_values(params)] + (
+        [resolve_path(params["input_path"])] if isinstance(params.get("input_path"), str) and params["input_path"] not in ("", "synthetic") else []
+    )
 
 
 def run_report(
@@ -162,28 +210,43 @@ def run_report(
     with_code: bool = False,
     timeout: int = EXECUTION_TIMEOUT_SECONDS,
     progress: bool = True,
+    force: bool = False,
 ) -> ReportRun:
-    """Execute every study notebook with ``params`` and render the site into ``output_dir``.
+    """Execute every study notebook with ``params`` and publish the site into ``output_dir``.
 
     The site (HTML pages, recorded results, the parameters file) is safe to publish; executed
     notebooks and the validated dataset, which hold raw ids and local paths, go to the hidden
-    sibling folder :func:`~reciprocity_utils.paths.private_dir`.
+    sibling folder :func:`~reciprocity_utils.paths.private_dir`. Both are built aside and moved
+    into place only after every check passed (:mod:`reciprocity_utils.publish`): a failed or
+    refused run leaves the published folder as it was.
     """
+    params = dict(params)
+    study = check_study_name(params.pop("study", "study"))
+    final = Path(output_dir) if output_dir else REPORTS_DIR / study
+    notebooks = list(notebooks or study_notebooks())
+    if not notebooks:
+        raise ReportError(f"no study notebooks found in {NOTEBOOKS_DIR}: is this a checkout of the project?")
+    params = check_run_parameters(params, notebooks)
+    staged = stage_report(final, input_locations(params), force=force)
+    try:
+        seconds, pages = _build_site(staged, study, params, notebooks, with_code, timeout, progress)
+        check_no_local_paths(staged.site, params, also=[staged.staging, Path(os.path.abspath(final)), Path.cwd(), Path.home()])
+        staged.publish()
+    finally:
+        staged.close()
+    final = staged.final
+    return ReportRun(final, final / "index.html", [final / page.name for page in pages], seconds)
+
+
+def _build_site(
+    staged: StagedReport, study: str, params: dict[str, Any], notebooks: list[str], with_code: bool, timeout: int, progress: bool,
+) -> tuple[float, list[Path]]:
     import papermill
     from tqdm.auto import tqdm
 
     from .site import render_page, write_index
 
-    params = dict(params)
-    study = str(params.pop("study", "study"))
-    output_dir = (Path(output_dir) if output_dir else REPORTS_DIR / study).resolve()
-    work_dir = private_dir(output_dir)
-    for folder in (output_dir, work_dir):
-        folder.mkdir(parents=True, exist_ok=True)
-    notebooks = list(notebooks or study_notebooks())
-    unknown = set(params) - _all_parameter_names(notebooks) - RUNNER_PARAMETERS
-    if unknown:
-        raise ValueError(f"unknown parameters {sorted(unknown)}: no study notebook has them")
+    output_dir, work_dir = staged.site, staged.private
     started = time.monotonic()
     pages, timings = [], {}
     run_params = load_inputs(params, work_dir)
@@ -197,18 +260,18 @@ def run_report(
         notebook_started = time.monotonic()
         try:
             papermill.execute_notebook(
-                str(NOTEBOOKS_DIR / name), str(executed), parameters=given, kernel_name="python3",
+                parameterized_notebook(NOTEBOOKS_DIR / name, given), str(executed), kernel_name="python3",
                 execution_timeout=timeout, progress_bar=progress, cwd=str(work_dir),
             )
         except papermill.PapermillExecutionError as error:
             raise ReportError(
                 f"{name} failed in cell {error.exec_count} with {error.ename}: {error.evalue}\n"
-                f"The partly executed notebook is kept for inspection: {executed}"
+                f"The partly executed notebook is kept for inspection: {staged.failed_private / name}"
             ) from None
         timings[name] = round(time.monotonic() - notebook_started, 1)
         if name == LOADING_NOTEBOOK:
             params_for_later = {"input_path": str(work_dir / "dataset"), "input_format": "dataset"}
-        pages.append((name, executed))
+        pages.append(executed)
     seconds = time.monotonic() - started
     run_info = {
         "study": study,
@@ -225,33 +288,32 @@ def run_report(
     (output_dir / "run.json").write_text(json.dumps(_plain(run_info), indent=2, sort_keys=True) + "\n", encoding="utf-8")
     (output_dir / "params.yaml").write_text(yaml.safe_dump({"study": study, **run_info["parameters"]}, sort_keys=True), encoding="utf-8")
     (work_dir / "params.yaml").write_text(yaml.safe_dump({"study": study, **params}, sort_keys=True), encoding="utf-8")
-    rendered = [render_page(executed, output_dir, run_info, with_code=with_code) for _, executed in pages]
-    index = write_index(output_dir, [executed for _, executed in pages], run_info)
-    check_no_local_paths(output_dir, params)
-    return ReportRun(output_dir, index, rendered, seconds)
+    rendered = [render_page(executed, output_dir, run_info, with_code=with_code) for executed in pages]
+    write_index(output_dir, pages, run_info)
+    return seconds, rendered
 
 
-def check_no_local_paths(output_dir: Path, params: dict[str, Any]) -> None:
+def check_no_local_paths(output_dir: Path, params: dict[str, Any], also: list[Path] = ()) -> None:
     """Refuse a site whose files show where they were made or where the inputs live.
 
     A page showing ``/home/<name>/...`` tells readers the owner's user name; the studies and the
     recipe must show paths by :func:`~reciprocity_utils.paths.publishable_path` only. Checked
-    text: the report folder, its private sibling, the project root, and the folder of every path parameter.
+    text: the report folder, its private sibling, the project root, the folders in ``also``
+    (staging, the final folder, the working and home folders), and every path a parameter names
+    (loader options included) with its folder. Runs before the site is moved into place.
     """
-    local = {str(output_dir), str(private_dir(output_dir)), str(PROJECT_ROOT)}
-    for name, value in params.items():
-        values = value if isinstance(value, list) else [value]
-        local |= {str(Path(v).parent) for v in values if is_path_parameter(name) and isinstance(v, str) and Path(v).is_absolute()}
+    local = {str(output_dir), str(private_dir(output_dir)), str(PROJECT_ROOT)} | {str(path) for path in also}
+    for value in local_path_values(params):
+        local |= {value, str(Path(value).parent)}
     local = {path for path in local if path.count("/") >= 2}  # never "/" or "/home" alone
-    for published in sorted(output_dir.iterdir()):
-        if not published.is_file():
-            continue
+    for published in sorted(p for p in output_dir.rglob("*") if p.is_file() and not p.is_symlink()):
         text = published.read_text(encoding="utf-8", errors="replace")
         shown = sorted(path for path in local if path in text)
         if shown:
             raise ReportError(
-                f"{published}: shows the local path {shown[0]}; this folder is meant to be published, so it "
-                "must not show where it was made or where the inputs are (a study notebook printed a path?)"
+                f"{published.name}: shows the local path {shown[0]}; this folder is meant to be published, so it "
+                "must not show where it was made or where the inputs are (a study notebook printed a path?). "
+                "Nothing was published"
             )
 
 

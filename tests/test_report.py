@@ -40,8 +40,12 @@ def test_published_parameters_show_paths_inside_the_project_relative_and_others_
         "inputs": ["/home/alice/x.zip", "/home/alice/followers.csv"], "input_path": "synthetic",
         "earlier_snapshot_path": "/home/alice/old.zip", "seed": 3, "owner_id": "/not/a/path",
     })
+    # Any text shaped like an absolute path is shown by name, whatever the parameter: a wrong
+    # guess costs a folder name on the page, a missed path would publish the owner's folders.
     assert shown == {"inputs": ["x.zip", "followers.csv"], "input_path": "synthetic", "earlier_snapshot_path": "old.zip",
-                     "seed": 3, "owner_id": "/not/a/path"}
+                     "seed": 3, "owner_id": "path"}
+    assert publishable_parameters({"load_options": {"followers": "/home/alice/f.csv", "network": "Messages"}}) == {
+        "load_options": {"followers": "f.csv", "network": "Messages"}}
 
 
 def test_a_site_showing_a_local_path_is_refused_with_the_file(tmp_path):
@@ -81,7 +85,7 @@ def test_report_on_the_sample_hides_code_embeds_figures_and_indexes_recorded_num
     # Nothing with raw ids or local paths is in the publishable folder.
     published = {p.name for p in run.output_dir.iterdir()}
     studies = [name.removesuffix(".ipynb") for name in STUDY_NOTEBOOKS]
-    expected = {"index.html", "params.yaml", "run.json", "style.css"}
+    expected = {"index.html", "params.yaml", "run.json", "style.css", ".reciprocity-site.json"}
     expected |= {f"{stem}.html" for stem in studies} | {f"{stem}.results.json" for stem in studies}
     assert published == expected
     assert (run.output_dir.parent / ".sample.private" / "dataset" / "dataset.json").exists()
@@ -125,8 +129,10 @@ def test_failing_notebook_gives_a_clear_error_and_keeps_the_partial_notebook(tmp
         run_report({"study": "bad", "input_path": str(folder)}, output_dir=tmp_path / "bad", progress=False)
     assert "01-load-and-validate.ipynb failed" in str(error.value)
     assert "DatasetValidationError" in str(error.value)
-    assert (tmp_path / ".bad.private" / "01-load-and-validate.ipynb").exists()
-    assert str(tmp_path / ".bad.private" / "01-load-and-validate.ipynb") in str(error.value)
+    # The partial notebook is kept aside; nothing was published.
+    assert (tmp_path / ".bad.failed.private" / "01-load-and-validate.ipynb").exists()
+    assert str(tmp_path / ".bad.failed.private" / "01-load-and-validate.ipynb") in str(error.value)
+    assert not (tmp_path / "bad").exists() and not (tmp_path / ".bad.private").exists()
 
 
 def test_unknown_parameter_is_refused(tmp_path):
