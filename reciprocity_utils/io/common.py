@@ -16,6 +16,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import tarfile
 import zipfile
 import zlib
@@ -51,6 +52,40 @@ def _check_member_name(archive: Path, name: str) -> None:
         )
 
 
+def inside_folder(folder: Path, path: Path) -> Path:
+    """``path`` once checked to stay inside ``folder``: a symbolic link leading out is refused.
+
+    An export folder is read as the export; a link inside it that points elsewhere (a system
+    file, another person's data) must not be loaded, nor echoed in an error message. The error
+    names the link only. Links that stay inside the folder are followed.
+    """
+    root = folder.resolve()
+    real = path.resolve()
+    if real != root and root not in real.parents:
+        raise DatasetValidationError(
+            str(path), "folder entry", "(link)", "files inside the export folder (a symbolic link here leads outside it)",
+            "a link to a location outside the export folder",
+        )
+    return path
+
+
+def folder_file_names(folder: Path) -> list[str]:
+    """Paths of the regular files below ``folder`` (relative, '/'-separated), walked without
+    following links; a link leading outside the folder is refused, a link inside is listed once."""
+    names = []
+    for current, subfolders, files in os.walk(folder, followlinks=False):
+        here = Path(current)
+        for entry in sorted(subfolders + files):
+            candidate = here / entry
+            if candidate.is_symlink():
+                target = inside_folder(folder, candidate)
+                if target.is_file():
+                    names.append(candidate.relative_to(folder).as_posix())
+            elif entry in files and candidate.is_file():
+                names.append(candidate.relative_to(folder).as_posix())
+    return sorted(names)
+
+
 @dataclass
 class InputTree:
     """Files of one input, read by their path inside it ("data/manifest.js"), never extracted.
@@ -76,8 +111,7 @@ class InputTree:
         if not path.exists():
             raise FileNotFoundError(f"{path}: no such file or folder")
         if path.is_dir():
-            names = sorted(p.relative_to(path).as_posix() for p in path.rglob("*") if p.is_file())
-            return cls(path, "folder", max_bytes, _names=names)
+            return cls(path, "folder", max_bytes, _names=folder_file_names(path))
         kind = archive_kind(path)
         if kind == "zip":
             try:
@@ -165,7 +199,7 @@ class InputTree:
         budget = self.max_bytes - self.bytes_read
         try:
             if self.kind == "folder":
-                path = self.root / full
+                path = inside_folder(self.root, self.root / full)
                 if path.stat().st_size > budget:
                     self._over_budget(name)
                 data = path.read_bytes()

@@ -16,6 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..model import Coverage, DatasetValidationError, Provenance, RawTable, StudyDataset, build_dataset
+from .common import inside_folder
 
 TABLE_FILES = ("follows", "interactions", "accounts")
 
@@ -23,8 +24,8 @@ TABLE_FILES = ("follows", "interactions", "accounts")
 def find_table(folder: Path, name: str) -> Path | None:
     for suffix in (".csv", ".parquet"):
         candidate = folder / f"{name}{suffix}"
-        if candidate.exists():
-            return candidate
+        if candidate.exists() or candidate.is_symlink():
+            return inside_folder(folder, candidate)
     return None
 
 
@@ -75,6 +76,8 @@ def load_generic(folder: str | Path, owner_id: str | None = None, unknown_accoun
     paths = {name: find_table(folder, name) for name in TABLE_FILES}
     raw = {name: read_table(path) for name, path in paths.items() if path is not None}
     coverage_path = folder / "coverage.json"
+    if coverage_path.is_symlink():
+        inside_folder(folder, coverage_path)
     coverage = read_coverage(coverage_path) if coverage_path.exists() else None
     if coverage is None and "interactions" not in raw:
         coverage = Coverage(engagement_observed="none")

@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from ..model import Coverage, DatasetValidationError, RawTable, StudyDataset, build_dataset
-from .common import decode_text, file_provenance, follow_network_dataset, read_whitespace_lines, require_digits
+from .common import decode_text, file_provenance, follow_network_dataset, inside_folder, read_whitespace_lines, require_digits
 
 UCD_LAYERS = {"mentions": "mention", "retweets": "repost"}
 MTX_NAMES = ["source_id", "target_id", "value"]
@@ -109,13 +109,13 @@ def ucd_group_name(folder: Path) -> str | None:
 
 def read_ucd_accounts(folder: Path, group: str) -> RawTable:
     """Every account of the group from ``<g>.ids``, with its communities as ``labels``."""
-    ids_path = folder / f"{group}.ids"
+    ids_path = inside_folder(folder, folder / f"{group}.ids")
     lines = pd.Series(decode_text(ids_path.read_bytes(), str(ids_path)).splitlines(), dtype="string").str.strip()
     ids = lines[lines != ""]
     accounts = pd.DataFrame({"account_id": ids, "platform": "twitter"}, index=ids.index)
     communities_path = folder / f"{group}.communities"
     if communities_path.exists():
-        labels = read_ucd_communities(communities_path)
+        labels = read_ucd_communities(inside_folder(folder, communities_path))
         accounts["labels"] = accounts["account_id"].map(labels).astype("string")
     return RawTable(accounts, str(ids_path), first_line=1)
 
@@ -145,7 +145,7 @@ def load_ucd_group(folder: str | Path, owner_id: str | None = None) -> StudyData
     if group is None:
         raise FileNotFoundError(f"{folder}: a UCD multiview group needs <group>.ids and <group>-follows.mtx in this folder")
     accounts = read_ucd_accounts(folder, group)
-    follows_path = folder / f"{group}-follows.mtx"
+    follows_path = inside_folder(folder, folder / f"{group}-follows.mtx")
     edges, header = read_mtx_edges(follows_path)
     follows, zero_follows = _present_arcs(edges, "follows")
     files = [folder / f"{group}.ids", follows_path]
@@ -160,7 +160,7 @@ def load_ucd_group(folder: str | Path, owner_id: str | None = None) -> StudyData
     if zero_follows:
         notes.append(f"{follows_path.name}: {zero_follows:,} rows with value 0 are not arcs and were left out.")
     for layer, kind in UCD_LAYERS.items():
-        path = folder / f"{group}-{layer}.mtx"
+        path = inside_folder(folder, folder / f"{group}-{layer}.mtx")
         if not path.exists():
             notes.append(f"{path.name} is absent: no {kind}s are recorded.")
             continue
@@ -353,7 +353,7 @@ def load_matrix(path: str | Path, owner_id: str | None = None, min_value: float 
     accounts = pd.DataFrame({"account_id": pd.Series(labels, dtype="string")})
     attributes = path.parent / "Attributes.csv"
     if path.suffix.lower() == ".csv" and attributes.exists() and attributes != path:
-        table = pd.read_csv(attributes, dtype=str, keep_default_na=False)
+        table = pd.read_csv(inside_folder(path.parent, attributes), dtype=str, keep_default_na=False)
         if "NodeName" in table:
             extra = table.drop(columns=[c for c in table.columns if c.startswith("Unnamed") or c == ""]).rename(columns={"NodeName": "account_id"})
             accounts = accounts.merge(extra.drop_duplicates("account_id"), on="account_id", how="left")
