@@ -27,6 +27,7 @@ result with ``None``/NaN in place of the number and a plain sentence in ``notes`
 from __future__ import annotations
 
 import dataclasses
+import os
 import random
 from collections.abc import Callable
 from functools import singledispatch
@@ -41,6 +42,7 @@ from .account_codes import AccountCodes
 from .model import StudyDataset
 from .parameters import ParameterError
 from .paths import private_dir
+from .spreadsheet import write_safe_csv
 
 __all__ = [
     "DEFINITIONS",
@@ -469,6 +471,14 @@ def degree_preserving_null(
     edges = np.column_stack([follower, followee]).astype(np.int64)
     trials = max(1, int(round(swaps_per_follow * n_follows)))
     seeds = [int(s) for s in np.random.SeedSequence(seed).generate_state(n_networks, dtype=np.uint64)]
+    notes: tuple[str, ...] = ()
+    cores = available_cores()
+    if workers > cores:
+        # More processes than cores only adds start-up cost and memory; the numbers are the same.
+        notes = (f"Asked for {workers} worker processes; this machine offers {cores} "
+                 f"core{'s' if cores != 1 else ''}, so {cores} {'were' if cores != 1 else 'was'} used "
+                 "(the results do not depend on the number of workers).",)
+        workers = cores
     if workers == 1 or n_networks < 2:
         values = _rewired_reciprocity(edges, n_accounts, trials, seeds)
     else:
@@ -481,7 +491,15 @@ def degree_preserving_null(
             parts = pool.map(_rewired_reciprocity, [edges] * len(chunks), [n_accounts] * len(chunks), [trials] * len(chunks),
                              [[int(s) for s in chunk] for chunk in chunks])
             values = np.concatenate(list(parts))
-    return NullModel(observed, values, seed, swaps_per_follow)
+    return NullModel(observed, values, seed, swaps_per_follow, notes)
+
+
+def available_cores() -> int:
+    """Cores this process may run on (its CPU affinity where the system reports it)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not offered on macOS or Windows
+        return max(1, os.cpu_count() or 1)
 
 
 def null_model(
@@ -921,10 +939,9 @@ class EgoLists:
         if not frames:
             return None
         path = private_dir(output_dir) / EGO_LISTS_FILE
-        path.parent.mkdir(parents=True, exist_ok=True)
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         combined = pd.concat(frames, ignore_index=True)
-        combined[["list"] + [c for c in combined.columns if c != "list"]].to_csv(path, index=False)
-        return path
+        return write_safe_csv(combined[["list"] + [c for c in combined.columns if c != "list"]], path)
 
 
 EGO_LISTS_FILE = "02-reciprocity.ego-lists.csv"

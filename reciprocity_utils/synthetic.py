@@ -83,6 +83,7 @@ import numpy as np
 import pandas as pd
 
 from .model import INTERACTION_KINDS, Coverage, Provenance, RawTable, StudyDataset, build_dataset
+from .paths import open_for_writing, output_folder
 
 __all__ = [
     "INTERACTION_KINDS",
@@ -289,8 +290,7 @@ def write_generic(network: SyntheticNetwork, folder: str | Path) -> list[Path]:
 
     Timestamps are ISO-8601 UTC to the second with a trailing ``Z``; ids are plain digit strings.
     """
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = output_folder(folder)
     tables = {
         "accounts": network.accounts.assign(
             created_at=_iso_seconds(network.accounts["created_at"]),
@@ -303,10 +303,12 @@ def write_generic(network: SyntheticNetwork, folder: str | Path) -> list[Path]:
     written = []
     for name, table in tables.items():
         path = folder / f"{name}.csv"
-        table.to_csv(path, index=False, lineterminator="\n", encoding="utf-8")
+        with open_for_writing(path) as handle:
+            table.to_csv(handle, index=False, lineterminator="\n")
         written.append(path)
     truth_path = folder / "truth.json"
-    truth_path.write_text(json.dumps(network.truth, indent=2, sort_keys=True, allow_nan=False) + "\n", encoding="utf-8")
+    with open_for_writing(truth_path) as handle:
+        handle.write(json.dumps(network.truth, indent=2, sort_keys=True, allow_nan=False) + "\n")
     written.append(truth_path)
     return written
 
