@@ -1,0 +1,203 @@
+"""What notebook 03 needs around the models: parameters, what a source allows, planted truth, tables."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from ..dyads import DyadTable, build_dyads, engagement_segments
+from ..model import INTERACTION_KINDS, StudyDataset
+from .covariance import HEADLINE_COVARIANCE
+from .designs import raw_comparison
+from .models import ModelFit, ModelFrame, model_frame
+
+
+# ---------------------------------------------------------------------------------------------
+# What the notebook needs around the models: parameters, observability, planted truth
+
+
+ADJUSTED_LABEL = "adjusted: fixed effects for every a and b"
+RAW_LABEL = "raw: no controls"
+
+
+def check_study_parameters(
+    engagement_kinds: str,
+    n_permutations: int,
+    n_bootstrap: int,
+    timing_periods: int,
+    lead_days: float,
+    moderator_min_followers: int,
+    validation_replications: int,
+) -> tuple[str, ...]:
+    """Validate study 03's own parameters; returns the engagement kinds as a tuple."""
+    from ..parameters import ParameterError
+
+    if not isinstance(engagement_kinds, str) or not engagement_kinds.strip():
+        raise ParameterError(f"engagement_kinds must be 'all' or kinds separated by commas, e.g. 'mention,repost'; got {engagement_kinds!r}")
+    if engagement_kinds.strip().lower() == "all":
+        kinds = INTERACTION_KINDS
+    else:
+        kinds = tuple(dict.fromkeys(k.strip().lower() for k in engagement_kinds.split(",") if k.strip()))
+        unknown = [k for k in kinds if k not in INTERACTION_KINDS]
+        if unknown or not kinds:
+            raise ParameterError(f"engagement_kinds: unknown kind(s) {unknown}; choose among {', '.join(INTERACTION_KINDS)} or 'all'")
+    for name, value, low in (
+        ("n_permutations", n_permutations, 0),
+        ("n_bootstrap", n_bootstrap, 0),
+        ("timing_periods", timing_periods, 1),
+        ("moderator_min_followers", moderator_min_followers, 1),
+        ("validation_replications", validation_replications, 0),
+    ):
+        if isinstance(value, bool) or not isinstance(value, int) or value < low:
+            raise ParameterError(f"{name} must be a whole number of at least {low}, got {value!r}")
+    if isinstance(lead_days, bool) or not isinstance(lead_days, (int, float)) or not lead_days > 0:
+        raise ParameterError(f"lead_days must be a number of days above 0, got {lead_days!r}")
+    return kinds
+
+
+@dataclass
+class StudyData:
+    """The dyad table and model frames of one dataset, with what can and cannot be estimated from it.
+
+    ``frame`` is the frame the models use: split at the follow-back (``states``) when every arc's
+    timing is known, else one row per arc (``arcs``). ``arcs_frame`` is always one row per arc
+    (for probabilities and the permutation check). ``unavailable`` says, in a sentence, why the
+    network models cannot run (then both frames are ``None``); ``timing_unavailable`` likewise
+    for the timing design and the out-of-time comparison.
+    """
+
+    dataset: StudyDataset
+    kinds: tuple[str, ...]
+    dyads: DyadTable
+    frame: ModelFrame | None
+    arcs_frame: ModelFrame | None
+    unavailable: str | None
+    timing_unavailable: str | None
+    is_ego: bool
+
+    def summary(self) -> dict[str, Any]:
+        frame = self.dyads.frame
+        mutual = frame["mutual"]
+        observed = frame["ab_total"].notna()
+        return {
+            "follows (dyads a -> b)": len(frame),
+            "returned (mutual) follows": int(mutual.sum()) if mutual.notna().all() else None,
+            "share mutual": float(mutual.mean()) if len(frame) and mutual.notna().all() else None,
+            "follows whose engagement a -> b is observed": int(observed.sum()),
+            "engagement events a -> b counted": int(frame[[f"ab_{k}" for k in self.kinds]].sum(axis=1, min_count=1).sum()),
+            "engagement kinds counted": ", ".join(self.kinds),
+            "exposure": "days from the follow (or the start of the data) to the end" if self.dyads.has_times else "unknown: equal for every follow",
+            "model design": {
+                "states": "each follow's time split at the follow-back (one-way vs mutual state)",
+                "arcs": "mutual status at the end of the data",
+            }.get(self.frame.design if self.frame is not None else "", "not estimable"),
+        }
+
+
+def prepare_study(dataset: StudyDataset, kinds: tuple[str, ...] | list[str] = INTERACTION_KINDS) -> StudyData:
+    """Build the dyad table and the model frames, and decide what this source lets the study estimate."""
+    kinds = tuple(kinds)
+    dyads = build_dyads(dataset)
+    coverage = dataset.coverage
+    is_ego = coverage.scope == "ego" or coverage.engagement_observed == "owner_outgoing"
+    unavailable = None
+    if not coverage.mutuality_observable:
+        unavailable = "Only one follow direction is known, so follow-backs cannot be told apart from one-way follows."
+    elif coverage.engagement_observed == "none":
+        unavailable = "The source records no engagement."
+    elif coverage.engagement_observed == "owner_outgoing":
+        unavailable = (
+            "The source records only the owner's own engagement: models of engagement between accounts need everyone's "
+            "engagement, so only the owner's comparison below is possible."
+        )
+    frame = arcs_frame = None
+    if unavailable is None:
+        arcs_frame = model_frame(dyads, kinds=kinds)
+        data = arcs_frame.data
+        engaged = data.groupby("mutual")["y_ab"].sum()
+        if len(engaged) < 2 or (engaged <= 0).any():
+            unavailable = "Engagement is needed among both mutual and one-way follows, and one of the two groups has none."
+            arcs_frame = None
+        elif dyads.split_known and coverage.follow_times:
+            segments, _ = engagement_segments(dataset, dyads)
+            frame = model_frame(dyads, segments, kinds=kinds)
+        else:
+            frame = arcs_frame
+    timing_unavailable = None
+    if unavailable:
+        timing_unavailable = unavailable
+    elif not (dyads.split_known and coverage.follow_times):
+        timing_unavailable = (
+            "Follow times or engagement times are missing, so engagement before and after a follow-back cannot be compared "
+            "and the timing design and the out-of-time prediction are skipped."
+        )
+    return StudyData(dataset, kinds, dyads, frame, arcs_frame, unavailable, timing_unavailable, is_ego)
+
+
+def fits_table(fits: dict[str, ModelFit], method: str = HEADLINE_COVARIANCE) -> pd.DataFrame:
+    """One row per fitted model: the mutual ratio with its interval."""
+    return pd.DataFrame([fit.summary_row(method) for fit in fits.values()])
+
+
+def planted_truth(dataset: StudyDataset, input_path: Any = None) -> dict[str, Any] | None:
+    """The planted ratios when the input is generated data with recorded truth, else ``None``.
+
+    Found from a ``truth.json`` beside the input, from a generated dataset's own parameters, or
+    (for a saved dataset, as later studies of a report read) by the input files' checksums
+    matching the bundled sample's.
+    """
+    import json
+    from pathlib import Path
+
+    from ..model import file_sha256
+    from ..paths import SAMPLE_DIR
+
+    def read(path: Path) -> dict[str, Any]:
+        planted = json.loads(path.read_text(encoding="utf-8"))["planted"]
+        return {"mutual_rate_ratio": planted["mutual_rate_ratio"], "auto_followback_ratio": planted["auto_followback_ratio"], "source": str(path.name)}
+
+    if input_path is not None and Path(input_path).is_dir() and (Path(input_path) / "truth.json").exists():
+        return read(Path(input_path) / "truth.json")
+    provenance = dataset.provenance
+    if provenance.loader == "synthetic" and "mutual_rate_ratio" in provenance.parameters:
+        parameters = provenance.parameters
+        auto = parameters.get("auto_followback_ratio")
+        return {"mutual_rate_ratio": parameters["mutual_rate_ratio"], "auto_followback_ratio": auto if auto is not None else parameters["mutual_rate_ratio"], "source": "generator parameters"}
+    truth_file = SAMPLE_DIR / "truth.json"
+    if provenance.inputs and truth_file.exists():
+        matches = all((SAMPLE_DIR / item.name).is_file() and file_sha256(SAMPLE_DIR / item.name) == item.sha256 for item in provenance.inputs)
+        if matches:
+            return read(truth_file)
+    return None
+
+
+def raw_by_kind(frame: ModelFrame) -> pd.DataFrame:
+    """Per engagement kind: the share of one-way and of mutual follows with any such event (two-way intervals)."""
+    if frame.design != "arcs":
+        raise ValueError("probabilities by kind are per follow: give raw_by_kind the arcs model frame")
+    rows = []
+    for kind in INTERACTION_KINDS:
+        column = f"ab_{kind}"
+        if not frame.data[column].sum() > 0:
+            continue
+        table = raw_comparison(frame, outcome=column).set_index("status")
+        row: dict[str, Any] = {"kind": kind}
+        for status in ("one-way", "mutual"):
+            row[f"{status} share"] = table.loc[status, "share_engaged"]
+            row[f"{status} ci"] = f"{table.loc[status, 'share_ci_low']:.3f}-{table.loc[status, 'share_ci_high']:.3f}"
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def fit_notes(fits: dict[str, ModelFit], skipped: list[str] | None = None) -> list[str]:
+    """What each fit left out or noted, and which models could not be estimated, as sentences."""
+    lines = []
+    for label, fit in fits.items():
+        dropped = ", ".join(f"{count:,} ({reason})" for reason, count in fit.dropped.items() if count)
+        if dropped:
+            lines.append(f"{label}: observations left out: {dropped}.")
+        lines.extend(f"{label}: {note}" for note in fit.notes)
+    lines.extend(f"Not estimated: {reason}" for reason in skipped or [])
+    return lines
