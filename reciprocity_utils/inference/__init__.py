@@ -49,26 +49,27 @@ from __future__ import annotations
 
 from ..model import INTERACTION_KINDS
 from .checks import PermutationResult, PredictiveResult, _auc_by_level, out_of_time_auc, permutation_test, weighted_auc
-from .conclusions import plain_conclusion
+from .conclusions import e_value, e_value_of_interval, plain_conclusion, sensitivity_sentence
 from .covariance import (
     COVARIANCE_LABELS, COVARIANCE_METHODS, HEADLINE_COVARIANCE, Z_95, Covariances, _dyadic_covariance, _positive_semidefinite,
     robust_covariances,
 )
 from .designs import (
-    ModerationResult, covariance_comparison, ego_comparison, fit_all, moderated_effect, other_direction_specs, raw_comparison,
-    robustness_table, standard_specs,
+    PAIR_ADJUSTED_LABEL, ModerationResult, covariance_comparison, ego_comparison, fit_all, moderated_effect, other_direction_specs, raw_comparison,
+    moderation_table, moderation_words, pair_adjusted_specs, robustness_table, standard_specs,
 )
 from .estimators import CountRegression, fit_count_regression
-from .event_study import TimingResult, timing_design
+from .event_study import TimingResult, event_bins, event_time_segments, timing_design
 from .models import (
-    ACTIVITY_CONTROLS, DEGREE_CONTROLS, Estimate, ModelFit, ModelFrame, ModelSpec, _design, fit_model, model_frame,
+    ACTIVITY_CONTROLS, DEGREE_CONTROLS, PAIR_CONTROLS, Estimate, ModelFit, ModelFrame, ModelSpec, _design, fit_model, model_frame,
 )
 from .study import (
-    ADJUSTED_LABEL, RAW_LABEL, StudyData, check_study_parameters, fit_notes, fits_table, planted_truth, prepare_study, raw_by_kind,
+    ADJUSTED_LABEL, RAW_LABEL, StudyData, check_study_parameters, fit_notes, fits_table, headline_fit, planted_truth, prepare_study,
+    raw_by_kind,
 )
 from .validation import (
-    NOTEBOOK_VALIDATION_SCENARIOS, VALIDATION_ESTIMATORS, VALIDATION_SCENARIOS, heterogeneous_effects, run_validation,
-    summarise_validation, validation_replication,
+    EVENT_STUDY, NO_TIMES_ESTIMATOR, NOTEBOOK_VALIDATION_SCENARIOS, SLOW_FOLLOW_BACKS, VALIDATION_ESTIMATORS, VALIDATION_SCENARIOS,
+    heterogeneous_effects, run_validation, summarise_event_study, summarise_validation, validation_replication, without_times,
 )
 
 __all__ = [
@@ -79,4 +80,7 @@ __all__ = [
     "moderated_effect", "other_direction_specs", "out_of_time_auc", "permutation_test", "plain_conclusion", "planted_truth",
     "prepare_study", "raw_by_kind", "raw_comparison", "robust_covariances", "robustness_table", "run_validation",
     "standard_specs", "summarise_validation", "timing_design", "validation_replication", "weighted_auc",
+    "PAIR_ADJUSTED_LABEL", "PAIR_CONTROLS", "EVENT_STUDY", "NO_TIMES_ESTIMATOR", "SLOW_FOLLOW_BACKS", "e_value", "e_value_of_interval",
+    "event_bins", "event_time_segments", "headline_fit", "pair_adjusted_specs", "sensitivity_sentence", "summarise_event_study",
+    "without_times", "TimingResult", "moderation_table", "moderation_words",
 ]

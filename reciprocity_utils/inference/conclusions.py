@@ -1,15 +1,25 @@
-"""The study's conclusion in plain words, claiming no more than the designs support."""
+"""The study's conclusion in plain words, claiming no more than the designs support.
+
+Three limits shape the wording, each shown on planted truth (``benchmarks/validate_inference.py``):
+
+- Fixed effects for every account remove what is constant about each account, not what is
+  particular to a pair: two accounts that already know each other both follow back and engage
+  more. Where the data says something about the pair (a shared community) it is controlled for;
+  what remains is put in numbers by the E-value (VanderWeele and Ding 2017): how strongly an
+  unmeasured trait of the pair would have to raise both the chance of a follow-back and
+  engagement to explain the association away.
+- Anticipation (engagement rising before the follow-back) biases every comparison of states;
+  only the event study can see it, and only within its leads.
+- An interval that includes 1 means these data cannot tell the effect from none, never that
+  there is none.
+"""
 
 from __future__ import annotations
 
-
+import math
 
 from .event_study import TimingResult
 from .models import Estimate, ModelFit
-
-
-# ---------------------------------------------------------------------------------------------
-# Plain conclusion
 
 
 def _ratio_words(estimate: Estimate) -> str:
@@ -17,22 +27,65 @@ def _ratio_words(estimate: Estimate) -> str:
     return f"{estimate.value:.2f} times (95% interval {low:.2f} to {high:.2f})"
 
 
-def plain_conclusion(adjusted: ModelFit, raw: ModelFit | None = None, timing: TimingResult | None = None, kinds_label: str = "engagement") -> str:
-    """Sentences stating the effect with guarded wording; causal words only when the timing design supports them."""
-    estimate = adjusted.mutual
+def e_value(ratio: float) -> float:
+    """VanderWeele and Ding's E-value of a ratio: ``RR + sqrt(RR (RR - 1))`` with RR taken above 1.
+
+    The minimum strength (as a ratio, on both the treatment and the outcome) an unmeasured
+    confounder would need to move the ratio to 1. For 1 itself it is 1.
+    """
+    if not (ratio > 0 and math.isfinite(ratio)):
+        return math.nan
+    rr = ratio if ratio >= 1 else 1 / ratio
+    return rr + math.sqrt(rr * (rr - 1))
+
+
+def e_value_of_interval(estimate: Estimate) -> float:
+    """The E-value of the interval limit closest to 1 (1 when the interval includes 1)."""
     low, high = estimate.interval()
     if low <= 1 <= high:
+        return 1.0
+    return e_value(low if low > 1 else high)
+
+
+def sensitivity_sentence(estimate: Estimate, pair_controlled: bool) -> str:
+    """What an unmeasured trait of the pair would have to do to explain the association away."""
+    measured = ("Whether the two share a community is accounted for; other traits of the pair (already knowing each other, "
+                "shared interests) are not" if pair_controlled else
+                "Nothing about the pair itself (such as a shared community) is in the data, so traits of the pair (already "
+                "knowing each other, shared interests) are not accounted for")
+    low, high = estimate.interval()
+    if low <= 1 <= high:
+        return (measured + ". The interval includes 1: these data cannot tell the association from none, which is not "
+                "evidence that there is none.")
+    return (
+        measured + ", and fixed effects for each account cannot remove them. A trait of the pair that multiplied both the "
+        f"chance of a follow-back and engagement by {e_value(estimate.value):.2f} each could explain the whole association, "
+        f"and one of {e_value_of_interval(estimate):.2f} could make it indistinguishable from none (E-values, VanderWeele "
+        "and Ding 2017)."
+    )
+
+
+def plain_conclusion(
+    adjusted: ModelFit,
+    raw: ModelFit | None = None,
+    timing: TimingResult | None = None,
+    kinds_label: str = "engagement",
+) -> str:
+    """Sentences stating the effect with guarded wording; causal words only when the event study supports them."""
+    estimate = adjusted.mutual
+    low, high = estimate.interval()
+    pair_controlled = "same_community" in adjusted.spec.controls
+    accounted = "every account's own activity and popularity" + (" and whether the two share a community" if pair_controlled else "")
+    if low <= 1 <= high:
         sentences = [
-            f"Once both accounts' own activity and popularity are accounted for, a follow-back is not associated with a "
-            f"difference in the follower's {kinds_label} toward the account that followed back that these data can distinguish "
-            f"from none: {_ratio_words(estimate)}."
+            f"Once {accounted} are accounted for, a follow-back is not associated with a difference in the follower's "
+            f"{kinds_label} toward the account that followed back that these data can distinguish from none: {_ratio_words(estimate)}."
         ]
     else:
         direction = "more" if estimate.value > 1 else "less"
         sentences = [
             f"A follow-back is associated with {direction} {kinds_label} from the follower toward the account that followed back: "
-            f"{_ratio_words(estimate)} the rate of one-way follows, after accounting for every account's own activity and popularity "
-            "(two-way clustered interval)."
+            f"{_ratio_words(estimate)} the rate of one-way follows, after accounting for {accounted} (two-way clustered interval)."
         ]
     if raw is not None:
         change = "lowers" if estimate.value < raw.mutual.value else "raises"
@@ -40,31 +93,11 @@ def plain_conclusion(adjusted: ModelFit, raw: ModelFit | None = None, timing: Ti
             f"Without any adjustment the ratio is {raw.mutual.value:.2f}: accounting for who follows back and who is followed "
             f"{change} it."
         )
+    sentences.append(sensitivity_sentence(estimate, pair_controlled))
     if timing is not None:
-        lead = timing.lead
-        if timing.supports_causal_reading:
-            sentences.append(
-                f"The timing design supports a causal reading: within the same pairs, engagement changed by a factor "
-                f"{_ratio_words(timing.mutual)} after the follow-back and did not rise in the {timing.lead_days:g} days before it "
-                f"({_ratio_words(lead)})."
-            )
-        elif lead.interval()[0] > 1:
-            sentences.append(
-                f"Engagement was already higher in the {timing.lead_days:g} days before the follow-back ({_ratio_words(lead)}): "
-                "follow-backs may partly answer engagement rather than cause it, so no causal claim is made."
-            )
-        elif lead.interval()[1] < 1:
-            sentences.append(
-                f"Engagement was lower in the {timing.lead_days:g} days before the follow-back than earlier ({_ratio_words(lead)}), "
-                "a pre-trend the design cannot explain, so no causal claim is made."
-            )
-        else:
-            sentences.append(
-                "Within the same pairs, the change at the follow-back cannot be told apart from none "
-                f"({_ratio_words(timing.mutual)}), so no causal claim is made."
-            )
+        sentences.append(timing.reason)
+        if timing.verdict != "supports":
+            sentences.append("The association above is therefore not read as an effect of the follow-back.")
     else:
         sentences.append("Without follow and engagement times the timing of the effect cannot be checked, so no causal claim is made.")
     return " ".join(sentences)
-
-

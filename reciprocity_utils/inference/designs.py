@@ -90,24 +90,31 @@ class ModerationResult:
         return self.fit.estimates[f"mutual_x_{self.moderator}"]
 
 
+FOLLOWBACK_RATE_MODERATORS = ("b_followback_rate", "b_followback_rate_excl_a")
+
+
 def moderated_effect(
     frame: ModelFrame,
-    moderator: str = "b_followback_rate",
+    moderator: str = "b_followback_rate_excl_a",
     center: float | None = None,
     grid: np.ndarray | None = None,
     min_followers: int = 5,
+    direction: str = "ab",
 ) -> ModerationResult:
     """Fixed-effects Poisson with ``mutual x (moderator - center)``; the effect along ``grid`` with intervals.
 
-    For ``b_followback_rate`` only followees with at least ``min_followers`` followers in the
-    data take part: a share of two or three followers says little about how an account treats
-    followers. ``center`` defaults to the median over mutual observations.
+    The default moderator is b's follow-back rate over its followers other than a (the pair left
+    out: with it, a returned follow raises b's rate by construction). For a follow-back rate only
+    followees with at least ``min_followers`` followers in the data take part: a share of two or
+    three followers says little about how an account treats followers. ``center`` defaults to
+    the median over mutual observations. ``direction`` "ba" asks the question the other way:
+    b's engagement toward a, the engagement a follow-back is supposed to bring.
     """
     data = frame.data
     if moderator not in data:
         raise ValueError(f"moderator {moderator!r} is not a column of the model frame")
     values = data[moderator].to_numpy(dtype=float)
-    if moderator == "b_followback_rate":
+    if moderator in FOLLOWBACK_RATE_MODERATORS:
         few = data["b_followers_excl_a"].to_numpy(dtype=float) + 1 < min_followers
         values = np.where(few, np.nan, values)
     eligible = np.isfinite(values)
@@ -115,13 +122,14 @@ def moderated_effect(
         mutual_values = values[eligible & (data["mutual"].to_numpy() == 1)]
         center = float(np.median(mutual_values)) if len(mutual_values) else 0.0
     moderated = ModelFrame(data.assign(**{f"{moderator}_moderator": values}), frame.design, frame.exposure_known, frame.kinds, [])
-    spec = ModelSpec(f"mutual x {moderator}", fixed_effects=True, moderator=f"{moderator}_moderator", moderator_center=center)
+    spec = ModelSpec(f"mutual x {moderator}" + (" (b toward a)" if direction == "ba" else ""), fixed_effects=True,
+                     direction=direction, moderator=f"{moderator}_moderator", moderator_center=center)
     fit = fit_model(moderated, spec)
     # Rename the interaction term after the moderator the reader knows.
     interaction = fit.estimates.pop(f"mutual_x_{moderator}_moderator")
     interaction.term = f"mutual_x_{moderator}"
     fit.estimates[interaction.term] = interaction
-    if min_followers and moderator == "b_followback_rate":
+    if min_followers and moderator in FOLLOWBACK_RATE_MODERATORS:
         fit.notes.append(f"Followees with fewer than {min_followers} followers are left out of this model.")
     grid = np.linspace(np.nanmin(values[eligible]), np.nanmax(values[eligible]), 41) if grid is None else np.asarray(grid, dtype=float)
     covariance = fit.covariance[HEADLINE_COVARIANCE]
@@ -150,7 +158,21 @@ def standard_specs(frame: ModelFrame) -> list[ModelSpec]:
         ModelSpec("negative binomial, degrees and activity", family="negbin", controls=controls),
         ModelSpec("any engagement (logit), degrees and activity", family="logit", controls=controls),
         ModelSpec("adjusted: fixed effects for every a and b", fixed_effects=True),
-    ]
+    ] + pair_adjusted_specs(frame)
+
+
+PAIR_ADJUSTED_LABEL = "adjusted, and whether the two share a community"
+
+
+def pair_adjusted_specs(frame: ModelFrame) -> list[ModelSpec]:
+    """The adjusted model plus what the data says about the pair itself (a shared community), where it varies."""
+    data = frame.data
+    if "same_community" not in data:
+        return []
+    same = data["same_community"].dropna()
+    if same.empty or same.min() == same.max():
+        return []
+    return [ModelSpec(PAIR_ADJUSTED_LABEL, fixed_effects=True, controls=("same_community",))]
 
 
 def other_direction_specs(frame: ModelFrame) -> list[ModelSpec]:
@@ -295,3 +317,40 @@ def ego_comparison(dyads: DyadTable, kinds: tuple[str, ...] | list[str] = INTERA
     return pd.DataFrame(rows), estimate, limits
 
 
+
+
+def moderation_table(results: dict[str, ModerationResult]) -> pd.DataFrame:
+    """One row per direction: the effect at the median rate and how it changes with the rate, in words a reader knows."""
+    rows = []
+    for question, result in results.items():
+        low, high = result.interaction.interval()
+        at_low, at_high = result.fit.mutual.interval()
+        rows.append({
+            "engagement": question,
+            "median follow-back rate of returning accounts": result.center,
+            "mutual vs one-way at that rate": result.fit.mutual.value,
+            "95% interval": f"{at_low:.2f} to {at_high:.2f}",
+            "change of the ratio from rate 0 to rate 1": result.interaction.value,
+            "95% interval of the change": f"{low:.2f} to {high:.2f}",
+        })
+    return pd.DataFrame(rows)
+
+
+def moderation_words(*results: ModerationResult) -> str:
+    """The thesis' answer per direction, with the evidence's strength and never "no effect"."""
+    sentences = []
+    for result in results:
+        toward = "b's engagement toward a" if result.fit.spec.direction == "ba" else "a's engagement toward b"
+        low, high = result.interaction.interval()
+        change = f"{result.interaction.value:.2f} (95% interval {low:.2f} to {high:.2f})"
+        if high < 1:
+            sentences.append(f"For {toward}, follow-backs from accounts that follow back more of their followers go with a "
+                             f"smaller mutual effect: the ratio changes by a factor {change} from a rate of 0 to 1.")
+        elif low > 1:
+            sentences.append(f"For {toward}, follow-backs from accounts that follow back more of their followers go with a "
+                             f"larger mutual effect: the ratio changes by a factor {change} from a rate of 0 to 1.")
+        else:
+            sentences.append(f"For {toward}, these data cannot tell whether the mutual effect depends on how many of its "
+                             f"followers the returning account follows back (factor {change} from a rate of 0 to 1); that "
+                             "is not evidence that it does not.")
+    return " ".join(sentences)

@@ -18,6 +18,8 @@ from .covariance import COVARIANCE_LABELS, HEADLINE_COVARIANCE, Z_95, robust_cov
 from .estimators import fit_count_regression
 
 
+# Traits of the pair itself, which fixed effects for each account cannot absorb.
+PAIR_CONTROLS = ("same_community",)
 DEGREE_CONTROLS = ("a_followers_excl_b", "a_following_excl_b", "b_followers_excl_a", "b_following_excl_a")
 ACTIVITY_CONTROLS = ("a_sent_excl_b", "a_received_excl_b", "b_sent_excl_a", "b_received_excl_a")
 
@@ -92,9 +94,21 @@ def model_frame(dyads: DyadTable, segments: pd.DataFrame | None = None, kinds: t
         data[f"y_{direction}"] = data[[f"{direction}_{k}" for k in kinds]].sum(axis=1, min_count=len(kinds))
     for column in (*DEGREE_CONTROLS, *ACTIVITY_CONTROLS, "a_followback_rate", "b_followback_rate"):
         data[column] = arcs[column].to_numpy(dtype=float, na_value=np.nan)[arc]
+    # b's follow-back rate over its *other* followers: counting the pair itself would put the
+    # treatment (whether b returned a's follow) inside the moderator of its effect.
+    others = data["b_followers_excl_a"].to_numpy(dtype=float)
+    returned = np.rint(data["b_followback_rate"].to_numpy(dtype=float) * (others + 1))
+    returned_a = arcs["mutual"].to_numpy(dtype=float)[arc]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        data["b_followback_rate_excl_a"] = np.where(others > 0, (returned - returned_a) / np.where(others > 0, others, 1), np.nan)
     for column in ("a_kind", "b_kind", "a_community", "b_community"):
         if column in arcs:
             data[column] = arcs[column].to_numpy()[arc]
+    if "a_community" in data and "b_community" in data:
+        # Unknown where either account is unlabelled: not the same as "different communities".
+        known = data["a_community"].notna().to_numpy() & data["b_community"].notna().to_numpy()
+        same = (data["a_community"].astype("string") == data["b_community"].astype("string")).fillna(False).to_numpy(dtype=bool)
+        data["same_community"] = np.where(known, same.astype(float), np.nan)
     labelled = arcs["b_kind"].notna().any()
     if labelled:
         data["b_is_brand"] = np.where(pd.isna(data["b_kind"]), np.nan, (data["b_kind"] == "brand").astype(float))
@@ -134,8 +148,9 @@ class ModelSpec:
             raise ValueError(f"family must be poisson, negbin or logit, not {self.family!r}")
         if self.fixed_effects and self.family != "poisson":
             raise ValueError("fixed effects are supported for the Poisson model only (negative binomial and logit fixed effects carry incidental-parameter bias)")
-        if self.fixed_effects and self.controls:
-            raise ValueError("with fixed effects for both accounts, account-level controls are absorbed: leave controls empty")
+        if self.fixed_effects and any(c not in PAIR_CONTROLS for c in self.controls):
+            raise ValueError("with fixed effects for both accounts, account-level controls are absorbed: only pair-level "
+                             f"controls ({', '.join(PAIR_CONTROLS)}) can be added")
         if self.direction not in ("ab", "ba"):
             raise ValueError(f"direction must be 'ab' or 'ba', not {self.direction!r}")
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from dataclasses import dataclass
 from typing import Any
 
@@ -10,7 +12,7 @@ import pandas as pd
 from ..dyads import DyadTable, build_dyads, engagement_segments
 from ..model import INTERACTION_KINDS, StudyDataset
 from .covariance import HEADLINE_COVARIANCE
-from .designs import raw_comparison
+from .designs import PAIR_ADJUSTED_LABEL, raw_comparison
 from .models import ModelFit, ModelFrame, model_frame
 
 
@@ -22,12 +24,18 @@ ADJUSTED_LABEL = "adjusted: fixed effects for every a and b"
 RAW_LABEL = "raw: no controls"
 
 
+def headline_fit(fits: dict[str, ModelFit]) -> ModelFit | None:
+    """The most adjusted fit: fixed effects and the pair's shared community where known, else fixed effects."""
+    return fits.get(PAIR_ADJUSTED_LABEL) or fits.get(ADJUSTED_LABEL)
+
+
 def check_study_parameters(
     engagement_kinds: str,
     n_permutations: int,
     n_bootstrap: int,
     timing_periods: int,
-    lead_days: float,
+    lead_weeks: int,
+    pretrend_margin: float,
     moderator_min_followers: int,
     validation_replications: int,
 ) -> tuple[str, ...]:
@@ -47,13 +55,14 @@ def check_study_parameters(
         ("n_permutations", n_permutations, 0),
         ("n_bootstrap", n_bootstrap, 0),
         ("timing_periods", timing_periods, 1),
+        ("lead_weeks", lead_weeks, 1),
         ("moderator_min_followers", moderator_min_followers, 1),
         ("validation_replications", validation_replications, 0),
     ):
         if isinstance(value, bool) or not isinstance(value, int) or value < low:
             raise ParameterError(f"{name} must be a whole number of at least {low}, got {value!r}")
-    if isinstance(lead_days, bool) or not isinstance(lead_days, (int, float)) or not lead_days > 0:
-        raise ParameterError(f"lead_days must be a number of days above 0, got {lead_days!r}")
+    if isinstance(pretrend_margin, bool) or not isinstance(pretrend_margin, (int, float)) or not 1 < pretrend_margin < math.inf:
+        raise ParameterError(f"pretrend_margin must be a ratio above 1 (e.g. 1.5: a change by half), got {pretrend_margin!r}")
     return kinds
 
 

@@ -10,7 +10,7 @@ import pandas as pd
 
 from ..dyads import build_dyads, engagement_segments
 from .checks import permutation_test
-from .covariance import COVARIANCE_LABELS, HEADLINE_COVARIANCE, Z_95
+from .covariance import COVARIANCE_LABELS, Z_95
 from .event_study import timing_design
 from .models import ACTIVITY_CONTROLS, DEGREE_CONTROLS, ModelSpec, fit_model, model_frame
 
@@ -18,6 +18,9 @@ from .models import ACTIVITY_CONTROLS, DEGREE_CONTROLS, ModelSpec, fit_model, mo
 # ---------------------------------------------------------------------------------------------
 # Validation on generated networks with a planted ratio
 
+
+NO_TIMES_ESTIMATOR = "adjusted, no times (mutual at the end, equal exposure)"
+EVENT_STUDY = "event study (after the follow-back, same pairs)"
 
 VALIDATION_ESTIMATORS = {
     "raw": ModelSpec("raw: no controls"),
@@ -54,6 +57,24 @@ def heterogeneous_effects(network, concentration: float, seed: int):
     return dataset
 
 
+def without_times(dataset):
+    """The dataset as a source without any time would give it: follows and engagement undated.
+
+    Real networks such as the UCD groups record only totals over the collection; the estimators
+    then compare arcs mutual at the end with arcs that are not, with equal exposure. Scoring that
+    design against the planted ratio shows what it costs.
+    """
+    from ..model import Coverage, RawTable, build_dataset
+
+    follows = dataset.follows.assign(followed_at=pd.NaT)
+    interactions = dataset.interactions.assign(at=pd.NaT)
+    return build_dataset(
+        RawTable(follows, "generated follows without times"), RawTable(interactions, "generated engagement without times"),
+        RawTable(dataset.accounts, "generated accounts"), coverage=Coverage(notes=["Generated data with its times removed."]),
+        source="generated network without times",
+    )
+
+
 def validation_replication(
     seed: int,
     mutual_rate_ratio: float = 2.0,
@@ -61,6 +82,7 @@ def validation_replication(
     n_accounts: int = 300,
     n_permutations: int = 0,
     timing: bool = False,
+    no_times: bool = False,
     **generator_overrides: Any,
 ) -> dict[str, Any]:
     """Generate one network with a planted ratio, run every validation estimator, return flat results.
@@ -69,8 +91,12 @@ def validation_replication(
     concentration; smaller is more heterogeneous) the effect differs between returning accounts
     (:func:`heterogeneous_effects`) and the generator is given twice the ratio, so that the
     average over accounts is still ``mutual_rate_ratio``. Generator confounding (active persons
-    follow back more, brands follow back almost always) is the generator's default. ``timing``
-    adds the within-pair timing design; ``n_permutations`` the permutation test's p-value.
+    follow back more, brands follow back almost always) is the generator's default; any other
+    generator parameter (anticipation, slow follow-backs, pair affinity) comes through
+    ``generator_overrides``. ``timing`` adds the event study (its after-effect, verdict and
+    pre-trend test); ``no_times`` the adjusted estimator on the same network with every time
+    removed (the design used on real networks without times); ``n_permutations`` the
+    permutation test's p-value.
     """
     from ..synthetic import generate_network, network_dataset
 
@@ -82,21 +108,51 @@ def validation_replication(
     frame = model_frame(dyads, segments)
     row: dict[str, Any] = {"seed": seed, "truth": mutual_rate_ratio, "heterogeneity": heterogeneity or 0.0, "observations": len(frame)}
     row["lead_truth"] = float(generator_overrides.get("pre_followback_ratio", 1.0))
-    for name, spec in VALIDATION_ESTIMATORS.items():
-        fit = fit_model(frame, spec)
-        row[f"{name}|log_estimate"] = fit.mutual.log_value
-        for method, se in fit.mutual.standard_errors.items():
+
+    def record(name: str, estimate) -> None:
+        row[f"{name}|log_estimate"] = estimate.log_value
+        for method, se in estimate.standard_errors.items():
             row[f"{name}|se|{method}"] = se
+
+    for name, spec in VALIDATION_ESTIMATORS.items():
+        record(name, fit_model(frame, spec).mutual)
+    if no_times:
+        record(NO_TIMES_ESTIMATOR, fit_model(model_frame(build_dyads(without_times(dataset))), VALIDATION_ESTIMATORS["adjusted (fixed effects)"]).mutual)
     if timing:
         result = timing_design(dataset, dyads)
-        row["within-pair timing|log_estimate"] = result.mutual.log_value
-        for method, se in result.mutual.standard_errors.items():
-            row[f"within-pair timing|se|{method}"] = se
-        row["within-pair timing|lead_log_estimate"] = result.lead.log_value
-        row["within-pair timing|lead_se"] = result.lead.standard_errors[HEADLINE_COVARIANCE]
+        row[f"{EVENT_STUDY}|verdict"] = result.verdict
+        row[f"{EVENT_STUDY}|pretrend_p"] = result.pretrend_p
+        if result.after is not None:
+            record(EVENT_STUDY, result.after)
     if n_permutations:
         row["permutation_p"] = permutation_test(model_frame(dyads), n_permutations=n_permutations, seed=seed).p_value
     return row
+
+
+def summarise_event_study(results: pd.DataFrame) -> pd.DataFrame:
+    """Per scenario: how often the event study claims an effect, of which sign, flags a pre-trend or abstains.
+
+    A *wrong-sign claim* is a causal reading whose after-effect points the other way from the
+    planted ratio (or any causal reading when the planted ratio is 1).
+    """
+    column = f"{EVENT_STUDY}|verdict"
+    if column not in results:
+        return pd.DataFrame()
+    rows = []
+    for (scenario, truth), group in results.groupby(["scenario", "truth"], sort=False):
+        verdicts = group[column]
+        supports = verdicts == "supports"
+        after = group.get(f"{EVENT_STUDY}|log_estimate", pd.Series(np.nan, index=group.index))
+        wrong = supports & ((after < 0) if truth > 1 else (after > 0) if truth < 1 else True)
+        rows.append({
+            "scenario": scenario, "truth": truth, "replications": len(group),
+            "claims an effect": float(supports.mean()),
+            "claims the wrong sign": float(wrong.mean()),
+            "flags a pre-trend": float((verdicts == "pre-trend").mean()),
+            "inconclusive": float(verdicts.isin(["inconclusive", "too few pairs", "no change"]).mean()),
+            "mean ratio after": float(np.exp(after.mean())) if after.notna().any() else float("nan"),
+        })
+    return pd.DataFrame(rows)
 
 
 def _replicate(task: tuple[int, dict[str, Any]]) -> dict[str, Any]:
@@ -140,7 +196,7 @@ def summarise_validation(results: pd.DataFrame, methods: tuple[str, ...] = ("mod
     rows = []
     for (scenario, truth), group in results.groupby(["scenario", "truth"], sort=False):
         log_truth = math.log(truth)
-        estimators = [e for e in (*VALIDATION_ESTIMATORS, "within-pair timing") if f"{e}|log_estimate" in group]
+        estimators = [e for e in (*VALIDATION_ESTIMATORS, NO_TIMES_ESTIMATOR, EVENT_STUDY) if f"{e}|log_estimate" in group]
         for estimator in estimators:
             estimates = group[f"{estimator}|log_estimate"].dropna()
             if estimates.empty:
@@ -162,21 +218,6 @@ def summarise_validation(results: pd.DataFrame, methods: tuple[str, ...] = ("mod
                         "se_ratio": float(se.mean() / spread) if spread > 0 else float("nan"),
                     }
                 )
-        if "within-pair timing|lead_log_estimate" in group and group["within-pair timing|lead_log_estimate"].notna().any():
-            # The pre-trend check: the lead window's ratio, against the planted pre-follow-back rise (1: none).
-            lead = group["within-pair timing|lead_log_estimate"].dropna()
-            se = group.loc[lead.index, "within-pair timing|lead_se"]
-            log_lead_truth = math.log(float(group["lead_truth"].iloc[0])) if "lead_truth" in group else 0.0
-            rows.append(
-                {
-                    "scenario": scenario, "truth": truth, "estimator": "pre-trend check (lead window of the timing design)",
-                    "interval": COVARIANCE_LABELS[HEADLINE_COVARIANCE], "replications": len(lead),
-                    "mean_estimate": float(np.exp(lead.mean())), "bias": float(lead.mean() - log_lead_truth),
-                    "coverage": float(((lead - Z_95 * se <= log_lead_truth) & (log_lead_truth <= lead + Z_95 * se)).mean()),
-                    "rejects_1": float(((lead - Z_95 * se > 0) | (lead + Z_95 * se < 0)).mean()),
-                    "se_ratio": float(se.mean() / lead.std(ddof=1)) if len(lead) > 1 and lead.std(ddof=1) > 0 else float("nan"),
-                }
-            )
         if "permutation_p" in group and group["permutation_p"].notna().any():
             p = group["permutation_p"].dropna()
             rows.append(
@@ -188,13 +229,30 @@ def summarise_validation(results: pd.DataFrame, methods: tuple[str, ...] = ("mod
     return pd.DataFrame(rows)
 
 
+# Follow-backs after weeks rather than days, so that pairs are seen one-way long before the
+# follow-back: without them the event study has no baseline and abstains.
+SLOW_FOLLOW_BACKS = {"person_followback_latency_days": 60.0, "brand_followback_latency_days": 30.0}
+
 VALIDATION_SCENARIOS = {
-    "as generated (ratio 2)": {"mutual_rate_ratio": 2.0},
-    "as generated (ratio 1)": {"mutual_rate_ratio": 1.0},
+    "as generated (ratio 2)": {"mutual_rate_ratio": 2.0, "no_times": True},
+    "as generated (ratio 1)": {"mutual_rate_ratio": 1.0, "no_times": True},
     "effect differs by account (ratio 2)": {"mutual_rate_ratio": 2.0, "heterogeneity": 10.0},
     "effect differs by account (ratio 1)": {"mutual_rate_ratio": 1.0, "heterogeneity": 10.0},
-    # Reverse causality: b follows back in answer to a's engagement, which triples in the week before.
-    "engagement rises before the follow-back (ratio 2)": {"mutual_rate_ratio": 2.0, "pre_followback_ratio": 3.0},
+    "slow follow-backs (ratio 2)": {"mutual_rate_ratio": 2.0, **SLOW_FOLLOW_BACKS},
+    "slow follow-backs (ratio 1)": {"mutual_rate_ratio": 1.0, **SLOW_FOLLOW_BACKS},
+    # Anticipation (reverse causality): b follows back in answer to a's engagement, which triples
+    # over the days before. Within the leads the event study must flag it; beyond them it cannot.
+    "anticipation 7 days (ratio 2)": {"mutual_rate_ratio": 2.0, "pre_followback_ratio": 3.0, "pre_followback_days": 7.0, **SLOW_FOLLOW_BACKS},
+    "anticipation 30 days (ratio 2)": {"mutual_rate_ratio": 2.0, "pre_followback_ratio": 3.0, "pre_followback_days": 30.0, **SLOW_FOLLOW_BACKS},
+    "anticipation 60 days (ratio 2)": {"mutual_rate_ratio": 2.0, "pre_followback_ratio": 3.0, "pre_followback_days": 60.0, **SLOW_FOLLOW_BACKS},
+    "anticipation 30 days, no effect (ratio 1)": {"mutual_rate_ratio": 1.0, "pre_followback_ratio": 3.0, "pre_followback_days": 30.0, **SLOW_FOLLOW_BACKS},
+    "anticipation 120 days, beyond the leads (ratio 2)": {"mutual_rate_ratio": 2.0, "pre_followback_ratio": 3.0, "pre_followback_days": 120.0, **SLOW_FOLLOW_BACKS},
+    # Larger networks, where the event study has the precision to claim an effect at all.
+    "slow follow-backs, 1,000 accounts (ratio 2)": {"mutual_rate_ratio": 2.0, "n_accounts": 1000, **SLOW_FOLLOW_BACKS},
+    "anticipation 60 days, 1,000 accounts (ratio 2)": {
+        "mutual_rate_ratio": 2.0, "n_accounts": 1000, "pre_followback_ratio": 3.0, "pre_followback_days": 60.0, **SLOW_FOLLOW_BACKS},
+    "anticipation 120 days, beyond the leads, 1,000 accounts (ratio 2)": {
+        "mutual_rate_ratio": 2.0, "n_accounts": 1000, "pre_followback_ratio": 3.0, "pre_followback_days": 120.0, **SLOW_FOLLOW_BACKS},
 }
 
 # A few replications for the notebook: one scenario as generated, one where the effect differs by account.

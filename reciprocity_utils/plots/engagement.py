@@ -144,7 +144,7 @@ def interval_methods(comparison: pd.DataFrame) -> Figure:
     return Figure(fig, caption)
 
 
-def moderation(result, label: str = "b's follow-back rate (share of its followers it follows back)") -> Figure:
+def moderation(result, label: str = "b's follow-back rate (share of its other followers it follows back)") -> Figure:
     """The mutual effect along the returning account's follow-back rate, with a 95% band."""
     curve = result.curve
     column = result.moderator
@@ -172,26 +172,41 @@ def moderation(result, label: str = "b's follow-back rate (share of its follower
 
 
 def timing(result) -> Figure:
-    """Event-study view: engagement in the lead window and after the follow-back, against earlier one-way time."""
-    rows = [("one-way, earlier", 1.0, 1.0, 1.0)]
-    for name, estimate in (("last %g days before" % result.lead_days, result.lead), ("after the follow-back", result.mutual)):
-        low, high = estimate.interval()
-        rows.append((name, estimate.value, low, high))
-    frame = pd.DataFrame(rows, columns=["window", "ratio", "low", "high"])
+    """Event-study view: each week before the follow-back and each window after it, against earlier one-way time."""
+    bins = result.bins
     with sns.axes_style(STYLE):
-        fig, ax = plt.subplots(figsize=(6, 3.6))
-        positions = np.arange(len(frame))
-        ax.errorbar(positions, frame["ratio"], yerr=[frame["ratio"] - frame["low"], frame["high"] - frame["ratio"]], fmt="o",
-                    color=HEADLINE_COLOUR, ecolor="black", capsize=4)
-        _log_ratio_axis(ax, "rate ratio within the pair (log scale)", vertical=True)
-        ax.set_xticks(positions, frame["window"])
-        ax.set_title("Within the same pairs: before and after the follow-back")
+        fig, ax = plt.subplots(figsize=(8, 3.8))
+        estimated = bins["ratio"].notna().to_numpy()
+        if not estimated.any():
+            draw_empty(ax, "Too few pairs were seen long before their follow-back to compare")
+        else:
+            positions = np.arange(len(bins))
+            shown = bins[estimated]
+            colours = np.where(shown["kind"] == "lead", "0.35", HEADLINE_COLOUR)
+            for x, row, colour in zip(positions[estimated], shown.itertuples(), colours):
+                ax.errorbar([x], [row.ratio], yerr=[[row.ratio - row.ci_low], [row.ci_high - row.ratio]], fmt="o", color=colour,
+                            ecolor=colour, capsize=3)
+            if np.isfinite(result.margin):
+                ax.axhspan(1 / result.margin, result.margin, color="0.85", alpha=0.5, lw=0, zorder=0)
+            ax.axvline(bins["kind"].eq("lead").sum() - 0.5, color="0.3", lw=1)
+            _log_ratio_axis(ax, "rate ratio within the pair (log scale)", vertical=True)
+            ax.set_xticks(positions, [label.replace(" before", "\nbefore").replace(" after", "\nafter") for label in bins["bin"]],
+                          fontsize=7)
+        ax.set_title("Within the same pairs: week by week before the follow-back, and after it")
         fig.tight_layout()
-    caption = (
-        "a's engagement toward b within the same pair, relative to its one-way time more than "
-        f"{result.lead_days:g} days before b followed back (arc and calendar-period fixed effects; 95% two-way intervals). A rise "
-        "already in the lead window would mean follow-backs answer engagement rather than cause it."
-    )
+    leads = bins[bins["kind"] == "lead"]
+    if result.after is None:
+        seen = f"only {result.reference_arcs:,} pairs were" if result.reference_arcs else "no pair was"
+        caption = f"No estimate: {seen} seen one-way more than {result.lead_weeks} weeks before the follow-back, too few for a baseline."
+    else:
+        low, high = result.after.interval()
+        caption = (
+            f"a's engagement toward b within the same pair, relative to its one-way time more than {result.lead_weeks} weeks "
+            f"before b followed back (pair and calendar-period fixed effects; 95% intervals). Grey: the {len(leads)} weeks "
+            f"before; red: after. The shaded band is the margin (a factor {result.margin:g} either way) inside which every "
+            f"week before must lie, by its 90% interval, for a causal reading. After the follow-back the ratio averages "
+            f"{result.after.value:.2f} (95% interval {low:.2f} to {high:.2f}); verdict: {result.verdict}."
+        )
     return Figure(fig, caption)
 
 
