@@ -380,3 +380,29 @@ def test_moderation_words_never_read_an_interval_across_1_as_no_dependence():
     assert "For b's engagement toward a, these data cannot tell" in words and "not evidence that it does not" in words
 
 
+
+
+def test_small_cluster_scores_equal_the_explicit_leverage_adjustment():
+    """CR3 by the Woodbury shortcut equals X_g' W^(1/2) (I - H_gg)^(-1) W^(1/2) e_g computed with full matrices."""
+    from reciprocity_utils.inference.covariance import _cr3_sums
+
+    rng = np.random.default_rng(4)
+    n, groups = 240, rng.integers(0, 12, 240)
+    X = np.column_stack([rng.random(n) < 0.4, rng.normal(size=n)]).astype(float)
+    y = rng.poisson(np.exp(0.3 + 0.5 * X[:, 0] + 0.2 * X[:, 1]))
+    fit = fit_count_regression(y, X, np.zeros(n))
+    design, weights, bread = fit.design, fit.weights, fit.bread
+    adjusted = _cr3_sums(fit.scores, bread, design, weights, groups)
+    working = (y - fit.fitted) / fit.fitted
+    for g in range(12):
+        rows = groups == g
+        root = np.sqrt(weights[rows])
+        U = design[rows] * root[:, None]
+        H = U @ bread @ U.T
+        expected = U.T @ np.linalg.solve(np.eye(rows.sum()) - H, root * working[rows])
+        assert np.allclose(adjusted[g], expected, rtol=1e-6, atol=1e-9)
+    # Removing each cluster's own influence widens the interval against the uncorrected sandwich.
+    sums = np.column_stack([np.bincount(groups, weights=fit.scores[:, j]) for j in range(fit.scores.shape[1])])
+    uncorrected = bread @ (sums.T @ sums) @ bread
+    corrected = bread @ (adjusted.T @ adjusted) @ bread
+    assert (np.diag(corrected) > np.diag(uncorrected)).all()

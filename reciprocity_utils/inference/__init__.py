@@ -37,7 +37,7 @@ followed back (:func:`permutation_test`), a within-pair timing design with a pre
 :func:`validation_replication` / :func:`summarise_validation`, which run the whole estimator on
 generated networks with a planted ratio and measure bias, interval coverage and test size.
 
-Layout, lowest first (each module imports only those above it): ``covariance`` (the six
+Layout, lowest first (each module imports only those above it): ``covariance`` (the
 interval methods), ``estimators`` (count regressions with absorbed fixed effects), ``models``
 (model frame, specifications, fits), ``designs`` (raw comparison, specifications side by side,
 moderation, personal exports), ``checks`` (permutation and out-of-time prediction),
@@ -51,7 +51,7 @@ from ..model import INTERACTION_KINDS
 from .checks import PermutationResult, PredictiveResult, _auc_by_level, out_of_time_auc, permutation_test, weighted_auc
 from .conclusions import e_value, e_value_of_interval, plain_conclusion, sensitivity_sentence
 from .covariance import (
-    COVARIANCE_LABELS, COVARIANCE_METHODS, HEADLINE_COVARIANCE, Z_95, Covariances, _dyadic_covariance, _positive_semidefinite,
+    COVARIANCE_LABELS, COVARIANCE_METHODS, HEADLINE_COVARIANCE, SMALL_CLUSTER_METHODS, Z_95, Covariances, _dyadic_covariance, _positive_semidefinite,
     robust_covariances,
 )
 from .designs import (

@@ -11,7 +11,7 @@ import pandas as pd
 
 from ..dyads import DyadTable
 from ..model import INTERACTION_KINDS
-from .covariance import COVARIANCE_LABELS, COVARIANCE_METHODS, HEADLINE_COVARIANCE, Z_95, robust_covariances
+from .covariance import COVARIANCE_LABELS, COVARIANCE_METHODS, HEADLINE_COVARIANCE, SMALL_CLUSTER_METHODS, Z_95, robust_covariances
 from .models import ACTIVITY_CONTROLS, DEGREE_CONTROLS, Estimate, ModelFit, ModelFrame, ModelSpec, fit_model
 
 
@@ -252,7 +252,7 @@ def covariance_comparison(fit: ModelFit) -> pd.DataFrame:
     """The mutual effect's interval under each covariance method, narrowest assumption first."""
     estimate = fit.mutual
     rows = []
-    for method in COVARIANCE_METHODS:
+    for method in [m for m in COVARIANCE_METHODS + SMALL_CLUSTER_METHODS if m in estimate.standard_errors]:
         low, high = estimate.interval(method)
         rows.append(
             {

@@ -38,6 +38,10 @@ class CountRegression:
     converged: bool
     dropped_all_zero: int
     dropped_singletons: int
+    # The regressors net of the fixed effects and the final IRLS weights, for leverage-corrected
+    # (small-cluster) covariances.
+    design: np.ndarray | None = None
+    weights: np.ndarray | None = None
 
 
 def _drop_uninformative(y: np.ndarray, groups: list[np.ndarray]) -> tuple[np.ndarray, int, int]:
@@ -222,6 +226,6 @@ def fit_count_regression(
     np.multiply(X_tilde, weights[:, None], out=weighted)
     bread = np.linalg.inv(X_tilde.T @ weighted)
     scores = np.multiply(X_tilde, ((y_k - mu) / (1 + alpha * mu))[:, None], out=weighted)
-    return CountRegression(params, mu, keep, scores, bread, iteration, converged, all_zero, singletons)
+    return CountRegression(params, mu, keep, scores, bread, iteration, converged, all_zero, singletons, X_tilde, weights)
 
 

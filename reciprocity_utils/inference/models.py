@@ -14,7 +14,7 @@ from scipy import stats
 
 from ..dyads import DyadTable
 from ..model import INTERACTION_KINDS
-from .covariance import COVARIANCE_LABELS, HEADLINE_COVARIANCE, Z_95, robust_covariances
+from .covariance import COVARIANCE_LABELS, COVARIANCE_METHODS, HEADLINE_COVARIANCE, SMALL_CLUSTER_METHODS, Z_95, robust_covariances
 from .estimators import fit_count_regression
 
 
@@ -295,6 +295,7 @@ def fit_model(frame: ModelFrame, spec: ModelSpec) -> ModelFit:
     if len(y) == 0 or (spec.family != "logit" and y.sum() == 0) or np.ptp(X[:, 0]) == 0:
         raise ValueError(f"{spec.label}: nothing to estimate (no observations, no engagement, or no variation in mutual status)")
     n_terms = 2 if spec.moderator else 1
+    design = weights = None
     if spec.family == "logit":
         params, scores, bread = _fit_logit(y, X, offset if frame.exposure_known else None, notes)
     else:
@@ -305,9 +306,10 @@ def fit_model(frame: ModelFrame, spec: ModelSpec) -> ModelFit:
         if spec.fixed_effects:
             dropped["no engagement in the account's group"] = fit.dropped_all_zero
             dropped["single observation in the account's group"] = fit.dropped_singletons
-        params, scores, bread = fit.params, fit.scores, fit.bread
+        params, scores, bread, design, weights = fit.params, fit.scores, fit.bread, fit.design, fit.weights
         a, b, arcs = a[fit.kept], b[fit.kept], arcs[fit.kept]
-    covariances = robust_covariances(scores, bread, a, b, pairs=arcs, terms=n_terms)
+    covariances = robust_covariances(scores, bread, a, b, pairs=arcs, terms=n_terms, methods=COVARIANCE_METHODS + SMALL_CLUSTER_METHODS,
+                                     design=design, weights=weights)
     ratio_name = "odds ratio" if spec.family == "logit" else "rate ratio"
     estimates = {
         names[i]: Estimate(names[i], ratio_name, float(params[i]), {m: float(math.sqrt(max(c[i, i], 0.0))) for m, c in covariances.matrices.items()})

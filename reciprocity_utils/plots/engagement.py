@@ -134,7 +134,7 @@ def interval_methods(comparison: pd.DataFrame) -> Figure:
         ax.scatter(centre, positions, color="black", zorder=3, s=22)
         ax.set_yticks(positions, comparison["interval"])
         _log_ratio_axis(ax, "rate ratio, mutual vs one-way (log scale)")
-        ax.set_title("One estimate, six intervals")
+        ax.set_title(f"One estimate, {len(comparison)} intervals")
         fig.tight_layout()
     caption = (
         "The same adjusted estimate with intervals that allow for more and more dependence between dyads that share an "
