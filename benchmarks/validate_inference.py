@@ -58,7 +58,7 @@ def main() -> None:
     started = time.perf_counter()
     results = run_validation(replications, scenarios, first_seed=10_000, processes=args.processes)
     elapsed = time.perf_counter() - started
-    summary = summarise_validation(results, methods=("model", "robust", "cluster_a", "cluster_b", "two_way", "dyadic"))
+    summary = summarise_validation(results, methods=("model", "robust", "cluster_a", "cluster_b", "two_way", "dyadic", "two_way_cr3"))
     pd.set_option("display.width", 200)
     pd.set_option("display.max_rows", 500)
     pd.set_option("display.max_colwidth", 40)

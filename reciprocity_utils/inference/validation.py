@@ -203,6 +203,8 @@ def summarise_validation(results: pd.DataFrame, methods: tuple[str, ...] = ("mod
                 continue
             spread = float(estimates.std(ddof=1)) if len(estimates) > 1 else float("nan")
             for method in methods:
+                if f"{estimator}|se|{method}" not in group or group[f"{estimator}|se|{method}"].isna().all():
+                    continue  # an interval this estimator does not have (no leverage for the small-cluster one)
                 se = group.loc[estimates.index, f"{estimator}|se|{method}"]
                 rows.append(
                     {
