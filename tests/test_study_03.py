@@ -153,3 +153,23 @@ def test_without_timestamps_the_models_run_and_the_timing_design_is_skipped(tmp_
     assert results["details"]["design"] == "arcs" and "timing" not in results["details"]
     assert results["headline"]["adjusted_irr"] > 1
     assert any("no times" in note for note in results["details"]["notes"])
+
+
+@pytest.mark.shared_data
+def test_on_football_the_conclusion_carries_the_pair_control_the_e_value_and_no_causal_word(tmp_path):
+    """Football's communities are a pair variable: sharing one moves the ratio (5.50 -> 4.38) and enters the headline."""
+    folder = needs_shared_data("networks", "ucd-twitter-multiview", "football")
+    results = run(tmp_path, input_path=str(folder), engagement_kinds="all")
+    headline, details = results["headline"], results["details"]
+    models = {row["model"]: row for row in details["models"]}
+    assert models["adjusted: fixed effects for every a and b"]["estimate"] == pytest.approx(5.50, abs=0.01)
+    assert headline["adjusted_irr"] == pytest.approx(4.38, abs=0.01)
+    assert (headline["adjusted_irr_ci_low"], headline["adjusted_irr_ci_high"]) == (pytest.approx(3.16, abs=0.01), pytest.approx(6.07, abs=0.01))
+    conclusion = details["conclusion"]
+    assert "whether the two share a community" in conclusion and "E-values" in conclusion
+    assert "could explain the whole association" in conclusion and "no causal claim" in conclusion
+    assert "caus" not in conclusion.replace("no causal claim", "")
+    # The thesis with the pair left out of b's rate: these data cannot tell (the interval crosses 1), said as such.
+    moderation = {row["engagement"]: row for row in details["moderation"]}
+    low, high = (float(x) for x in moderation["a's engagement toward b"]["95% interval of the change"].split(" to "))
+    assert low < 1 < high
