@@ -57,7 +57,34 @@ Reverse causality (off by default).  With ``pre_followback_ratio`` other than 1,
 toward ``b`` is multiplied by it in the ``pre_followback_days`` before ``b`` follows back, as when
 ``b`` returns the follow in answer to ``a``'s engagement.  A within-pair comparison of engagement
 before and after the follow-back then mixes that rise in, and the timing design's lead window
-(the pre-trend check) must see it.
+(the pre-trend check) must see it.  The window never starts before the follow: with a lead
+longer than the one-way time (30 or 60 days against a 7-day mean latency) the whole one-way
+period is raised and the arc has no clean "before".  ``arc_truth.pre_followback_since`` records
+where each window starts, and ``truth["realised"]["anticipation"]`` how often the follow cut it.
+
+Pair-level confounding (off by default).  Everything above confounds per account, which is what
+fixed effects for both accounts remove.  Two options make the pair itself matter:
+
+- communities, an observed pair variable: with ``n_communities = k > 0`` every account gets a
+  community drawn uniformly from ``k`` (written to ``accounts.labels`` as ``c1`` ... ``ck``, the
+  column the dyad table reads as ``a_community``/``b_community``).  Initiating follows favour the
+  follower's own community: a same-community target's sampling weight is multiplied by
+  ``within_community_follow_boost`` (1 = no homophily);
+- pair affinity, partly unobserved: every unordered pair that follows gets one affinity
+  ``u_ab = same_community_affinity ** [same community] * exp(pair_affinity_sigma * z_ab
+  - pair_affinity_sigma ** 2 / 2)`` with ``z_ab ~ N(0, 1)`` (the random part has mean 1).  It
+  multiplies the engagement rate in both directions of the pair and in every state (one-way,
+  lead window, mutual), so the planted mutual-vs-one-way ratio is untouched; and it raises the
+  chance of a follow-back: ``b``'s log-odds of returning ``a``'s follow gain
+  ``affinity_followback_slope * log(u_ab)``.  The shift applies to brands too, around
+  ``brand_followback_probability`` (a probability of exactly 0 or 1 stays as it is).
+
+With ``mutual_rate_ratio = 1`` and strong affinity, mutual pairs engage more although a
+follow-back changes nothing: a comparison across pairs, even with both accounts' fixed effects,
+finds an "effect"; a comparison within a pair, before and after its follow-back, does not.
+The pair-level draws (communities, then ``z`` per pair) come from a random stream of their own,
+so at the defaults every table is exactly what it was before these options existed, and turning
+on communities alone only adds the label column.
 
 On top, each account engages with accounts it never follows (replies to strangers, ...) at
 ``non_follow_rate * act_a ** actor_activity_exponent`` events per day, at uniform times, with
@@ -130,6 +157,35 @@ DEFINITIONS = {
     ),
     "non_follow_interactions": "events from an account toward an account it never follows; not part of any follow arc",
 }
+PAIR_DEFINITIONS = {
+    "pair_affinity": (
+        "u_ab = same_community_affinity^[same community] * exp(pair_affinity_sigma * z_ab - pair_affinity_sigma^2 / 2), "
+        "one draw per unordered pair; multiplies both directions' engagement rates in every state and adds "
+        "affinity_followback_slope * log(u_ab) to the follow-back log-odds (brands included)"
+    ),
+    "within_pair_rate_ratio_on_switching_arcs": (
+        "Mantel-Haenszel rate ratio over initiating arcs that were returned, each arc its own stratum: events after the "
+        "follow-back per day against events before it per day on the same arc; pair traits cancel"
+    ),
+    "mean_log_affinity_returned_initiating": "mean log(u_ab) over initiating arcs that were returned (and, _unreturned_, over those that were not)",
+}
+ANTICIPATION_DEFINITIONS = {
+    "pre_followback_since": (
+        "arc_truth column: when a's raised engagement before b's follow-back begins (mutual_since - pre_followback_days, "
+        "but never before the follow); NaT on arcs that are not answered by a follow-back"
+    ),
+    "share_of_lead_windows_cut_by_the_follow": (
+        "answered arcs whose whole one-way time lies inside the lead window (the follow came less than "
+        "pre_followback_days before the follow-back): they have no clean before-period"
+    ),
+}
+# Fields left out of truth["parameters"] while all of them are at their defaults, so that files
+# generated before the options existed (data/sample/truth.json among them) stay byte-identical.
+PAIR_FIELDS = ("n_communities", "within_community_follow_boost", "pair_affinity_sigma", "same_community_affinity", "affinity_followback_slope")
+# The pair-level random stream: a child of the seed, distinct from the main stream.
+PAIR_STREAM = 1
+# Above this, a few pairs would carry almost all engagement (and Poisson means overflow).
+MAX_PAIR_AFFINITY_SIGMA = 3.0
 
 
 @dataclass(frozen=True)
@@ -163,6 +219,12 @@ class SyntheticParameters:
     # Reverse causality, off by default: a's engagement toward b in the days before b follows back.
     pre_followback_ratio: float = 1.0
     pre_followback_days: float = 7.0
+    # Pair-level confounding, off by default: communities (observed) and pair affinity (mostly unobserved).
+    n_communities: int = 0
+    within_community_follow_boost: float = 1.0
+    pair_affinity_sigma: float = 0.0
+    same_community_affinity: float = 1.0
+    affinity_followback_slope: float = 1.0
     non_follow_rate: float = 0.004
     interaction_kind_probabilities: tuple[tuple[str, float], ...] = (
         ("like", 0.45),
@@ -207,7 +269,23 @@ class SyntheticParameters:
             _require_number("auto_followback_ratio", self.auto_followback_ratio, low=0.0, low_inclusive=False)
         _require_number("pre_followback_ratio", self.pre_followback_ratio, low=0.0, low_inclusive=False)
         _require_number("pre_followback_days", self.pre_followback_days, low=0.0, low_inclusive=False)
+        self._check_pair_parameters()
         self._check_kind_probabilities()
+
+    def _check_pair_parameters(self) -> None:
+        if (
+            isinstance(self.n_communities, bool)
+            or not isinstance(self.n_communities, numbers.Integral)
+            or not 0 <= self.n_communities <= self.n_accounts
+        ):
+            raise ValueError(f"n_communities must be a whole number from 0 (none) to n_accounts ({self.n_accounts}), got {self.n_communities!r}")
+        _require_number("within_community_follow_boost", self.within_community_follow_boost, low=0.0, low_inclusive=False)
+        _require_number("same_community_affinity", self.same_community_affinity, low=0.0, low_inclusive=False)
+        for name in ("within_community_follow_boost", "same_community_affinity"):
+            if self.n_communities == 0 and getattr(self, name) != 1:
+                raise ValueError(f"{name} needs communities: set n_communities to at least 1 (got {name}={getattr(self, name)!r} with n_communities=0)")
+        _require_number("pair_affinity_sigma", self.pair_affinity_sigma, low=0.0, high=MAX_PAIR_AFFINITY_SIGMA)
+        _require_number("affinity_followback_slope", self.affinity_followback_slope)
 
     def _check_kind_probabilities(self) -> None:
         try:
@@ -230,6 +308,18 @@ class SyntheticParameters:
         return self.mutual_rate_ratio if self.auto_followback_ratio is None else self.auto_followback_ratio
 
     @property
+    def has_communities(self) -> bool:
+        return self.n_communities > 0
+
+    @property
+    def has_pair_affinity(self) -> bool:
+        return self.pair_affinity_sigma > 0 or (self.has_communities and self.same_community_affinity != 1)
+
+    @property
+    def has_pair_options(self) -> bool:
+        return any(getattr(self, name) != FIELD_DEFAULTS[name] for name in PAIR_FIELDS)
+
+    @property
     def period_start(self) -> pd.Timestamp:
         # Whole seconds, like every other timestamp the generator writes.
         return _utc_timestamp(self.start).floor("s")
@@ -245,7 +335,13 @@ class SyntheticParameters:
     def as_dict(self) -> dict[str, Any]:
         values = dataclasses.asdict(self)
         values["interaction_kind_probabilities"] = dict(self.interaction_kind_probabilities)
+        if not self.has_pair_options:
+            for name in PAIR_FIELDS:
+                del values[name]
         return values
+
+
+FIELD_DEFAULTS = {field.name: field.default for field in dataclasses.fields(SyntheticParameters)}
 
 
 @dataclass
@@ -254,8 +350,11 @@ class SyntheticNetwork:
 
     ``latent`` holds per-account traits a real export would not have; ``arc_truth`` holds, per
     follow arc, how it arose (``initiating`` or ``follow_back``), when the pair became mutual
-    (``mutual_since``, NaT if never), its one-way engagement rate per day and the multiplier that
-    applies once mutual.
+    (``mutual_since``, NaT if never), its one-way engagement rate per day (pair affinity
+    included) and the multiplier that applies once mutual.  With the options on, it also holds
+    ``pre_followback_since`` (anticipation: when the raised lead window begins, NaT if none),
+    ``same_community`` (communities) and ``pair_affinity`` (``u_ab``, shared by both arcs of a pair).
+    Accounts get a ``labels`` column (the community) only when ``n_communities > 0``.
     """
 
     accounts: pd.DataFrame
@@ -272,10 +371,14 @@ def generate_network(params: SyntheticParameters | None = None, **overrides: Any
     if overrides:
         params = dataclasses.replace(params, **overrides)
     rng = np.random.default_rng(params.seed)
+    # Pair-level draws come from their own stream: switching them on leaves every other draw alone.
+    pair_rng = np.random.default_rng(np.random.SeedSequence(params.seed, spawn_key=(PAIR_STREAM,)))
     # The order of the steps below fixes the order of random draws: keep it stable so that a seed
     # keeps producing the same network.
     people = _draw_accounts(params, rng)
-    arcs = _draw_follows(params, people, rng)
+    if params.has_communities:
+        people["community"] = pair_rng.integers(0, params.n_communities, size=params.n_accounts)
+    arcs = _draw_follows(params, people, rng, pair_rng)
     events, exposure = _draw_follow_engagement(params, people, arcs, rng)
     strangers = _draw_non_follow_engagement(params, people, arcs, rng)
     kind_names = np.array([kind for kind, _ in params.interaction_kind_probabilities])
@@ -355,7 +458,9 @@ def _draw_accounts(params: SyntheticParameters, rng: np.random.Generator) -> dic
     }
 
 
-def _draw_follows(params: SyntheticParameters, people: dict[str, np.ndarray], rng: np.random.Generator) -> dict[str, np.ndarray]:
+def _draw_follows(
+    params: SyntheticParameters, people: dict[str, np.ndarray], rng: np.random.Generator, pair_rng: np.random.Generator
+) -> dict[str, np.ndarray]:
     """Initiating follows, then follow-backs; returns one entry per arc (initiating arcs first)."""
     n = params.n_accounts
     period = params.period_seconds
@@ -363,7 +468,10 @@ def _draw_follows(params: SyntheticParameters, people: dict[str, np.ndarray], rn
     mean_activity = math.exp(params.activity_sigma**2 / 2)
     wanted = rng.poisson(params.mean_out_degree * people["activity"] / mean_activity)
     wanted = np.minimum(wanted, n - 1)
-    follower, followee = _sample_distinct_targets(people["popularity"], wanted, rng)
+    homophily = None
+    if params.has_communities and params.within_community_follow_boost != 1:
+        homophily = (people["community"], math.log(params.within_community_follow_boost))
+    follower, followee = _sample_distinct_targets(people["popularity"], wanted, rng, homophily)
     followed_time = rng.random(len(follower)) * period  # float seconds into the period
 
     # Drop the later of two arcs drawn in opposite directions: mutuality comes from follow-backs only.
@@ -375,7 +483,12 @@ def _draw_follows(params: SyntheticParameters, people: dict[str, np.ndarray], rn
     keep = ~(reverse_found & later)
     follower, followee, followed_time = follower[keep], followee[keep], followed_time[keep]
 
-    decides = rng.random(len(follower)) < people["followback_probability"][followee]
+    log_affinity = _draw_log_affinity(params, people, follower, followee, pair_rng)
+    followback_probability = people["followback_probability"][followee]
+    decision_draw = rng.random(len(follower))
+    if log_affinity is not None and params.affinity_followback_slope != 0:
+        followback_probability = _shift_log_odds(followback_probability, params.affinity_followback_slope * log_affinity)
+    decides = decision_draw < followback_probability
     latency = rng.exponential(people["latency_days"][followee]) * SECONDS_PER_DAY
     back_time = followed_time + latency
     returned = decides & (back_time < period)  # follow-backs due after the end never happen
@@ -387,7 +500,7 @@ def _draw_follows(params: SyntheticParameters, people: dict[str, np.ndarray], rn
     back_second = mutual_second[returned]
     ratio = np.where(people["is_brand"][followee], params.effective_auto_followback_ratio, params.mutual_rate_ratio)
     n_initiating, n_back = len(follower), int(returned.sum())
-    return {
+    arcs = {
         "follower": np.concatenate([follower, followee[returned]]),
         "followee": np.concatenate([followee, follower[returned]]),
         "start": np.concatenate([followed_second, back_second]),
@@ -397,14 +510,37 @@ def _draw_follows(params: SyntheticParameters, people: dict[str, np.ndarray], rn
         "mutual_ratio": np.concatenate([ratio, ratio[returned]]),
         "lost_to_period_end": np.int64((decides & ~returned).sum()),
     }
+    if log_affinity is not None:
+        arcs["log_affinity"] = np.concatenate([log_affinity, log_affinity[returned]])
+    if params.pre_followback_ratio != 1:
+        # The lead window before a follow-back (initiating arcs that are returned), cut at the
+        # follow; follow-back arcs and arcs never returned have an empty one (starting at mutual_since).
+        lead_seconds = int(round(params.pre_followback_days * SECONDS_PER_DAY))
+        answered = arcs["is_initiating"] & arcs["returned"]
+        arcs["lead_start"] = np.where(answered, np.maximum(arcs["start"], arcs["mutual_since"] - lead_seconds), arcs["mutual_since"])
+    return arcs
+
+
+def _draw_log_affinity(
+    params: SyntheticParameters, people: dict[str, np.ndarray], follower: np.ndarray, followee: np.ndarray, pair_rng: np.random.Generator
+) -> np.ndarray | None:
+    """log u_ab for each initiating arc (one per unordered pair, the reverse draws being dropped), or None when off."""
+    if not params.has_pair_affinity:
+        return None
+    sigma = params.pair_affinity_sigma
+    log_affinity = sigma * pair_rng.standard_normal(len(follower)) - sigma**2 / 2 if sigma > 0 else np.zeros(len(follower))
+    if params.has_communities and params.same_community_affinity != 1:
+        same = people["community"][follower] == people["community"][followee]
+        log_affinity = log_affinity + math.log(params.same_community_affinity) * same
+    return log_affinity
 
 
 def _draw_follow_engagement(
     params: SyntheticParameters, people: dict[str, np.ndarray], arcs: dict[str, np.ndarray], rng: np.random.Generator
-) -> tuple[dict[str, np.ndarray], dict[str, float]]:
+) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
     """Poisson events on each arc's one-way segment [start, mutual_since) and mutual segment [mutual_since, end)."""
     follower, followee = arcs["follower"], arcs["followee"]
-    one_way_rate = _one_way_rate(params, people, follower, followee)
+    one_way_rate = _arc_one_way_rate(params, people, arcs)
     period = params.period_seconds
     n_arcs = len(follower)
     start, mutual_since = arcs["start"], arcs["mutual_since"]
@@ -414,15 +550,13 @@ def _draw_follow_engagement(
         segment_length = np.concatenate([mutual_since - start, period - mutual_since])
         segment_rate = np.concatenate([one_way_rate, one_way_rate * arcs["mutual_ratio"]])
     else:
-        # Three: one-way, the lead window before a follow-back (initiating arcs that are returned),
-        # and mutual. Follow-back arcs and arcs never returned have an empty lead window.
-        lead_seconds = int(round(params.pre_followback_days * SECONDS_PER_DAY))
-        answered = arcs["is_initiating"] & arcs["returned"]
-        lead_start = np.where(answered, np.maximum(start, mutual_since - lead_seconds), mutual_since)
+        # Three: one-way, the lead window before a follow-back, and mutual.
+        lead_start = arcs["lead_start"]
         segment_start = np.concatenate([start, lead_start, mutual_since])
         segment_length = np.concatenate([lead_start - start, mutual_since - lead_start, period - mutual_since])
         segment_rate = np.concatenate([one_way_rate, one_way_rate * params.pre_followback_ratio, one_way_rate * arcs["mutual_ratio"]])
     counts = rng.poisson(segment_rate * segment_length / SECONDS_PER_DAY)
+    lead = slice(n_arcs, 2 * n_arcs) if params.pre_followback_ratio != 1 else slice(0, 0)
     segment = np.repeat(np.arange(len(counts)), counts)
     # Uniform times within the segment; integer draws keep every event inside its segment exactly.
     at = segment_start[segment] + rng.integers(0, np.maximum(segment_length[segment], 1))
@@ -433,6 +567,11 @@ def _draw_follow_engagement(
         "mutual_arc_days": float(segment_length[len(counts) - n_arcs:].sum() / SECONDS_PER_DAY),
         "one_way_events": int(counts[one_way].sum()),
         "mutual_events": int(counts[len(counts) - n_arcs:].sum()),
+        "lead_arc_days": float(segment_length[lead].sum() / SECONDS_PER_DAY),
+        "lead_events": int(counts[lead].sum()),
+        # Per arc, for the within-pair figures: events before the pair is mutual, and from then on.
+        "arc_events_before": counts[one_way].reshape(-1, n_arcs).sum(axis=0) if n_arcs else np.zeros(0, np.int64),
+        "arc_events_after": counts[len(counts) - n_arcs:],
     }
     return {"actor": follower[arc], "target": followee[arc], "at": at}, exposure
 
@@ -461,7 +600,7 @@ def _assemble(
     events: dict[str, np.ndarray],
     strangers: dict[str, np.ndarray],
     kinds: np.ndarray,
-    exposure: dict[str, float],
+    exposure: dict[str, Any],
 ) -> SyntheticNetwork:
     n = params.n_accounts
     ids = people["id"].astype(str)  # exact: integer to text, never through a float
@@ -487,6 +626,10 @@ def _assemble(
             "following_count": np.bincount(arcs["follower"], minlength=n).astype(np.int64),
         }
     )
+    if params.has_communities:
+        # `labels` is the data model's column for lists and circles; the dyad table reads its first
+        # entry as the community, as it does for the research networks' groups.
+        accounts["labels"] = pd.Series(_community_names(params.n_communities)[people["community"]], dtype="str")
     latent = pd.DataFrame(
         {
             "account_id": id_column(np.arange(n)),
@@ -517,10 +660,17 @@ def _assemble(
             "origin": pd.Series(np.where(arcs["is_initiating"], "initiating", "follow_back")[arc_order], dtype="str"),
             "returned": arcs["returned"][arc_order],
             "mutual_since": time_column(arcs["mutual_since"][arc_order]).mask(never_mutual[arc_order]),
-            "one_way_rate_per_day": _one_way_rate(params, people, arcs["follower"], arcs["followee"])[arc_order],
+            "one_way_rate_per_day": _arc_one_way_rate(params, people, arcs)[arc_order],
             "mutual_rate_multiplier": arcs["mutual_ratio"][arc_order].astype(float),
         }
     )
+    if "lead_start" in arcs:
+        no_lead = arcs["lead_start"] >= arcs["mutual_since"]
+        arc_truth["pre_followback_since"] = time_column(arcs["lead_start"][arc_order]).mask(no_lead[arc_order])
+    if params.has_communities:
+        arc_truth["same_community"] = (people["community"][arcs["follower"]] == people["community"][arcs["followee"]])[arc_order]
+    if "log_affinity" in arcs:
+        arc_truth["pair_affinity"] = np.exp(arcs["log_affinity"])[arc_order]
 
     actor = np.concatenate([events["actor"], strangers["actor"]])
     target = np.concatenate([events["target"], strangers["target"]])
@@ -546,7 +696,7 @@ def _record_truth(
     arcs: dict[str, np.ndarray],
     interactions: pd.DataFrame,
     n_non_follow: int,
-    exposure: dict[str, float],
+    exposure: dict[str, Any],
 ) -> dict[str, Any]:
     n_follows = len(arcs["follower"])
     n_mutual_arcs = 2 * int((~arcs["is_initiating"]).sum())  # each follow-back makes one mutual pair
@@ -560,7 +710,7 @@ def _record_truth(
     kind_counts = interactions["kind"].value_counts()
     one_way_rate = _ratio(exposure["one_way_events"], exposure["one_way_arc_days"])
     mutual_rate = _ratio(exposure["mutual_events"], exposure["mutual_arc_days"])
-    return {
+    truth = {
         "generator": "reciprocity_utils.synthetic",
         "parameters": params.as_dict(),
         "period": {"start": _iso(params.period_start), "end": _iso(params.period_end), "end_is_exclusive": True},
@@ -599,17 +749,92 @@ def _record_truth(
         },
         "definitions": DEFINITIONS,
     }
+    # Blocks added only when their options are on, so default truth files keep their bytes.
+    if params.has_pair_options:
+        truth["planted"]["pair_confounding"] = {
+            "n_communities": int(params.n_communities),
+            "within_community_follow_boost": float(params.within_community_follow_boost),
+            "pair_affinity_sigma": float(params.pair_affinity_sigma),
+            "same_community_affinity": float(params.same_community_affinity),
+            "affinity_followback_slope": float(params.affinity_followback_slope),
+            "pair_affinity": PAIR_DEFINITIONS["pair_affinity"],
+            "followback_log_odds": "logit(planted probability of b) + affinity_followback_slope * log(u_ab), brands included",
+            "mutual_rate_ratio_is_unchanged_by_affinity": True,
+        }
+        truth["realised"]["pair_confounding"] = _pair_figures(params, people, arcs, exposure)
+        truth["definitions"] = {**truth["definitions"], **PAIR_DEFINITIONS}
+    if "lead_start" in arcs:
+        truth["realised"]["anticipation"] = _anticipation_figures(params, arcs, exposure)
+        truth["definitions"] = {**truth["definitions"], **ANTICIPATION_DEFINITIONS}
+    return truth
+
+
+def _pair_figures(params: SyntheticParameters, people: dict[str, np.ndarray], arcs: dict[str, np.ndarray], exposure: dict[str, Any]) -> dict[str, Any]:
+    """What the pair-level options did: community sorting, affinity of returned follows, the within-pair ratio."""
+    initiating = arcs["is_initiating"]
+    returned = arcs["returned"][initiating]
+    figures: dict[str, Any] = {}
+    if params.has_communities:
+        community = people["community"]
+        sizes = np.bincount(community, minlength=params.n_communities)
+        n = params.n_accounts
+        same = (community[arcs["follower"]] == community[arcs["followee"]])[initiating]
+        figures.update(
+            {
+                "community_sizes": sizes.tolist(),
+                "share_of_account_pairs_within_community": _ratio(float((sizes * (sizes - 1)).sum()), float(n * (n - 1))),
+                "share_of_initiating_follows_within_community": _share(same),
+                "share_of_mutual_pairs_within_community": _share(same[returned]),
+                "share_of_one_way_pairs_within_community": _share(same[~returned]),
+                "followback_share_within_community": _share(returned[same]),
+                "followback_share_across_communities": _share(returned[~same]),
+            }
+        )
+    if "log_affinity" in arcs:
+        log_affinity = arcs["log_affinity"][initiating]
+        figures["mean_log_affinity_returned_initiating"] = _share(log_affinity[returned])
+        figures["mean_log_affinity_unreturned_initiating"] = _share(log_affinity[~returned])
+    # Within-pair: on each arc that switched from one-way to mutual, events per day after against before.
+    period = params.period_seconds
+    days_before = (arcs["mutual_since"] - arcs["start"]).astype(float)
+    days_after = (period - arcs["mutual_since"]).astype(float)
+    switching = initiating & arcs["returned"] & (days_before > 0) & (days_after > 0)
+    weight = 1.0 / (days_before + days_after)[switching]
+    numerator = float((exposure["arc_events_after"][switching] * days_before[switching] * weight).sum())
+    denominator = float((exposure["arc_events_before"][switching] * days_after[switching] * weight).sum())
+    figures["n_switching_arcs"] = int(switching.sum())
+    figures["within_pair_rate_ratio_on_switching_arcs"] = _ratio(numerator, denominator)
+    return figures
+
+
+def _anticipation_figures(params: SyntheticParameters, arcs: dict[str, np.ndarray], exposure: dict[str, Any]) -> dict[str, Any]:
+    """What the planted lead window covered: how many arcs, how long, and how often the follow cut it short."""
+    answered = arcs["is_initiating"] & arcs["returned"]
+    lead_days = (arcs["mutual_since"] - arcs["lead_start"])[answered] / SECONDS_PER_DAY
+    cut = (arcs["lead_start"] == arcs["start"])[answered]
+    return {
+        "n_answered_arcs": int(answered.sum()),
+        "lead_arc_days": exposure["lead_arc_days"],
+        "lead_events": exposure["lead_events"],
+        "mean_lead_window_days": _share(lead_days),
+        "share_of_lead_windows_cut_by_the_follow": _share(cut),
+        "mean_one_way_days_of_answered_arcs": _share((arcs["mutual_since"] - arcs["start"])[answered] / SECONDS_PER_DAY),
+    }
 
 
 # --------------------------------------------------------------------------------------------
 # Sampling helpers
 
 
-def _sample_distinct_targets(weights: np.ndarray, wanted: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+def _sample_distinct_targets(
+    weights: np.ndarray, wanted: np.ndarray, rng: np.random.Generator, homophily: tuple[np.ndarray, float] | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """For each account i, ``wanted[i]`` distinct targets != i drawn without replacement, proportional to weight.
 
     Gumbel top-k: the k largest of ``log w_j + Gumbel`` are an exact successive sample without
     replacement. Keys come in blocks of rows to bound memory; the loop is over blocks, not edges.
+    ``homophily = (community, log_boost)`` adds ``log_boost`` to the keys of i's own community,
+    i.e. multiplies those targets' weights for row i: still an exact sample, row by row.
     """
     n = len(weights)
     log_weights = np.log(weights)
@@ -622,6 +847,9 @@ def _sample_distinct_targets(weights: np.ndarray, wanted: np.ndarray, rng: np.ra
         if most == 0:
             continue
         keys = log_weights + rng.gumbel(size=(len(rows), n))
+        if homophily is not None:
+            community, log_boost = homophily
+            keys += log_boost * (community[rows][:, None] == community[None, :])
         keys[np.arange(len(rows)), rows] = -np.inf  # no self-follow
         top = np.argpartition(-keys, most - 1, axis=1)[:, :most]
         # argpartition leaves the top unordered; order it so each row can keep its own first k.
@@ -663,13 +891,27 @@ def _sample_stranger_targets(actor: np.ndarray, weights: np.ndarray, followed_ke
     return target
 
 
-def _one_way_rate(params: SyntheticParameters, people: dict[str, np.ndarray], actor: np.ndarray, target: np.ndarray) -> np.ndarray:
-    return (
+def _arc_one_way_rate(params: SyntheticParameters, people: dict[str, np.ndarray], arcs: dict[str, np.ndarray]) -> np.ndarray:
+    """Each arc's engagement rate per day while one-way: the account traits, times the pair's affinity if any."""
+    actor, target = arcs["follower"], arcs["followee"]
+    rate = (
         params.base_rate
         * people["activity"][actor] ** params.actor_activity_exponent
         * people["popularity"][target] ** params.target_popularity_exponent
         * people["activity"][target] ** params.target_activity_exponent
     )
+    return rate * np.exp(arcs["log_affinity"]) if "log_affinity" in arcs else rate
+
+
+def _shift_log_odds(probability: np.ndarray, shift: np.ndarray) -> np.ndarray:
+    """``expit(logit(p) + shift)``; a probability of exactly 0 or 1 has no log-odds to shift and stays."""
+    inside = (probability > 0) & (probability < 1)
+    clipped = np.where(inside, probability, 0.5)
+    log_odds = np.log(clipped) - np.log1p(-clipped) + shift
+    # expit without overflow for log-odds of either sign.
+    small = np.exp(-np.abs(log_odds))
+    shifted = np.where(log_odds >= 0, 1.0 / (1.0 + small), small / (1.0 + small))
+    return np.where(inside, shifted, probability)
 
 
 def _distinct_sorted_integers(rng: np.random.Generator, size: int, span: int) -> np.ndarray:
@@ -722,6 +964,11 @@ def _share(flags: np.ndarray) -> float | None:
 
 def _ratio(numerator: float, denominator: float) -> float | None:
     return float(numerator / denominator) if denominator else None
+
+
+def _community_names(k: int) -> np.ndarray:
+    width = len(str(k))
+    return np.array([f"c{i + 1:0{width}d}" for i in range(k)])
 
 
 def _iso(stamp: pd.Timestamp) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import math
 import re
@@ -13,6 +14,7 @@ import pytest
 import statsmodels.api as sm
 
 from reciprocity_utils import synthetic
+from reciprocity_utils.dyads import build_dyads
 from reciprocity_utils.synthetic import INTERACTION_KINDS, SyntheticParameters, generate_network, write_generic
 
 TABLES = ("accounts", "follows", "interactions", "latent", "arc_truth")
@@ -201,7 +203,9 @@ def test_arc_truth_matches_the_public_follows(sample):
 
 def test_truth_is_json_and_agrees_with_the_tables(sample):
     truth = json.loads(json.dumps(sample.truth, allow_nan=False))
-    assert set(truth["parameters"]) == {f.name for f in dataclasses.fields(SyntheticParameters)}
+    # The pair-level fields are left out while at their defaults (older truth files stay byte-identical).
+    assert set(truth["parameters"]) == {f.name for f in dataclasses.fields(SyntheticParameters)} - set(synthetic.PAIR_FIELDS)
+    assert SyntheticParameters(**{**truth["parameters"], "interaction_kind_probabilities": SyntheticParameters().interaction_kind_probabilities}) == SyntheticParameters()
     realised = truth["realised"]
     follows = sample.follows
     reverse = set(zip(follows["followee_id"], follows["follower_id"]))
@@ -343,10 +347,24 @@ def test_stranger_engagement_avoids_followed_accounts_even_when_sampled_exactly(
         {"seed": -1},
         {"interaction_kind_probabilities": (("like", 0.5), ("reply", 0.2))},
         {"interaction_kind_probabilities": (("like", 0.5), ("boost", 0.5))},
+        {"n_communities": -1},
+        {"n_communities": 2.5},
+        {"n_communities": True},
+        {"n_communities": 301},
+        {"within_community_follow_boost": 0, "n_communities": 3},
+        {"within_community_follow_boost": 2.0},
+        {"same_community_affinity": -1.0, "n_communities": 3},
+        {"same_community_affinity": 2.0},
+        {"pair_affinity_sigma": -0.5},
+        {"pair_affinity_sigma": float("nan")},
+        {"pair_affinity_sigma": 4.0},
+        {"affinity_followback_slope": float("inf")},
     ],
 )
 def test_invalid_parameters_raise_value_error(override):
-    with pytest.raises(ValueError):
+    # One clear message naming the parameter at fault.
+    name = next(iter(override))
+    with pytest.raises(ValueError, match=name):
         SyntheticParameters(**override)
     with pytest.raises(ValueError):
         generate_network(**override)
@@ -371,3 +389,228 @@ def test_committed_sample_is_what_the_generator_makes_with_its_recorded_seed(tmp
     for path in written:
         assert path.read_bytes() == (SAMPLE_DIR / path.name).read_bytes(), f"data/sample/{path.name} is stale: run make sample"
     assert sum(p.stat().st_size for p in SAMPLE_DIR.iterdir()) < 2_000_000
+
+
+# --- pair-level confounding (off by default) -------------------------------------------------
+
+# Digests of the five tables made by the generator before the pair-level options existed, and of
+# its truth (sha256 of each table's CSV text; arc_truth restricted to the columns it had then).
+ORIGINAL_ARC_TRUTH_COLUMNS = [
+    "follower_id", "followee_id", "followed_at", "origin", "returned", "mutual_since", "one_way_rate_per_day", "mutual_rate_multiplier",
+]
+DIGESTS_BEFORE_PAIR_OPTIONS = [
+    (
+        {"seed": 0},
+        "1d0a486f451e548a1ddc9bf843d4ec88b78eebef752863eaa9abb56a34752c4b",
+        "8ee419a36d934b50d12cf9cb8d88ef9d52b5503cb6bea0ae04c13923195887f9",
+    ),
+    (
+        {"seed": 7, "n_accounts": 120},
+        "73a5267b9447efd4e3f05f6c0279bdfc05c47a13548d92b34624db9397100581",
+        "25103e1aa389f9f57eb927abb2487a4a6482a0c5bbefdb2a14c2d5fa08c2c9f1",
+    ),
+    # Anticipation on: its tables are unchanged too (truth gained a block, so no truth digest).
+    ({"seed": 3, "n_accounts": 150, "pre_followback_ratio": 3.0, "pre_followback_days": 30.0}, "017502b0c3bde6f0524dfa9301d944366e3c238d744b81a870d0cde15ff0ff31", None),
+]
+AFFINITY_WITHOUT_EFFECT = dict(
+    mutual_rate_ratio=1.0, pair_affinity_sigma=1.0, n_communities=4, same_community_affinity=2.0, within_community_follow_boost=3.0,
+)
+
+
+def table_digest(network) -> str:
+    digest = hashlib.sha256()
+    for name in TABLES:
+        table = getattr(network, name)
+        if name == "arc_truth":
+            table = table[ORIGINAL_ARC_TRUTH_COLUMNS]
+        digest.update(name.encode())
+        digest.update(table.to_csv(index=False, lineterminator="\n").encode())
+    return digest.hexdigest()
+
+
+def switching_arcs(network) -> pd.DataFrame:
+    """Initiating arcs that went from one-way to mutual: days and a's events toward b before and after.
+
+    From arc_truth (when the pair became mutual) and the interactions table.
+    """
+    _, end = period_of(network)
+    truth = network.arc_truth
+    arcs = truth[(truth["origin"] == "initiating") & truth["returned"] & (truth["mutual_since"] > truth["followed_at"])]
+    arcs = arcs[["follower_id", "followee_id", "followed_at", "mutual_since"]].reset_index(drop=True)
+    events = network.interactions.merge(arcs.reset_index(), left_on=["actor_id", "target_id"], right_on=["follower_id", "followee_id"])
+    after = events["at"] >= events["mutual_since"]
+    day = pd.Timedelta(days=1)
+    return arcs.assign(
+        events_before=events[~after].groupby("index").size().reindex(arcs.index, fill_value=0),
+        events_after=events[after].groupby("index").size().reindex(arcs.index, fill_value=0),
+        days_before=(arcs["mutual_since"] - arcs["followed_at"]) / day,
+        days_after=(end - arcs["mutual_since"]) / day,
+    )
+
+
+def within_pair_ratios(arcs: pd.DataFrame) -> tuple[float, float]:
+    """Pooled (events per day after / before) and Mantel-Haenszel (each arc its own stratum) ratios."""
+    pooled = (arcs["events_after"].sum() / arcs["days_after"].sum()) / (arcs["events_before"].sum() / arcs["days_before"].sum())
+    total_days = arcs["days_before"] + arcs["days_after"]
+    mantel_haenszel = (arcs["events_after"] * arcs["days_before"] / total_days).sum() / (arcs["events_before"] * arcs["days_after"] / total_days).sum()
+    return float(pooled), float(mantel_haenszel)
+
+
+@pytest.mark.parametrize("overrides, tables_digest, truth_digest", DIGESTS_BEFORE_PAIR_OPTIONS)
+def test_defaults_reproduce_the_networks_made_before_the_pair_options(overrides, tables_digest, truth_digest):
+    network = generate_network(**overrides)
+    assert table_digest(network) == tables_digest
+    if truth_digest is not None:
+        assert hashlib.sha256(json.dumps(network.truth, sort_keys=True).encode()).hexdigest() == truth_digest
+    assert "labels" not in network.accounts
+    assert not {"pair_affinity", "same_community"} & set(network.arc_truth.columns)
+
+
+def test_communities_alone_only_add_the_label_column(sample):
+    network = generate_network(n_communities=3)
+    pd.testing.assert_frame_equal(network.accounts.drop(columns="labels"), sample.accounts)
+    for name in ("follows", "interactions", "latent"):
+        pd.testing.assert_frame_equal(getattr(network, name), getattr(sample, name))
+    assert set(network.accounts["labels"]) == {"c1", "c2", "c3"}
+    assert network.accounts["labels"].value_counts().min() > 60  # uniform over three
+    assert network.truth["planted"]["pair_confounding"]["n_communities"] == 3
+    assert "pair_affinity" not in network.arc_truth  # no affinity asked for
+
+
+def test_communities_reach_the_dyad_table_and_homophily_sorts_follows():
+    network = generate_network(n_communities=4, within_community_follow_boost=3.0, seed=2)
+    dyads = build_dyads(synthetic.network_dataset(network)).frame
+    label = network.accounts.set_index("account_id")["labels"]
+    assert (dyads["a_community"].astype(str) == dyads["a_id"].astype(str).map(label)).all()
+    assert (dyads["b_community"].astype(str) == dyads["b_id"].astype(str).map(label)).all()
+    same = (dyads["a_community"].astype(str) == dyads["b_community"].astype(str)).to_numpy()
+    assert same == pytest.approx(network.arc_truth["same_community"].to_numpy())
+    realised = network.truth["realised"]["pair_confounding"]
+    # Boost 3 with four equal communities: about 3 / (3 + 3) of follows stay inside, against 1/4 by chance.
+    assert realised["share_of_account_pairs_within_community"] == pytest.approx(0.25, abs=0.02)
+    assert 0.4 < realised["share_of_initiating_follows_within_community"] < 0.6
+    initiating = network.arc_truth[network.arc_truth["origin"] == "initiating"]
+    assert realised["share_of_initiating_follows_within_community"] == pytest.approx(initiating["same_community"].mean())
+
+
+def test_returned_follows_carry_more_affinity():
+    network = generate_network(pair_affinity_sigma=1.0, seed=4)
+    truth = network.arc_truth
+    assert (truth["pair_affinity"] > 0).all()
+    # Both arcs of a pair share one affinity.
+    key = [frozenset(pair) for pair in zip(truth["follower_id"], truth["followee_id"])]
+    assert truth.groupby(pd.Series(key, index=truth.index))["pair_affinity"].nunique().max() == 1
+    initiating = truth[truth["origin"] == "initiating"]
+    log_affinity = np.log(initiating["pair_affinity"])
+    assert log_affinity.mean() == pytest.approx(-0.5, abs=0.1)  # E[sigma z - sigma^2/2]
+    returned, unreturned = log_affinity[initiating["returned"]].mean(), log_affinity[~initiating["returned"]].mean()
+    assert returned > unreturned + 0.3
+    realised = network.truth["realised"]["pair_confounding"]
+    assert realised["mean_log_affinity_returned_initiating"] == pytest.approx(returned)
+    assert realised["mean_log_affinity_unreturned_initiating"] == pytest.approx(unreturned)
+    # The one-way rate recorded per arc includes the affinity.
+    traits = network.latent.set_index("account_id")
+    params = network.truth["parameters"]
+    expected = (
+        params["base_rate"]
+        * initiating["follower_id"].map(traits["activity"]) ** params["actor_activity_exponent"]
+        * initiating["followee_id"].map(traits["popularity"]) ** params["target_popularity_exponent"]
+        * initiating["followee_id"].map(traits["activity"]) ** params["target_activity_exponent"]
+        * initiating["pair_affinity"]
+    )
+    assert initiating["one_way_rate_per_day"].to_numpy() == pytest.approx(expected.to_numpy(), rel=1e-12)
+
+
+def test_affinity_shifts_the_followback_log_odds_as_planted():
+    network = generate_network(n_accounts=2000, seed=6, pair_affinity_sigma=1.0, affinity_followback_slope=1.0)
+    _, end = period_of(network)
+    traits = network.latent.set_index("account_id")
+    arcs = network.arc_truth[network.arc_truth["origin"] == "initiating"]
+    arcs = arcs[arcs["followed_at"] <= end - pd.Timedelta(days=60)]  # latency cut-off negligible
+    probability = arcs["followee_id"].map(traits["follow_back_probability"])
+    offset = np.log(probability / (1 - probability))
+    design = sm.add_constant(np.log(arcs["pair_affinity"]).rename("log_affinity"))
+    fit = sm.GLM(arcs["returned"].astype(float), design, family=sm.families.Binomial(), offset=offset).fit()
+    assert abs(fit.params["log_affinity"] - 1.0) < 4 * fit.bse["log_affinity"]
+    assert abs(fit.params["const"]) < 4 * fit.bse["const"]
+    # Brands are shifted too, around their planted 0.9.
+    into_brands = arcs[arcs["followee_id"].map(traits["camp"]) == "auto_follow_back"]
+    high = np.log(into_brands["pair_affinity"]) > 0.5
+    assert into_brands.loc[high, "returned"].mean() > 0.93 > 0.85 > into_brands.loc[np.log(into_brands["pair_affinity"]) < -1.5, "returned"].mean()
+
+
+@pytest.mark.parametrize("planted", [1.0, 2.0])
+def test_affinity_fools_comparisons_across_pairs_but_not_within_a_pair(planted):
+    """The scenario two-way fixed effects cannot handle: mutual pairs engage more because they like each other."""
+    network = generate_network(n_accounts=1000, seed=2, **{**AFFINITY_WITHOUT_EFFECT, "mutual_rate_ratio": planted})
+    realised = network.truth["realised"]
+    segments = arc_segments(network)
+    naive = naive_rate_ratio(segments)
+    assert naive == pytest.approx(realised["naive_mutual_vs_one_way_rate_ratio"])
+    assert naive > 1.6 * planted
+    # Even controlling for every account's true traits (the best fixed effects can do) finds an effect.
+    controlled = math.exp(fit_poisson(segments, ["mutual"]).params["mutual"])
+    assert controlled > 1.5 * planted
+    # Before and after the follow-back on the same arc, the pair's affinity cancels.
+    arcs = switching_arcs(network)
+    pooled, mantel_haenszel = within_pair_ratios(arcs)
+    assert len(arcs) == realised["pair_confounding"]["n_switching_arcs"] > 2000
+    assert mantel_haenszel == pytest.approx(realised["pair_confounding"]["within_pair_rate_ratio_on_switching_arcs"])
+    assert mantel_haenszel == pytest.approx(planted, rel=0.15)
+    # Pooling all arcs' days instead sits below the planted ratio: returned follows into persons wait
+    # ~7 days and have higher rates than those into brands (~1 day), so they dominate the "before" rate.
+    assert 0.75 * planted < pooled < 1.1 * planted
+
+
+@pytest.mark.parametrize("lead_days", [30.0, 60.0])
+def test_anticipation_of_30_and_60_days_is_planted_and_recorded(lead_days):
+    # Slow follow-backs, so that some lead windows fit inside the one-way time and some do not.
+    network = generate_network(
+        n_accounts=600, seed=8, pre_followback_ratio=3.0, pre_followback_days=lead_days,
+        person_followback_latency_days=60.0, brand_followback_latency_days=20.0,
+    )
+    truth = network.arc_truth
+    answered = (truth["origin"] == "initiating") & truth["returned"]
+    assert truth.loc[~answered, "pre_followback_since"].isna().all()
+    lead = truth[answered & (truth["mutual_since"] > truth["followed_at"])]
+    expected_since = np.maximum(lead["followed_at"], lead["mutual_since"] - pd.Timedelta(days=lead_days))
+    assert (lead["pre_followback_since"] == expected_since).all()
+    cut = lead["pre_followback_since"] == lead["followed_at"]
+    assert 0.2 < cut.mean() < 0.95
+    anticipation = network.truth["realised"]["anticipation"]
+    assert anticipation["n_answered_arcs"] == int(answered.sum())
+    assert anticipation["share_of_lead_windows_cut_by_the_follow"] == pytest.approx(cut.sum() / answered.sum())
+
+    # Events in the lead window and before it match the planted rates (x3 in the window).
+    events = network.interactions.merge(lead.reset_index(), left_on=["actor_id", "target_id"], right_on=["follower_id", "followee_id"])
+    in_lead = (events["at"] >= events["pre_followback_since"]) & (events["at"] < events["mutual_since"])
+    before_lead = events["at"] < events["pre_followback_since"]
+    day = pd.Timedelta(days=1)
+    expected_lead = (lead["one_way_rate_per_day"] * 3.0 * (lead["mutual_since"] - lead["pre_followback_since"]) / day).sum()
+    expected_before = (lead["one_way_rate_per_day"] * (lead["pre_followback_since"] - lead["followed_at"]) / day).sum()
+    assert abs(in_lead.sum() - expected_lead) < 4 * math.sqrt(expected_lead)
+    assert abs(before_lead.sum() - expected_before) < 4 * math.sqrt(expected_before) + 1
+    assert anticipation["lead_events"] == int(in_lead.sum())
+
+
+def test_pair_options_are_deterministic_and_recorded(tmp_path):
+    first, second = generate_network(seed=5, **AFFINITY_WITHOUT_EFFECT), generate_network(SyntheticParameters(seed=5, **AFFINITY_WITHOUT_EFFECT))
+    for name in TABLES:
+        pd.testing.assert_frame_equal(getattr(first, name), getattr(second, name))
+    assert first.truth == second.truth
+    write_generic(first, tmp_path / "first")
+    write_generic(second, tmp_path / "second")
+    for name in CSV_FILES + ("truth.json",):
+        assert (tmp_path / "first" / name).read_bytes() == (tmp_path / "second" / name).read_bytes(), name
+    assert not first.arc_truth.equals(generate_network(seed=6, **AFFINITY_WITHOUT_EFFECT).arc_truth)
+
+    truth = json.loads((tmp_path / "first" / "truth.json").read_text())
+    assert set(truth["parameters"]) == {f.name for f in dataclasses.fields(SyntheticParameters)}
+    planted = truth["planted"]["pair_confounding"]
+    assert {key: planted[key] for key in synthetic.PAIR_FIELDS} == {key: float(AFFINITY_WITHOUT_EFFECT.get(key, 1.0)) for key in synthetic.PAIR_FIELDS}
+    assert pd.read_csv(tmp_path / "first" / "accounts.csv", dtype=str)["labels"].str.fullmatch(r"c[1-4]").all()
+    realised = truth["realised"]["pair_confounding"]
+    assert realised["share_of_mutual_pairs_within_community"] > realised["share_of_one_way_pairs_within_community"]
+    assert realised["followback_share_within_community"] > realised["followback_share_across_communities"]
+    assert realised["mean_log_affinity_returned_initiating"] > realised["mean_log_affinity_unreturned_initiating"]
+    assert {"pair_affinity", "within_pair_rate_ratio_on_switching_arcs"} <= set(truth["definitions"])
