@@ -406,3 +406,16 @@ def test_small_cluster_scores_equal_the_explicit_leverage_adjustment():
     uncorrected = bread @ (sums.T @ sums) @ bread
     corrected = bread @ (adjusted.T @ adjusted) @ bread
     assert (np.diag(corrected) > np.diag(uncorrected)).all()
+
+
+def test_pair_affinity_with_no_effect_fools_the_fixed_effects_and_not_the_within_pair_comparison():
+    """The scenario built to make the headline fail: affinity of the pair drives follow-back and engagement; ratio 1."""
+    scenarios = {"affinity": {**inference.VALIDATION_SCENARIOS["pair affinity, no effect (ratio 1)"], "timing": True}}
+    results = inference.run_validation(6, scenarios, first_seed=900, processes=2)
+    summary = inference.summarise_validation(results).set_index(["estimator", "interval"])
+    two_way = inference.COVARIANCE_LABELS["two_way"]
+    adjusted = summary.loc[("adjusted (fixed effects)", two_way)]
+    assert adjusted["mean_estimate"] > 1.5 and adjusted["rejects_1"] >= 0.8  # wrong, and confidently so
+    assert summary.loc[(inference.PAIR_CONTROLLED_ESTIMATOR, two_way), "mean_estimate"] > 1.5  # the observed part is not enough
+    event = summary.loc[(inference.EVENT_STUDY, two_way)]
+    assert abs(event["bias"]) < abs(adjusted["bias"]) / 2  # same pairs before and after: the affinity cancels

@@ -68,8 +68,8 @@ from .study import (
     raw_by_kind,
 )
 from .validation import (
-    EVENT_STUDY, NO_TIMES_ESTIMATOR, NOTEBOOK_VALIDATION_SCENARIOS, SLOW_FOLLOW_BACKS, VALIDATION_ESTIMATORS, VALIDATION_SCENARIOS,
-    heterogeneous_effects, run_validation, summarise_event_study, summarise_validation, validation_replication, without_times,
+    EVENT_STUDY, NO_TIMES_ESTIMATOR, NOTEBOOK_VALIDATION_SCENARIOS, PAIR_AFFINITY, PAIR_CONTROLLED_ESTIMATOR, SLOW_FOLLOW_BACKS, VALIDATION_ESTIMATORS, VALIDATION_SCENARIOS,
+    heterogeneous_effects, readable_validation, run_validation, summarise_event_study, summarise_validation, validation_replication, without_times,
 )
 
 __all__ = [
@@ -82,5 +82,5 @@ __all__ = [
     "standard_specs", "summarise_validation", "timing_design", "validation_replication", "weighted_auc",
     "PAIR_ADJUSTED_LABEL", "PAIR_CONTROLS", "EVENT_STUDY", "NO_TIMES_ESTIMATOR", "SLOW_FOLLOW_BACKS", "e_value", "e_value_of_interval",
     "event_bins", "event_time_segments", "headline_fit", "pair_adjusted_specs", "sensitivity_sentence", "summarise_event_study",
-    "without_times", "TimingResult", "moderation_table", "moderation_words",
+    "without_times", "TimingResult", "moderation_table", "moderation_words", "readable_validation",
 ]
