@@ -48,10 +48,11 @@ def main() -> None:
     parser.add_argument("--processes", type=int, default=2, help="worker processes (default 2)")
     parser.add_argument("--permutations", type=int, default=199, help="permutations per replication of the permutation test under ratio 1")
     parser.add_argument("--only", default=None, help="run only the scenarios whose name contains this text")
+    parser.add_argument("--skip", default=None, help="leave out the scenarios whose name contains this text")
     args = parser.parse_args()
     replications = args.replications or (40 if args.quick else 500)
     scenarios = {name: {**options, "timing": True} for name, options in VALIDATION_SCENARIOS.items()
-                 if args.only is None or args.only in name}
+                 if (args.only is None or args.only in name) and (args.skip is None or args.skip not in name)}
     for name, options in scenarios.items():
         if options["mutual_rate_ratio"] == 1.0:
             options["n_permutations"] = args.permutations
