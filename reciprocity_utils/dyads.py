@@ -565,6 +565,31 @@ def _as_times(us: np.ndarray) -> pd.arrays.DatetimeArray:
 # Segments by state and period
 
 
+def state_period_pieces(arcs: np.ndarray, bounds: np.ndarray, edges: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Each arc's exposure cut by state and calendar period, as sorted arrays of non-empty pieces.
+
+    ``bounds`` holds, per arc of ``arcs``, the microsecond boundaries of its consecutive states
+    (one column more than states); ``edges`` the calendar periods' boundaries. Returns ``arc``,
+    ``state``, ``period``, ``exposure`` (days) and ``cell`` (a sort key unique per arc, state and
+    period), ordered by cell: events are placed into pieces by searching it.
+    """
+    n_states, n_periods = bounds.shape[1] - 1, len(edges) - 1
+    pieces = []
+    for state in range(n_states):
+        low, high = bounds[:, state], bounds[:, state + 1]
+        for period in range(n_periods):
+            overlap = np.minimum(high, edges[period + 1]) - np.maximum(low, edges[period])
+            has = overlap > 0
+            pieces.append((arcs[has], np.full(has.sum(), state), np.full(has.sum(), period), overlap[has]))
+    arc = np.concatenate([p[0] for p in pieces])
+    state = np.concatenate([p[1] for p in pieces]).astype(np.int64)
+    period = np.concatenate([p[2] for p in pieces]).astype(np.int64)
+    exposure = np.concatenate([p[3] for p in pieces]) / MICROSECONDS_PER_DAY
+    cell = (arc * n_states + state) * n_periods + period
+    order = np.argsort(cell, kind="stable")
+    return arc[order], state[order], period[order], exposure[order], cell[order]
+
+
 def engagement_segments(
     dataset: StudyDataset,
     dyads: DyadTable,
@@ -591,7 +616,6 @@ def engagement_segments(
     if lead_days < 0:
         raise ValueError(f"lead_days must be at least 0, got {lead_days!r}")
     frame = dyads.frame
-    n_arcs = len(frame)
     # The window's last instant is an event of the data: make the end exclusive one microsecond later.
     start_us, end_us = _as_us(dyads.window_start), _as_us(dyads.window_end) + 1
     edges = np.array([start_us, end_us]) if period_edges is None else np.array([_as_us(pd.Timestamp(t)) for t in period_edges])
@@ -613,23 +637,10 @@ def engagement_segments(
         kept &= only
 
     # State boundaries per arc: one-way [from, lead_from), lead [lead_from, returned_at), mutual [returned_at, end).
-    bounds = np.stack([exposure_from, lead_from, returned_at, np.full(n_arcs, end_us)], axis=1)
     arcs = np.flatnonzero(kept)
-    pieces = []
-    for state in range(len(SEGMENT_STATES)):
-        low, high = bounds[arcs, state], bounds[arcs, state + 1]
-        for period in range(len(edges) - 1):
-            overlap = np.minimum(high, edges[period + 1]) - np.maximum(low, edges[period])
-            has = overlap > 0
-            pieces.append((arcs[has], np.full(has.sum(), state), np.full(has.sum(), period), overlap[has]))
-    arc = np.concatenate([p[0] for p in pieces])
-    state = np.concatenate([p[1] for p in pieces]).astype(np.int64)
-    period = np.concatenate([p[2] for p in pieces]).astype(np.int64)
-    exposure = np.concatenate([p[3] for p in pieces]) / MICROSECONDS_PER_DAY
+    bounds = np.stack([exposure_from[arcs], lead_from[arcs], returned_at[arcs], np.full(len(arcs), end_us)], axis=1)
+    arc, state, period, exposure, cell = state_period_pieces(arcs, bounds, edges)
     n_periods = len(edges) - 1
-    cell = (arc * len(SEGMENT_STATES) + state) * n_periods + period
-    order = np.argsort(cell, kind="stable")
-    arc, state, period, exposure, cell = arc[order], state[order], period[order], exposure[order], cell[order]
 
     # Events a -> b inside the exposure window, placed in their arc's state and period.
     codes = AccountCodes(dataset.accounts["account_id"])

@@ -37,7 +37,7 @@ import pandas as pd
 from scipy import stats
 
 from ..account_codes import AccountCodes
-from ..dyads import MICROSECONDS_PER_DAY, NOT_A_TIME, DyadTable, _as_us, _epoch_us, _match
+from ..dyads import MICROSECONDS_PER_DAY, NOT_A_TIME, DyadTable, _as_us, _epoch_us, _match, state_period_pieces
 from ..model import INTERACTION_KINDS, StudyDataset
 from .covariance import COVARIANCE_METHODS, HEADLINE_COVARIANCE, robust_covariances
 from .estimators import fit_count_regression
@@ -101,22 +101,8 @@ def event_time_segments(
     bounds = np.concatenate([exposure_from[arcs, None], cuts, np.full((len(arcs), 1), end_us)], axis=1)
     bounds = np.clip(bounds, exposure_from[arcs, None], end_us)
     bounds = np.maximum.accumulate(bounds, axis=1)
-    pieces = []
-    n_periods = len(edges) - 1
-    for bin_code in range(bounds.shape[1] - 1):
-        low, high = bounds[:, bin_code], bounds[:, bin_code + 1]
-        for period in range(n_periods):
-            overlap = np.minimum(high, edges[period + 1]) - np.maximum(low, edges[period])
-            has = overlap > 0
-            pieces.append((arcs[has], np.full(has.sum(), bin_code), np.full(has.sum(), period), overlap[has]))
-    arc = np.concatenate([p[0] for p in pieces])
-    bin_of = np.concatenate([p[1] for p in pieces]).astype(np.int64)
-    period = np.concatenate([p[2] for p in pieces]).astype(np.int64)
-    exposure = np.concatenate([p[3] for p in pieces]) / MICROSECONDS_PER_DAY
-    n_bins = bounds.shape[1] - 1
-    cell = (arc * n_bins + bin_of) * n_periods + period
-    order = np.argsort(cell, kind="stable")
-    arc, bin_of, period, exposure, cell = arc[order], bin_of[order], period[order], exposure[order], cell[order]
+    arc, bin_of, period, exposure, cell = state_period_pieces(arcs, bounds, edges)
+    n_periods, n_bins = len(edges) - 1, bounds.shape[1] - 1
 
     # a's events toward b inside the exposure, placed in their arc's bin and period.
     events = dataset.interactions
