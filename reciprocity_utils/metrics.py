@@ -23,7 +23,8 @@ accept the follows encoded once by :func:`encode_follows` (``arcs=``), and never
 dataset's coverage says the source could not observe: they return their
 result with ``None``/NaN in place of the number and a plain sentence in ``notes`` saying why.
 
-The "two camps" question (:func:`two_camps`) lives in :mod:`.camps` and is re-exported here.
+The "two camps" question (:func:`two_camps`, a test calibrated for rates that are fractions k/n)
+lives in :mod:`.camps` and is re-exported here.
 """
 
 from __future__ import annotations
@@ -41,7 +42,14 @@ import numpy as np
 import pandas as pd
 
 from .account_codes import AccountCodes
-from .camps import ALL_ACCOUNTS, TwoCamps, camps_in_words, two_camps
+from .camps import (
+    ALL_ACCOUNTS,
+    DEFAULT_BOOTSTRAP_DRAWS,
+    MIN_BOOTSTRAP_DRAWS,
+    TwoCamps,
+    camps_in_words,
+    two_camps,
+)
 from .model import StudyDataset
 from .parameters import ParameterError
 from .paths import private_dir
@@ -933,6 +941,7 @@ def check_reciprocity_parameters(
     reveal_names: bool,
     ego_list_rows: int,
     null_workers: int = 1,
+    camps_bootstrap_draws: int = DEFAULT_BOOTSTRAP_DRAWS,
 ) -> None:
     """Refuse study-02 parameter values the study cannot use, with a message a user understands."""
 
@@ -944,6 +953,9 @@ def check_reciprocity_parameters(
     whole("null_workers", null_workers, 1)
     whole("min_followers", min_followers, 1)
     whole("ego_list_rows", ego_list_rows, 0)
+    if isinstance(camps_bootstrap_draws, bool) or not isinstance(camps_bootstrap_draws, (int, np.integer)) or camps_bootstrap_draws < MIN_BOOTSTRAP_DRAWS:
+        raise ParameterError(f"camps_bootstrap_draws must be a whole number of at least {MIN_BOOTSTRAP_DRAWS} (simulated networks "
+                             f"calibrating the two-camps test; fewer cannot resolve a p-value of 1%), not {camps_bootstrap_draws!r}")
     if isinstance(swaps_per_follow, bool) or not isinstance(swaps_per_follow, (int, float)) or not (0 < swaps_per_follow < float("inf")):
         raise ParameterError(f"swaps_per_follow must be a positive number (rewiring trials per follow), not {swaps_per_follow!r}")
     if engagement_window_days is not None and (
@@ -973,7 +985,7 @@ def headline_numbers(
         "null_p": _number(null.p_value),
         "share_follow_back_above_80": _number(overall["share_above"]),
         "share_follow_back_below_20": _number(overall["share_below"]),
-        "bimodality_p": _number(overall["dip_p_value"]),
+        "bimodality_p": _number(overall["calibrated_p"]),  # the dip test calibrated for k/n rates (camps.py)
         "median_followback_latency_days": _number(timing.median_latency_days),
         **engagement.headline(),
     }
@@ -994,8 +1006,7 @@ def detail_numbers(
         "reciprocity": result.as_dict(),
         "null_model": null.as_dict(),
         "accounts": behaviour.summary().to_dict("records"),
-        "two_camps": {"min_followers": camps.min_followers, "high": camps.high, "low": camps.low,
-                      "kind_test_p": camps.kind_test_p, "table": camps.table.to_dict("records")},
+        "two_camps": camps.as_dict(),
         "timing": timing.as_dict(),
         "engagement": {"observed": engagement.observed, "window_days": engagement.window_days, "window_start": engagement.window_start,
                        "window_end": engagement.window_end, "events_without_time": engagement.events_without_time,

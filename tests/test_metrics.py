@@ -260,22 +260,27 @@ def test_null_model_needs_two_follows_and_valid_settings():
 
 
 def behaviour_of(rates: list[float], followers: list[int], kinds: list[str | None]) -> metrics.AccountBehaviour:
+    mutual = np.rint(np.multiply(rates, followers)).astype(int)
+    assert np.allclose(mutual / np.array(followers), rates)  # rates are fractions k/n of the follower counts
     table = pd.DataFrame({"account_id": [str(i) for i in range(len(rates))], "kind": pd.array(kinds, dtype="string"),
-                          "followers": followers, "following": followers, "mutual": 0, "follow_back_rate": rates,
+                          "followers": followers, "following": followers, "mutual": mutual, "follow_back_rate": rates,
                           "followed_back_rate": rates, "follower_following_ratio": 1.0})
     return metrics.AccountBehaviour(table, True)
 
 
 def test_two_camps_shares_dip_test_and_kinds():
-    rates = [0.0, 0.1, 0.15, 0.5, 0.85, 0.9, 1.0, 1.0, 0.95, 0.3]
-    followers = [10, 10, 10, 10, 10, 10, 10, 10, 10, 2]  # the last account has too few followers
+    rates = [0.0, 0.1, 0.15, 0.5, 0.85, 0.9, 1.0, 1.0, 0.95, 0.5]
+    followers = [20, 20, 20, 20, 20, 20, 20, 20, 20, 2]  # the last account has too few followers
     kinds = ["person"] * 4 + ["brand"] * 5 + ["person"]
-    camps = metrics.two_camps(behaviour_of(rates, followers, kinds), min_followers=5)
+    camps = metrics.two_camps(behaviour_of(rates, followers, kinds), min_followers=5, draws=99, seed=3)
     overall = camps.overall()
     assert overall["accounts"] == 9
     assert overall["share_above"] == pytest.approx(5 / 9) and overall["share_below"] == pytest.approx(3 / 9)
     dip, p = diptest.diptest(np.array(rates[:9]))
-    assert overall["dip"] == pytest.approx(dip) and overall["dip_p_value"] == pytest.approx(p)
+    assert overall["dip"] == pytest.approx(dip) and overall["naive_dip_p"] == pytest.approx(p)
+    assert 1 / 100 <= overall["calibrated_p"] <= 1 and overall["calibrated_p"] * 100 == pytest.approx(round(overall["calibrated_p"] * 100))
+    # Nine accounts cannot hold two camps of ten: whatever the test says, the page does not say "two camps".
+    assert overall["verdict"] != "two camps"
     by_kind = camps.table.set_index("group")
     assert by_kind.loc["brand", "share_above"] == 1 and by_kind.loc["person", "accounts"] == 4
     assert 0 < camps.kind_test_p < 0.05
@@ -283,8 +288,10 @@ def test_two_camps_shares_dip_test_and_kinds():
 
 def test_two_camps_without_kinds_or_enough_accounts():
     camps = metrics.two_camps(behaviour_of([0.0, 1.0, 1.0], [9, 9, 9], [None, None, None]), min_followers=5)
-    assert list(camps.table["group"]) == ["all accounts"] and np.isnan(camps.overall()["dip_p_value"])
+    assert list(camps.table["group"]) == ["all accounts"] and np.isnan(camps.overall()["calibrated_p"])
+    assert camps.overall()["verdict"] == "not tested"
     assert any("kind label" in note for note in camps.notes) and any("dip test is not computed" in note for note in camps.notes)
+    assert "two camps" not in metrics.in_words(camps) and "nan" not in metrics.in_words(camps)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -450,11 +457,13 @@ def test_no_ego_lists_for_a_whole_network():
         ({"reveal_names": "yes"}, "reveal_names"),
         ({"ego_list_rows": True}, "ego_list_rows"),
         ({"null_workers": 0}, "null_workers"),
+        ({"camps_bootstrap_draws": 10}, "camps_bootstrap_draws"),
+        ({"camps_bootstrap_draws": 999.0}, "camps_bootstrap_draws"),
     ],
 )
 def test_bad_study_parameters_fail_with_their_name(changes, message):
     values = {"null_networks": 100, "swaps_per_follow": 10, "min_followers": 5, "engagement_window_days": 90,
-              "reveal_names": False, "ego_list_rows": 20, "null_workers": 1}
+              "reveal_names": False, "ego_list_rows": 20, "null_workers": 1, "camps_bootstrap_draws": 999}
     metrics.check_reciprocity_parameters(**values)
     metrics.check_reciprocity_parameters(**{**values, "engagement_window_days": None})
     with pytest.raises(ParameterError, match=message):

@@ -15,7 +15,7 @@ import pytest
 from conftest import needs_shared_data
 
 from reciprocity_utils import SAMPLE_DIR, load_dataset, read_results
-from reciprocity_utils import metrics
+from reciprocity_utils import camps, metrics
 from reciprocity_utils.paths import NOTEBOOKS_DIR, private_dir
 
 pytestmark = pytest.mark.notebook
@@ -51,13 +51,18 @@ def pairs_of(follows: pd.DataFrame) -> tuple[set, set]:
     return arcs, mutual
 
 
-def independent_camps(follows: pd.DataFrame, min_followers: int) -> tuple[float, float, float]:
+def independent_camps(follows: pd.DataFrame, min_followers: int, seed: int) -> tuple[float, float, float, float]:
+    """Shares above 80% and below 20%, the naive dip p, and the calibrated p from the accounts' own (k, n)."""
     arcs, _ = pairs_of(follows)
     followers = follows.groupby("followee_id").size()
     followed_back = follows[[(b, a) in arcs for a, b in zip(follows["follower_id"], follows["followee_id"])]]
     mutual = followed_back.groupby("followee_id").size().reindex(followers.index, fill_value=0)
-    rates = (mutual / followers)[followers >= min_followers].to_numpy()
-    return float((rates > 0.8).mean()), float((rates < 0.2).mean()), float(diptest.diptest(rates)[1])
+    eligible = followers >= min_followers
+    k, n = mutual[eligible].to_numpy(), followers[eligible].to_numpy()
+    rates = k / n
+    # Documented seeding: "all accounts" draws from the first child of SeedSequence(seed).
+    calibrated = camps.calibrated_dip_test(k, n, draws=camps.DEFAULT_BOOTSTRAP_DRAWS, seed=np.random.SeedSequence(seed).spawn(1)[0])
+    return float((rates > 0.8).mean()), float((rates < 0.2).mean()), float(diptest.diptest(rates)[1]), calibrated.calibrated_p
 
 
 def independent_latency_days(follows: pd.DataFrame) -> float:
@@ -110,11 +115,12 @@ def test_02_on_the_sample_after_01_matches_independent_computation(tmp_path):
     assert headline["null_z"] == pytest.approx(again.z_score, abs=1e-12) and headline["null_p"] == pytest.approx(1 / 41)
     assert results["details"]["null_model"]["null_mean_r"] < 0.5 * r
 
-    above, below, dip_p = independent_camps(follows, min_followers=5)
+    above, below, dip_p, calibrated_p = independent_camps(follows, min_followers=5, seed=5)
     assert headline["share_follow_back_above_80"] == pytest.approx(above)
     assert headline["share_follow_back_below_20"] == pytest.approx(below)
-    assert headline["bimodality_p"] == pytest.approx(dip_p)
+    assert headline["bimodality_p"] == pytest.approx(calibrated_p)  # the calibrated p, not the dip table's
     by_kind = {row["group"]: row for row in results["details"]["two_camps"]["table"]}
+    assert by_kind["all accounts"]["naive_dip_p"] == pytest.approx(dip_p)
     assert by_kind["brand"]["share_above"] > 0.8 > by_kind["person"]["share_above"]  # the planted camps
 
     assert headline["median_followback_latency_days"] == pytest.approx(independent_latency_days(follows), abs=1e-9)
@@ -141,8 +147,14 @@ def test_02_on_a_ucd_network(tmp_path):
     assert headline["arc_reciprocity"] == pytest.approx(nx.overall_reciprocity(graph), abs=1e-12)
     assert round(headline["arc_reciprocity"], 4) == 0.6148 and round(headline["rho"], 4) == 0.5892  # data README
     assert headline["null_p"] == pytest.approx(1 / 31) and headline["null_z"] > 3
-    above, below, dip_p = independent_camps(follows, min_followers=5)
-    assert headline["share_follow_back_above_80"] == pytest.approx(above) and headline["bimodality_p"] == pytest.approx(dip_p)
+    above, below, dip_p, calibrated_p = independent_camps(follows, min_followers=5, seed=0)
+    assert headline["share_follow_back_above_80"] == pytest.approx(above) and headline["bimodality_p"] == pytest.approx(calibrated_p)
+    # Football: the dip table's p = 0.0025 calibrates to 0.0705 (seed 0, 9,999 draws per single-peaked model): no evidence.
+    assert round(dip_p, 4) == 0.0025 and headline["bimodality_p"] == pytest.approx(0.0705, abs=1e-12)
+    assert results["details"]["two_camps"]["verdict"] == "no evidence of two camps"
+    text = json.dumps(notebook)
+    assert "No evidence of two camps at this sample size" in text and "is not valid for fractions of follower counts" in text
+    assert "single-peaked distribution" not in text and "split into two camps:" not in text
     assert headline["median_followback_latency_days"] is None  # no follow times in this collection
     engagement = pd.concat(
         pd.read_csv(folder / f"football-{name}.mtx", sep=" ", skiprows=1, header=None, names=["actor_id", "target_id", "count"], dtype=str)
