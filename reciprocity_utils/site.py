@@ -17,7 +17,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from .plots import format_value
+from .plots import format_label, format_value
 from .report import read_results
 
 # Notebook cells carrying these tags never reach a published page.
@@ -197,7 +197,7 @@ def write_index(output_dir: Path, executed: list[Path], run_info: dict[str, Any]
         results = read_results(output_dir, path.stem)
         first_results = first_results or results
         rows = "".join(
-            f"<tr><th>{html.escape(key.replace('_', ' '))}</th><td class='num'>{html.escape(format_value(value, missing='not observable'))}</td></tr>"
+            f"<tr><th>{html.escape(format_label(key))}</th><td class='num'>{html.escape(format_value(value, missing='not observable'))}</td></tr>"
             for key, value in results["headline"].items()
         )
         title = html.escape(notebook_title(path))

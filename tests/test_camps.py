@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 from conftest import needs_shared_data
 
-from reciprocity_utils import SAMPLE_DIR, camps, io, load_dataset, metrics
+from reciprocity_utils import SAMPLE_DIR, camps, io, load_dataset, metrics, plots
 from reciprocity_utils.camps_validation import Scenario, replicate, scenarios_for
 
 NETWORKS = ("football", "rugby", "olympics")
@@ -226,13 +226,15 @@ def test_verdict(p, below, above, accounts, expected):
 # What study 02 records, and where the module sits
 
 
-def test_the_headline_records_the_calibrated_p():
+def test_the_headline_records_the_calibrated_p_and_the_index_labels_it():
     dataset = load_dataset(SAMPLE_DIR)
     behaviour = metrics.account_behaviour(dataset)
     result = metrics.two_camps(behaviour, draws=199, seed=3)
     headline = metrics.headline_numbers(metrics.reciprocity(dataset), metrics.null_model(dataset, n_networks=0), result,
                                         metrics.followback_timing(dataset), metrics.engagement_reciprocity(dataset))
     assert headline["bimodality_p"] == result.overall()["calibrated_p"] != result.overall()["naive_dip_p"]
+    assert plots.format_label("bimodality_p") == "two-camps test p (calibrated)"
+    assert "two-camps test p (calibrated)" in plots.table_html({"bimodality_p": 0.5})
     details = metrics.detail_numbers(metrics.reciprocity(dataset), metrics.null_model(dataset, n_networks=0), behaviour, result,
                                      metrics.followback_timing(dataset), metrics.engagement_reciprocity(dataset),
                                      metrics.ego_lists(dataset, str))

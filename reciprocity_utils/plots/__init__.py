@@ -51,6 +51,15 @@ def show(item: Figure) -> None:
     plt.close(item.figure)
 
 
+# Recorded keys whose plain spelling would mislead a reader; every other key shows with spaces for underscores.
+LABELS = {"bimodality_p": "two-camps test p (calibrated)"}
+
+
+def format_label(key: str) -> str:
+    """A recorded key as the index and the notebooks' tables label it."""
+    return LABELS.get(key, key.replace("_", " "))
+
+
 def format_value(value, missing: str = "—") -> str:
     """Numbers as a reader expects them: thousands separated, four significant digits, None as a dash."""
     if value is None or (isinstance(value, float) and np.isnan(value)):
@@ -71,7 +80,7 @@ def format_value(value, missing: str = "—") -> str:
 def table_html(frame: pd.DataFrame | dict, columns: tuple[str, str] = ("measure", "value")) -> str:
     """A table (or a {name: value} mapping) as HTML: no index, numbers formatted and right-aligned, text left."""
     if isinstance(frame, dict):
-        frame = pd.DataFrame({columns[0]: [k.replace("_", " ") for k in frame], columns[1]: list(frame.values())})
+        frame = pd.DataFrame({columns[0]: [format_label(k) for k in frame], columns[1]: list(frame.values())})
     numeric = [c for c in frame.columns if all(isinstance(v, (int, float, np.integer, np.floating)) or v is None for v in frame[c])]
     shown = frame.astype(object).map(format_value) if len(frame) else frame
     # A content-derived id keeps rendered pages identical from run to run.
@@ -99,6 +108,7 @@ def draw_empty(ax: plt.Axes, message: str) -> None:
 from .dataset import activity_over_time, degree_distributions, engagement_by_kind  # noqa: E402  (needs the helpers above)
 
 __all__ = [
+    "LABELS",
     "PALETTE",
     "STYLE",
     "Figure",
@@ -107,6 +117,7 @@ __all__ = [
     "draw_empty",
     "engagement_by_kind",
     "figure_html",
+    "format_label",
     "format_value",
     "show",
     "show_table",
