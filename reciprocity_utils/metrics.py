@@ -618,6 +618,17 @@ def _survival_curve(group: str, days: np.ndarray, returned: np.ndarray) -> pd.Da
     return pd.concat([start, steps] + ([last] if days.max() > steps["days"].iloc[-1] else []), ignore_index=True)
 
 
+def _reverse_follow_ended(dataset: StudyDataset, arcs: np.ndarray) -> np.ndarray:
+    """For follows at positions ``arcs`` of ``dataset.follows``: whether a follow the other way existed and ended."""
+    events = dataset.follow_events
+    if not len(events) or not len(arcs):
+        return np.zeros(len(arcs), dtype=bool)
+    reverse = pd.MultiIndex.from_arrays([events["followee_id"].astype("string"), events["follower_id"].astype("string")])
+    follows = dataset.follows.iloc[arcs]
+    keys = pd.MultiIndex.from_arrays([follows["follower_id"].astype("string"), follows["followee_id"].astype("string")])
+    return np.asarray(keys.isin(reverse), dtype=bool)
+
+
 def followback_timing(dataset: StudyDataset, arcs: EncodedFollows | None = None) -> FollowBackTiming:
     """Kaplan-Meier time to follow-back, where follow times exist for the arcs involved.
 
@@ -647,6 +658,10 @@ def followback_timing(dataset: StudyDataset, arcs: EncodedFollows | None = None)
     earlier = np.where(micros[first] <= micros[second], first, second)
     latency = np.abs(micros[first] - micros[second]) / MICROSECONDS_PER_DAY
     one_way = np.flatnonzero(reverse < 0)
+    # With snapshots, a follow whose follow-back was later withdrawn looks one-way in the final
+    # state; counting it as never returned would bias the curve up. Its return time is not known.
+    ended = _reverse_follow_ended(dataset, one_way)
+    one_way = one_way[~ended]
     one_way_timed = one_way[known[one_way]]
     waited = (end_micros - micros[one_way_timed]) / MICROSECONDS_PER_DAY
     # The account followed first is the one that could follow back: curves are drawn by its kind,
@@ -666,6 +681,9 @@ def followback_timing(dataset: StudyDataset, arcs: EncodedFollows | None = None)
     pairs_without = int((~timed).sum())
     one_way_without = int(len(one_way) - len(one_way_timed))
     notes = []
+    if ended.any():
+        notes.append(f"{int(ended.sum()):,} follows were returned at some point and the follow-back later withdrawn (seen between "
+                     "snapshots); when they were returned is not known, so they are left out rather than counted as never returned.")
     if pairs_without or one_way_without:
         notes.append(f"Left out for lack of follow times: {pairs_without:,} mutual pairs and {one_way_without:,} one-way follows.")
     if spells.empty:

@@ -316,6 +316,25 @@ def test_followback_latency_and_censoring_by_hand():
     assert timing.kaplan_meier_median_days == 2.0
 
 
+def test_a_follow_back_withdrawn_between_snapshots_is_not_counted_as_never_returned():
+    dataset = dataset_of(
+        [(A, B, "2024-01-01T00:00:00Z"), (B, A, "2024-01-03T00:00:00Z"),
+         (C, D, "2024-01-02T00:00:00Z"),  # D followed C back, then unfollowed before the last snapshot
+         (D, E, "2024-01-04T00:00:00Z")],  # never returned
+        interactions=[(A, C, "like", "2024-01-11T00:00:00Z")],
+    )
+    before = metrics.followback_timing(dataset)
+    assert before.spells["returned"].tolist().count(False) == 2  # C -> D looks never returned without the events
+    dataset.follow_events = pd.DataFrame({
+        "follower_id": [D], "followee_id": [C], "event": ["unfollow"],
+        "observed_after": [pd.Timestamp("2024-01-05", tz="UTC")], "observed_before": [pd.Timestamp("2024-01-08", tz="UTC")],
+        "source": ["a.zip -> b.zip"],
+    }).astype({"follower_id": "string", "followee_id": "string", "event": "string", "source": "string"})
+    timing = metrics.followback_timing(dataset)
+    assert len(timing.spells) == 2 and timing.spells["returned"].tolist().count(False) == 1
+    assert any("follow-back later withdrawn" in note and "left out rather than counted as never returned" in note for note in timing.notes)
+
+
 def test_timing_needs_follow_times():
     timing = metrics.followback_timing(mixed_dataset())
     assert timing.n_initiating == 0 and "not known" in timing.notes[0]
