@@ -87,15 +87,19 @@ def naive_rate_ratio(segments: pd.DataFrame) -> float:
 # --- reproducibility -------------------------------------------------------------------------
 
 
-def test_same_seed_gives_identical_tables_and_files(tmp_path):
-    first, second = generate_network(seed=5), generate_network(SyntheticParameters(seed=5))
+def assert_same_networks(first, second, folder) -> None:
+    """Equal tables and truth, and byte-identical written files."""
     for name in TABLES:
         pd.testing.assert_frame_equal(getattr(first, name), getattr(second, name))
     assert first.truth == second.truth
-    write_generic(first, tmp_path / "first")
-    write_generic(second, tmp_path / "second")
+    write_generic(first, folder / "first")
+    write_generic(second, folder / "second")
     for name in CSV_FILES + ("truth.json",):
-        assert (tmp_path / "first" / name).read_bytes() == (tmp_path / "second" / name).read_bytes(), name
+        assert (folder / "first" / name).read_bytes() == (folder / "second" / name).read_bytes(), name
+
+
+def test_same_seed_gives_identical_tables_and_files(tmp_path):
+    assert_same_networks(generate_network(seed=5), generate_network(SyntheticParameters(seed=5)), tmp_path)
 
 
 def test_different_seed_gives_different_network(tmp_path):
@@ -595,13 +599,7 @@ def test_anticipation_of_30_and_60_days_is_planted_and_recorded(lead_days):
 
 def test_pair_options_are_deterministic_and_recorded(tmp_path):
     first, second = generate_network(seed=5, **AFFINITY_WITHOUT_EFFECT), generate_network(SyntheticParameters(seed=5, **AFFINITY_WITHOUT_EFFECT))
-    for name in TABLES:
-        pd.testing.assert_frame_equal(getattr(first, name), getattr(second, name))
-    assert first.truth == second.truth
-    write_generic(first, tmp_path / "first")
-    write_generic(second, tmp_path / "second")
-    for name in CSV_FILES + ("truth.json",):
-        assert (tmp_path / "first" / name).read_bytes() == (tmp_path / "second" / name).read_bytes(), name
+    assert_same_networks(first, second, tmp_path)
     assert not first.arc_truth.equals(generate_network(seed=6, **AFFINITY_WITHOUT_EFFECT).arc_truth)
 
     truth = json.loads((tmp_path / "first" / "truth.json").read_text())
