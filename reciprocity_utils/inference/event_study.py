@@ -52,6 +52,14 @@ MIN_REFERENCE_PAIRS = 30
 Z_90 = stats.norm.ppf(0.95)
 Z_95 = stats.norm.ppf(0.975)
 VERDICTS = ("supports", "no change", "pre-trend", "inconclusive", "too few pairs")
+# The verdicts in words, for tables and captions.
+VERDICT_WORDS = {
+    "supports": "consistent with an effect of the follow-back",
+    "no change": "no change at the follow-back that these data can tell from none",
+    "pre-trend": "engagement was already changing before the follow-back: no causal reading",
+    "inconclusive": "inconclusive: the weeks before are too imprecise",
+    "too few pairs": "inconclusive: too few pairs seen long before their follow-back",
+}
 
 
 def event_bins(lead_weeks: int) -> pd.DataFrame:
@@ -61,7 +69,7 @@ def event_bins(lead_weeks: int) -> pd.DataFrame:
         rows.append({"bin": f"week {week} before", "kind": "lead", "start_day": -7.0 * week, "end_day": -7.0 * (week - 1)})
     ends = list(LAG_EDGES_DAYS[1:]) + [math.inf]
     for start, end in zip(LAG_EDGES_DAYS, ends):
-        label = f"days {start:g}–{end:g} after" if math.isfinite(end) else f"more than {start:g} days after"
+        label = f"days {start:g}–{end:g} after" if math.isfinite(end) else f"over {start:g} days after"
         rows.append({"bin": label, "kind": "lag", "start_day": start, "end_day": end})
     return pd.DataFrame(rows)
 
@@ -165,6 +173,10 @@ class TimingResult:
     @property
     def supports_causal_reading(self) -> bool:
         return self.verdict == "supports"
+
+    @property
+    def verdict_words(self) -> str:
+        return VERDICT_WORDS[self.verdict]
 
     @property
     def leads(self) -> pd.DataFrame:
@@ -329,4 +341,4 @@ def _verdict(bins: pd.DataFrame, after: Estimate, pretrend_p: float, margin: flo
         f"{lead_weeks} weeks earlier, or something else that changed exactly at the follow-back.")
 
 
-__all__ = ["COVARIANCE_METHODS", "TimingResult", "event_bins", "event_time_segments", "timing_design", "VERDICTS"]
+__all__ = ["COVARIANCE_METHODS", "TimingResult", "event_bins", "event_time_segments", "timing_design", "VERDICTS", "VERDICT_WORDS"]

@@ -175,7 +175,7 @@ def timing(result) -> Figure:
     """Event-study view: each week before the follow-back and each window after it, against earlier one-way time."""
     bins = result.bins
     with sns.axes_style(STYLE):
-        fig, ax = plt.subplots(figsize=(8, 3.8))
+        fig, ax = plt.subplots(figsize=(9.5, 3.8))
         estimated = bins["ratio"].notna().to_numpy()
         if not estimated.any():
             draw_empty(ax, "Too few pairs were seen long before their follow-back to compare")
@@ -189,6 +189,9 @@ def timing(result) -> Figure:
             if np.isfinite(result.margin):
                 ax.axhspan(1 / result.margin, result.margin, color="0.85", alpha=0.5, lw=0, zorder=0)
             ax.axvline(bins["kind"].eq("lead").sum() - 0.5, color="0.3", lw=1)
+            low_end = min(float(shown["ci_low"].min()), 1 / result.margin) / 1.1
+            high_end = max(float(shown["ci_high"].max()), result.margin) * 1.1
+            ax.set_ylim(low_end, high_end)  # the whole margin band in view
             _log_ratio_axis(ax, "rate ratio within the pair (log scale)", vertical=True)
             ax.set_xticks(positions, [label.replace(" before", "\nbefore").replace(" after", "\nafter") for label in bins["bin"]],
                           fontsize=7)
@@ -205,7 +208,7 @@ def timing(result) -> Figure:
             f"before b followed back (pair and calendar-period fixed effects; 95% intervals). Grey: the {len(leads)} weeks "
             f"before; red: after. The shaded band is the margin (a factor {result.margin:g} either way) inside which every "
             f"week before must lie, by its 90% interval, for a causal reading. After the follow-back the ratio averages "
-            f"{result.after.value:.2f} (95% interval {low:.2f} to {high:.2f}); verdict: {result.verdict}."
+            f"{result.after.value:.2f} (95% interval {low:.2f} to {high:.2f}); verdict: {result.verdict_words}."
         )
     return Figure(fig, caption)
 
