@@ -82,10 +82,11 @@ def main() -> None:
     verdicts = summarise_event_study(results)
     print("\nEvent study verdicts (a claim needs every week before within a factor 1.5, and a change after):")
     print(verdicts.drop(columns=["truth"]).to_string(index=False, float_format=lambda v: f"{v:.3f}"))
-    within = verdicts[~verdicts["scenario"].str.contains("beyond the leads")]
-    worst = within["claims the wrong sign"].max()
-    print(f"  wrong-signed claims, anticipation within the leads: at most {worst:.1%} "
-          f"({'within' if worst <= 0.05 else 'OUTSIDE'} the 5% bound)")
+    within = verdicts[verdicts["scenario"].str.startswith("anticipation") & ~verdicts["scenario"].str.contains("beyond the leads")]
+    if len(within):
+        worst = within["claims the wrong sign"].max()
+        print(f"  wrong-signed claims under anticipation within the leads (7 to 60 days): at most {worst:.1%} "
+              f"({'within' if worst <= 0.05 else 'OUTSIDE'} the 5% bound)")
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     print(f"\n{len(results):,} replications in {elapsed:.0f} s with {args.processes} processes "
