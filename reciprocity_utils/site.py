@@ -114,6 +114,29 @@ def provenance_block(results: dict[str, Any], run_info: dict[str, Any], notebook
     return "\n".join(parts)
 
 
+# Published pages run no script and load nothing from elsewhere: even if text from an input
+# slipped through unescaped, a browser would not run it (<script>, onerror=, javascript: links)
+# nor fetch a remote image. Figures are data: URIs; the stylesheet is unaffected.
+CONTENT_SECURITY_POLICY = ("<meta http-equiv='Content-Security-Policy' content=\"script-src 'none'; object-src 'none'; "
+                           "base-uri 'none'; form-action 'none'; img-src data:\">")
+
+
+def escape_markdown_outputs(notebook) -> None:
+    """Escape HTML in every Markdown output, in place: they carry text from the inputs (notes, names).
+
+    Markdown renders raw HTML as HTML, so a coverage note such as ``<img src=x onerror=...>``
+    would become an element of the published page. The studies write plain sentences with
+    Markdown emphasis and lists only, which escaping ``<``, ``>`` and ``&`` leaves intact.
+    """
+    for cell in notebook.cells:
+        for output in cell.get("outputs", []):
+            data = output.get("data", {})
+            if "text/markdown" in data:
+                text = data["text/markdown"]
+                text = "".join(text) if isinstance(text, list) else text
+                data["text/markdown"] = html.escape(text, quote=False)
+
+
 def render_page(executed: Path, output_dir: Path, run_info: dict[str, Any], with_code: bool = False) -> Path:
     """``<output_dir>/<stem>.html`` from an executed notebook, with navigation and provenance."""
     import nbformat
@@ -121,6 +144,7 @@ def render_page(executed: Path, output_dir: Path, run_info: dict[str, Any], with
     from nbconvert.preprocessors import TagRemovePreprocessor
 
     notebook = nbformat.read(executed, as_version=4)
+    escape_markdown_outputs(notebook)
     exporter = HTMLExporter(
         template_name="reciprocity", extra_template_basedirs=[str(TEMPLATES_DIR)],
         exclude_input=not with_code, exclude_input_prompt=True, exclude_output_prompt=True,
@@ -131,7 +155,8 @@ def render_page(executed: Path, output_dir: Path, run_info: dict[str, Any], with
     stem = executed.stem
     results = read_results(output_dir, stem)
     nav = f"<nav class='reciprocity-nav'><a href='index.html'>&larr; All studies of {html.escape(run_info['study'])}</a></nav>"
-    head_extra = f"<link rel='stylesheet' href='{STYLESHEET}'><meta name='viewport' content='width=device-width, initial-scale=1'>"
+    head_extra = (f"{CONTENT_SECURITY_POLICY}<link rel='stylesheet' href='{STYLESHEET}'>"
+                  "<meta name='viewport' content='width=device-width, initial-scale=1'>")
     body = body.replace("</head>", head_extra + "</head>", 1)
     body = re.sub(r"(<body[^>]*>)", lambda m: m.group(1) + nav, body, count=1)
     body = body.replace("</body>", provenance_block(results, run_info, executed.name) + "</body>", 1)
@@ -184,7 +209,7 @@ def write_index(output_dir: Path, executed: list[Path], run_info: dict[str, Any]
     (output_dir / STYLESHEET).write_text(CSS.strip() + "\n", encoding="utf-8")
     study = html.escape(run_info["study"])
     parts = [
-        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
+        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>", CONTENT_SECURITY_POLICY,
         "<meta name='viewport' content='width=device-width, initial-scale=1'>",
         f"<title>Reciprocity study: {study}</title><link rel='stylesheet' href='{STYLESHEET}'></head>",
         f"<body class='reciprocity-site'><h1>Reciprocity study: {study}</h1>",

@@ -8,6 +8,7 @@ only (a few seconds), since the folder's handling does not depend on which studi
 from __future__ import annotations
 
 import base64
+import json
 import os
 import shutil
 import stat
@@ -394,3 +395,31 @@ def test_worker_processes_are_capped_at_the_cores_available_with_a_note_and_the_
 def test_the_sample_recipe_itself_passes_every_check():
     params = read_params_file(PARAMS_DIR / "sample.yaml")
     assert params["study"] == "sample" and os.path.isabs(params["input_path"])
+
+
+# ---------------------------------------------------------------------------------------------
+# Text from an input never becomes markup on a published page (issue #13, first part)
+
+PAYLOADS = ("<script>document.title='ran'</script>", "<img src=x onerror=\"document.title='ran'\">")
+
+
+def test_input_text_reaches_the_pages_escaped_and_the_pages_forbid_scripts(tmp_path):
+    export = _copy_sample(tmp_path / "export")
+    (export / "coverage.json").write_text(json.dumps({"notes": list(PAYLOADS)}), encoding="utf-8")
+    out = tmp_path / "site"
+    _loading_run({"input_path": str(export)}, out)
+    page = (out / "01-load-and-validate.html").read_text(encoding="utf-8")
+    assert "&lt;script&gt;document.title" in page and "&lt;img src=x onerror" in page  # shown, as text
+    for payload in PAYLOADS:
+        assert payload not in page
+    assert "<script" not in page.lower() and "<img src=x" not in page
+    for name in ("01-load-and-validate.html", "index.html"):
+        assert "Content-Security-Policy" in (out / name).read_text(encoding="utf-8") and "script-src 'none'" in (out / name).read_text(encoding="utf-8")
+
+
+def test_tables_escape_cells_and_headers():
+    from reciprocity_utils.plots import table_html
+
+    shown = table_html(pd.DataFrame({PAYLOADS[1]: [PAYLOADS[0], "a & b"]}))
+    assert "<script>" not in shown and "<img" not in shown
+    assert "&lt;script&gt;" in shown and "&lt;img" in shown and "a &amp; b" in shown

@@ -85,7 +85,9 @@ def table_html(frame: pd.DataFrame | dict, columns: tuple[str, str] = ("measure"
     shown = frame.astype(object).map(format_value) if len(frame) else frame
     # A content-derived id keeps rendered pages identical from run to run.
     uuid = hashlib.sha256(shown.to_csv().encode()).hexdigest()[:8]
-    styled = shown.style.set_uuid(uuid).hide(axis="index").set_table_attributes('class="reciprocity-table"')
+    # Cells and headers may hold text from the inputs (handles, notes): escaped, never markup.
+    styled = shown.style.format(escape="html").format_index(escape="html", axis=1)
+    styled = styled.set_uuid(uuid).hide(axis="index").set_table_attributes('class="reciprocity-table"')
     styled = styled.set_properties(**{"text-align": "left"}).set_properties(subset=numeric, **{"text-align": "right"})
     return styled.to_html()
 
