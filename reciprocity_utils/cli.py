@@ -217,6 +217,11 @@ def main(argv: list[str] | None = None) -> int:
     except (DatasetValidationError, FileNotFoundError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    except OSError as error:
+        # An unwritable or occupied --out, a full disk: the system's reason in one line, no traceback.
+        where = f" {error.filename}" if getattr(error, "filename", None) else ""
+        print(f"error:{where}: {error.strerror or error}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -423,3 +423,11 @@ def test_tables_escape_cells_and_headers():
     shown = table_html(pd.DataFrame({PAYLOADS[1]: [PAYLOADS[0], "a & b"]}))
     assert "<script>" not in shown and "<img" not in shown
     assert "&lt;script&gt;" in shown and "&lt;img" in shown and "a &amp; b" in shown
+
+
+def test_an_out_folder_that_cannot_be_made_fails_in_one_line(tmp_path, capsys):
+    occupied = tmp_path / "a-file"
+    occupied.write_text("x", encoding="utf-8")
+    assert cli.main(["sample", "--out", str(occupied / "sample")]) == 2
+    error = capsys.readouterr().err
+    assert error.startswith("error: ") and error.count("\n") == 1 and "a-file" in error and "Traceback" not in error
