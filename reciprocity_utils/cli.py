@@ -52,7 +52,9 @@ def cmd_load(args: argparse.Namespace) -> int:
 
     options = {name: getattr(args, name) for name in ("followers", "following", "lists") if getattr(args, name)}
     options.update(_parse_assignments(args.option or [], "--option"))
-    if args.max_archive_mb:
+    if args.max_archive_mb is not None:
+        if not (0 < args.max_archive_mb < 2**40):  # also refuses inf and nan
+            raise ValueError(f"--max-archive-mb must be a positive number of megabytes, not {args.max_archive_mb!r}")
         options["max_archive_bytes"] = int(args.max_archive_mb * 2**20)
     dataset, detected = load_paths(args.paths, format=args.format, owner_id=args.owner, **options)
     _print_dataset_summary(dataset, detected)

@@ -431,3 +431,10 @@ def test_an_out_folder_that_cannot_be_made_fails_in_one_line(tmp_path, capsys):
     assert cli.main(["sample", "--out", str(occupied / "sample")]) == 2
     error = capsys.readouterr().err
     assert error.startswith("error: ") and error.count("\n") == 1 and "a-file" in error and "Traceback" not in error
+
+
+@pytest.mark.parametrize("value", ["inf", "nan", "-5", "0"])
+def test_an_impossible_archive_cap_is_refused_in_one_line(value, capsys):
+    assert cli.main(["load", str(SAMPLE_DIR), "--max-archive-mb", value]) == 2
+    error = capsys.readouterr().err
+    assert "--max-archive-mb must be a positive number" in error and error.count("\n") == 1
