@@ -438,3 +438,9 @@ def test_an_impossible_archive_cap_is_refused_in_one_line(value, capsys):
     assert cli.main(["load", str(SAMPLE_DIR), "--max-archive-mb", value]) == 2
     error = capsys.readouterr().err
     assert "--max-archive-mb must be a positive number" in error and error.count("\n") == 1
+
+
+def test_an_unknown_loader_option_is_refused_in_one_line_naming_the_options(capsys):
+    assert cli.main(["load", str(SAMPLE_DIR), "--option", "bogus=1"]) == 2
+    error = capsys.readouterr().err
+    assert "has no option bogus" in error and "unknown_accounts" in error and error.count("\n") == 1

@@ -68,7 +68,23 @@ def load_dataset(path: str | Path, format: str = "auto", owner_id: str | None = 
     path = Path(path)
     if format == "auto":
         format = detect_format(path)
-    return LOADERS[format](path, owner_id=owner_id or None, **options)
+    loader = LOADERS[format]
+    accepted = _option_names(loader)
+    unknown = sorted(set(options) - accepted) if accepted is not None else []
+    if unknown:
+        offered = ", ".join(sorted(accepted - {"owner_id"})) or "none"
+        raise ValueError(f"{path.name}: the {format} loader has no option {', '.join(unknown)} (its options: {offered})")
+    return loader(path, owner_id=owner_id or None, **options)
+
+
+def _option_names(loader) -> set[str] | None:
+    """The keyword options a loader takes (``None`` when it takes any)."""
+    import inspect
+
+    parameters = list(inspect.signature(loader).parameters.values())
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters):
+        return None
+    return {p.name for p in parameters[1:]}  # the first is the input's path
 
 
 def load_paths(paths: list[str | Path], format: str = "auto", owner_id: str | None = None, **options) -> tuple[StudyDataset, str]:
