@@ -52,7 +52,37 @@ def show(item: Figure) -> None:
 
 
 # Recorded keys whose plain spelling would mislead a reader; every other key shows with spaces for underscores.
-LABELS = {"bimodality_p": "two-camps test p (calibrated)"}
+# Recorded keys in words, with units, for the index cards and the tables (a key without an entry
+# is shown with spaces for underscores).
+LABELS = {
+    "accounts": "accounts",
+    "follows": "follows",
+    "mutual_pairs": "mutual pairs (both follow each other)",
+    "arc_reciprocity": "share of follows returned (arc reciprocity)",
+    "engagement_events": "engagement events",
+    "rows_repaired": "input rows repaired",
+    "dyad_reciprocity": "share of connected pairs that are mutual",
+    "rho": "reciprocity beyond density (Garlaschelli–Loffredo ρ)",
+    "null_z": "returned follows vs randomized networks (standard deviations above)",
+    "null_p": "chance of as many returned follows in randomized networks (p)",
+    "share_follow_back_above_80": "share of accounts following back over 80% of followers",
+    "share_follow_back_below_20": "share of accounts following back under 20% of followers",
+    "bimodality_p": "two-camps test p (calibrated)",
+    "median_followback_latency_days": "median days to a follow-back",
+    "mutual_pairs_engaged_both_ways": "share of mutual pairs engaging both ways",
+    "mutual_pairs_engaged_one_way": "share of mutual pairs engaging one way only",
+    "mutual_pairs_dormant": "share of mutual pairs with no engagement (dormant)",
+    "one_way_pairs_engaged_both_ways": "share of one-way pairs engaging both ways",
+    "adjusted_irr": "engagement with mutual vs one-way follows, adjusted (ratio)",
+    "adjusted_irr_ci_low": "its 95% interval, from",
+    "adjusted_irr_ci_high": "its 95% interval, to",
+    "raw_irr": "the same ratio without adjustment",
+    "planted_ratio": "planted ratio (generated data)",
+    "person_winner": "strategy that wins for a person",
+    "brand_winner": "strategy that wins for a brand",
+    "mutual_rate_ratio_used": "engagement ratio the simulation used",
+    "churn_hazard_used": "daily unfollow hazard the simulation used",
+}
 
 
 def format_label(key: str) -> str:
