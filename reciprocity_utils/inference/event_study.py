@@ -39,7 +39,7 @@ from scipy import stats
 from ..account_codes import AccountCodes
 from ..dyads import MICROSECONDS_PER_DAY, NOT_A_TIME, DyadTable, _as_us, _epoch_us, _match, state_period_pieces
 from ..model import INTERACTION_KINDS, StudyDataset
-from .covariance import COVARIANCE_METHODS, HEADLINE_COVARIANCE, robust_covariances
+from .covariance import COVARIANCE_METHODS, HEADLINE_COVARIANCE, Z_95, robust_covariances
 from .estimators import fit_count_regression
 from .models import Estimate
 
@@ -50,8 +50,6 @@ DEFAULT_MARGIN = 1.5
 # Pairs observed one-way before the first lead: below this the reference is too thin to compare.
 MIN_REFERENCE_PAIRS = 30
 Z_90 = stats.norm.ppf(0.95)
-Z_95 = stats.norm.ppf(0.975)
-VERDICTS = ("supports", "no change", "pre-trend", "inconclusive", "too few pairs")
 # The verdicts in words, for tables and captions.
 VERDICT_WORDS = {
     "supports": "consistent with an effect of the follow-back",
@@ -60,6 +58,7 @@ VERDICT_WORDS = {
     "inconclusive": "inconclusive: the weeks before are too imprecise",
     "too few pairs": "inconclusive: too few pairs seen long before their follow-back",
 }
+VERDICTS = tuple(VERDICT_WORDS)
 
 
 def event_bins(lead_weeks: int) -> pd.DataFrame:
