@@ -419,3 +419,39 @@ def test_pair_affinity_with_no_effect_fools_the_fixed_effects_and_not_the_within
     assert summary.loc[(inference.PAIR_CONTROLLED_ESTIMATOR, two_way), "mean_estimate"] > 1.5  # the observed part is not enough
     event = summary.loc[(inference.EVENT_STUDY, two_way)]
     assert abs(event["bias"]) < abs(adjusted["bias"]) / 2  # same pairs before and after: the affinity cancels
+
+
+def test_effective_clusters_follow_carter_schnepel_steigerwald():
+    """G* = G / (1 + CV^2 of the clusters' squared influence sums): G for equal clusters, near 1 for one dominant one."""
+    from reciprocity_utils.inference.covariance import effective_clusters
+
+    groups = np.repeat(np.arange(20), 5)
+    assert effective_clusters(np.full(100, 0.1), groups) == pytest.approx(20.0)
+    dominant = np.where(groups == 0, 10.0, 0.01)
+    assert effective_clusters(dominant, groups) < 1.1
+    # The formula written out on uneven clusters.
+    rng = np.random.default_rng(3)
+    influence, groups = rng.gamma(0.5, size=300), rng.integers(0, 30, 300)
+    gamma = np.bincount(groups, weights=influence) ** 2
+    expected = 30 / (1 + np.mean((gamma - gamma.mean()) ** 2) / gamma.mean() ** 2)
+    assert effective_clusters(influence, groups) == pytest.approx(expected, rel=1e-12)
+
+
+def test_clustered_intervals_use_t_with_the_effective_clusters_and_the_model_based_one_stays_normal():
+    """The two-way interval of a fit is the estimate +- t(G* - 1) x its standard error; G* - 1 is the smaller side's."""
+    from scipy import stats
+
+    network = generate_network(n_accounts=120, seed=5)
+    dyads = build_dyads(network_dataset(network))
+    fit = fit_model(model_frame(dyads), ModelSpec("adjusted", fixed_effects=True))
+    estimate = fit.mutual
+    dof = estimate.degrees_of_freedom
+    assert "model" not in dof and "robust" not in dof
+    assert dof["two_way"] == pytest.approx(min(dof["cluster_a"], dof["cluster_b"]))
+    assert 1 <= dof["two_way"] < fit.n_accounts_b  # fewer effective clusters than accounts
+    low, high = estimate.interval("two_way")
+    critical = stats.t.ppf(0.975, dof["two_way"])
+    assert math.log(high) - estimate.log_value == pytest.approx(critical * estimate.standard_errors["two_way"], rel=1e-12)
+    assert estimate.p_value("two_way") == pytest.approx(2 * stats.t.sf(abs(estimate.log_value) / estimate.standard_errors["two_way"], dof["two_way"]))
+    low, high = estimate.interval("model")
+    assert math.log(high) - estimate.log_value == pytest.approx(stats.norm.ppf(0.975) * estimate.standard_errors["model"], rel=1e-12)

@@ -7,11 +7,13 @@ files, not through the package's dyad table.
 from __future__ import annotations
 
 import json
+import math
 
 import numpy as np
 import pandas as pd
 import papermill
 import pytest
+import scipy.stats
 from conftest import needs_shared_data
 
 from reciprocity_utils import SAMPLE_DIR, load_dataset, read_results
@@ -164,7 +166,13 @@ def test_on_football_the_conclusion_carries_the_pair_control_the_e_value_and_no_
     models = {row["model"]: row for row in details["models"]}
     assert models["adjusted: fixed effects for every a and b"]["estimate"] == pytest.approx(5.50, abs=0.01)
     assert headline["adjusted_irr"] == pytest.approx(4.38, abs=0.01)
-    assert (headline["adjusted_irr_ci_low"], headline["adjusted_irr_ci_high"]) == (pytest.approx(3.16, abs=0.01), pytest.approx(6.07, abs=0.01))
+    # Two-way interval referred to t(G* - 1): football's followees carry its information unevenly
+    # (about 12 effective clusters of 35 accounts), so the interval is wider than the normal one (3.16-6.07).
+    assert (headline["adjusted_irr_ci_low"], headline["adjusted_irr_ci_high"]) == (pytest.approx(3.04, abs=0.01), pytest.approx(6.32, abs=0.01))
+    two_way = next(row for row in details["intervals"] if row["interval"].startswith("two-way clustered"))
+    assert two_way["effective_clusters"] == pytest.approx(12.06, abs=0.01)
+    half_width = scipy.stats.t.ppf(0.975, two_way["effective_clusters"] - 1) * two_way["standard_error"]
+    assert headline["adjusted_irr_ci_high"] == pytest.approx(headline["adjusted_irr"] * math.exp(half_width), rel=1e-9)
     conclusion = details["conclusion"]
     assert "whether the two share a community" in conclusion and "E-values" in conclusion
     assert "could explain the whole association" in conclusion and "no causal claim" in conclusion

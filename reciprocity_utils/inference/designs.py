@@ -11,7 +11,7 @@ import pandas as pd
 
 from ..dyads import DyadTable
 from ..model import INTERACTION_KINDS
-from .covariance import COVARIANCE_LABELS, COVARIANCE_METHODS, HEADLINE_COVARIANCE, SMALL_CLUSTER_METHODS, Z_95, robust_covariances
+from .covariance import COVARIANCE_LABELS, COVARIANCE_METHODS, HEADLINE_COVARIANCE, SMALL_CLUSTER_METHODS, Covariances, critical_value, robust_covariances
 from .models import ACTIVITY_CONTROLS, DEGREE_CONTROLS, Estimate, ModelFit, ModelFrame, ModelSpec, fit_model
 
 
@@ -25,9 +25,16 @@ def _mean_interval(values: np.ndarray, a: np.ndarray, b: np.ndarray, pairs: np.n
     mean = float(values.mean())
     if n < 2:
         return mean, float("nan"), float("nan")
-    covariance = robust_covariances((values - mean)[:, None], np.array([[1.0 / n]]), a, b, pairs=pairs, methods=(HEADLINE_COVARIANCE,))
-    se = math.sqrt(max(covariance.matrices[HEADLINE_COVARIANCE][0, 0], 0.0))
-    return mean, mean - Z_95 * se, mean + Z_95 * se
+    covariance = robust_covariances((values - mean)[:, None], np.array([[1.0 / n]]), a, b, pairs=pairs, methods=(HEADLINE_COVARIANCE,),
+                                    design=np.ones((n, 1)), weights=np.ones(n))
+    half_width = _headline_critical_value(covariance) * math.sqrt(max(covariance.matrices[HEADLINE_COVARIANCE][0, 0], 0.0))
+    return mean, mean - half_width, mean + half_width
+
+
+def _headline_critical_value(covariance: Covariances) -> float:
+    """The t critical value of the headline interval with its effective clusters (normal without them)."""
+    dof = covariance.degrees_of_freedom.get(HEADLINE_COVARIANCE)
+    return critical_value(math.inf if dof is None else float(dof[0]))
 
 
 def _rate_interval(y: np.ndarray, exposure: np.ndarray, a: np.ndarray, b: np.ndarray, pairs: np.ndarray | None = None) -> tuple[float, float, float]:
@@ -37,9 +44,11 @@ def _rate_interval(y: np.ndarray, exposure: np.ndarray, a: np.ndarray, b: np.nda
         return (0.0 if exposure_total else float("nan")), float("nan"), float("nan")
     rate = events / exposure_total
     scores = (y - exposure * rate)[:, None] / events  # derivative of the log-rate estimating equation
-    covariance = robust_covariances(scores, np.array([[1.0]]), a, b, pairs=pairs, methods=(HEADLINE_COVARIANCE,))
-    se = math.sqrt(max(covariance.matrices[HEADLINE_COVARIANCE][0, 0], 0.0))
-    return rate, rate * math.exp(-Z_95 * se), rate * math.exp(Z_95 * se)
+    # Design influence for the effective clusters: Poisson variance exposure x rate per observation.
+    covariance = robust_covariances(scores, np.array([[1.0]]), a, b, pairs=pairs, methods=(HEADLINE_COVARIANCE,),
+                                    design=np.ones((len(y), 1)), weights=exposure * rate)
+    half_width = _headline_critical_value(covariance) * math.sqrt(max(covariance.matrices[HEADLINE_COVARIANCE][0, 0], 0.0))
+    return rate, rate * math.exp(-half_width), rate * math.exp(half_width)
 
 
 def raw_comparison(frame: ModelFrame, outcome: str | None = None, direction: str = "ab", per_days: float = 100.0) -> pd.DataFrame:
@@ -135,9 +144,9 @@ def moderated_effect(
     covariance = fit.covariance[HEADLINE_COVARIANCE]
     distance = grid - center
     log_ratio = fit.mutual.log_value + interaction.log_value * distance
-    se = np.sqrt(np.maximum(covariance[0, 0] + distance**2 * covariance[1, 1] + 2 * distance * covariance[0, 1], 0))
+    half_width = fit.mutual.critical_value() * np.sqrt(np.maximum(covariance[0, 0] + distance**2 * covariance[1, 1] + 2 * distance * covariance[0, 1], 0))
     curve = pd.DataFrame(
-        {moderator: grid, "rate_ratio": np.exp(log_ratio), "ci_low": np.exp(log_ratio - Z_95 * se), "ci_high": np.exp(log_ratio + Z_95 * se)}
+        {moderator: grid, "rate_ratio": np.exp(log_ratio), "ci_low": np.exp(log_ratio - half_width), "ci_high": np.exp(log_ratio + half_width)}
     )
     rug = values[eligible & (data["mutual"].to_numpy() == 1)]
     return ModerationResult(fit, moderator, center, curve, rug)
@@ -260,6 +269,7 @@ def covariance_comparison(fit: ModelFit) -> pd.DataFrame:
                 "standard_error": estimate.standard_errors[method],
                 "ci_low": low,
                 "ci_high": high,
+                "effective_clusters": estimate.degrees_of_freedom[method] + 1 if method in estimate.degrees_of_freedom else math.nan,
                 "width_vs_two_way": estimate.standard_errors[method] / estimate.standard_errors[HEADLINE_COVARIANCE],
             }
         )

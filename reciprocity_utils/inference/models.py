@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import numpy as np
@@ -14,7 +14,7 @@ from scipy import stats
 
 from ..dyads import DyadTable
 from ..model import INTERACTION_KINDS
-from .covariance import COVARIANCE_LABELS, COVARIANCE_METHODS, HEADLINE_COVARIANCE, SMALL_CLUSTER_METHODS, Z_95, robust_covariances
+from .covariance import COVARIANCE_LABELS, COVARIANCE_METHODS, HEADLINE_COVARIANCE, SMALL_CLUSTER_METHODS, critical_value, robust_covariances, two_sided_p
 from .estimators import fit_count_regression
 
 
@@ -163,18 +163,24 @@ class Estimate:
     ratio_name: str  # "rate ratio" or "odds ratio"
     log_value: float
     standard_errors: dict[str, float]
+    # t degrees of freedom per clustered method (G* - 1, see covariance.effective_clusters);
+    # a method absent here is referred to the normal.
+    degrees_of_freedom: dict[str, float] = field(default_factory=dict)
 
     @property
     def value(self) -> float:
         return math.exp(self.log_value)
 
+    def critical_value(self, method: str = HEADLINE_COVARIANCE) -> float:
+        return critical_value(self.degrees_of_freedom.get(method, math.inf))
+
     def interval(self, method: str = HEADLINE_COVARIANCE) -> tuple[float, float]:
-        se = self.standard_errors[method]
-        return math.exp(self.log_value - Z_95 * se), math.exp(self.log_value + Z_95 * se)
+        half_width = self.critical_value(method) * self.standard_errors[method]
+        return math.exp(self.log_value - half_width), math.exp(self.log_value + half_width)
 
     def p_value(self, method: str = HEADLINE_COVARIANCE) -> float:
         se = self.standard_errors[method]
-        return float(2 * stats.norm.sf(abs(self.log_value) / se)) if se > 0 else float("nan")
+        return two_sided_p(self.log_value / se, self.degrees_of_freedom.get(method, math.inf)) if se > 0 else float("nan")
 
     def covers(self, truth: float, method: str = HEADLINE_COVARIANCE) -> bool:
         low, high = self.interval(method)
@@ -297,7 +303,7 @@ def fit_model(frame: ModelFrame, spec: ModelSpec) -> ModelFit:
     n_terms = 2 if spec.moderator else 1
     design = weights = None
     if spec.family == "logit":
-        params, scores, bread = _fit_logit(y, X, offset if frame.exposure_known else None, notes)
+        params, scores, bread, design, weights = _fit_logit(y, X, offset if frame.exposure_known else None, notes)
     else:
         alpha = _negative_binomial_dispersion(y, X, offset, notes) if spec.family == "negbin" else 0.0
         fit = fit_count_regression(y, X, offset, [a, b] if spec.fixed_effects else [], alpha=alpha)
@@ -312,7 +318,8 @@ def fit_model(frame: ModelFrame, spec: ModelSpec) -> ModelFit:
                                      design=design, weights=weights)
     ratio_name = "odds ratio" if spec.family == "logit" else "rate ratio"
     estimates = {
-        names[i]: Estimate(names[i], ratio_name, float(params[i]), {m: float(math.sqrt(max(c[i, i], 0.0))) for m, c in covariances.matrices.items()})
+        names[i]: Estimate(names[i], ratio_name, float(params[i]), {m: float(math.sqrt(max(c[i, i], 0.0))) for m, c in covariances.matrices.items()},
+                           {m: float(dof[i]) for m, dof in covariances.degrees_of_freedom.items()})
         for i in range(n_terms)
     }
     block = dict(covariances.matrices)
@@ -342,8 +349,12 @@ def _negative_binomial_dispersion(y: np.ndarray, X: np.ndarray, offset: np.ndarr
     return alpha
 
 
-def _fit_logit(y: np.ndarray, X: np.ndarray, offset: np.ndarray | None, notes: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Logit of any engagement (statsmodels); log exposure enters as a regressor when known."""
+def _fit_logit(y: np.ndarray, X: np.ndarray, offset: np.ndarray | None, notes: list[str]) -> tuple[np.ndarray, ...]:
+    """Logit of any engagement (statsmodels); log exposure enters as a regressor when known.
+
+    Returns the coefficients, per-observation scores, the inverse information, the design and
+    the final weights p(1 - p) (for the effective number of clusters).
+    """
     design = np.column_stack([X, np.ones(len(y))] + ([] if offset is None else [offset]))
     engaged = (y > 0).astype(float)
     with warnings.catch_warnings(record=True) as caught:
@@ -357,6 +368,8 @@ def _fit_logit(y: np.ndarray, X: np.ndarray, offset: np.ndarray | None, notes: l
         result = model.fit(start_params=start, disp=0, maxiter=100)
     notes.extend(f"statsmodels (logit): {warning.message}" for warning in caught)
     params = np.asarray(result.params)
-    return params, np.asarray(model.score_obs(params)), np.linalg.inv(-np.asarray(model.hessian(params)))
+    probability = model.predict(params)
+    return (params, np.asarray(model.score_obs(params)), np.linalg.inv(-np.asarray(model.hessian(params))), design,
+            probability * (1 - probability))
 
 

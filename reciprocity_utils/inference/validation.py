@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from ..dyads import build_dyads, engagement_segments
 from .checks import permutation_test
@@ -115,6 +116,8 @@ def validation_replication(
         row[f"{name}|log_estimate"] = estimate.log_value
         for method, se in estimate.standard_errors.items():
             row[f"{name}|se|{method}"] = se
+        for method, dof in estimate.degrees_of_freedom.items():
+            row[f"{name}|dof|{method}"] = dof
 
     for name, spec in VALIDATION_ESTIMATORS.items():
         record(name, fit_model(frame, spec).mutual)
@@ -188,6 +191,9 @@ def run_validation(
     return pd.DataFrame(rows).assign(scenario=names)
 
 
+VALIDATION_INTERVAL_LABELS = {"two_way_normal": "two-way clustered, normal critical value (no effective-cluster correction)"}
+
+
 def summarise_validation(results: pd.DataFrame, methods: tuple[str, ...] = ("model", "two_way", "dyadic")) -> pd.DataFrame:
     """Per scenario, estimator and interval: bias, coverage of the truth, rejection of ratio 1 at 5%.
 
@@ -208,20 +214,30 @@ def summarise_validation(results: pd.DataFrame, methods: tuple[str, ...] = ("mod
                 continue
             spread = float(estimates.std(ddof=1)) if len(estimates) > 1 else float("nan")
             for method in methods:
-                if f"{estimator}|se|{method}" not in group or group[f"{estimator}|se|{method}"].isna().all():
+                # "two_way_normal": the two-way standard error referred to the normal, as before
+                # the effective-cluster degrees of freedom, to show what they change.
+                column = "two_way" if method == "two_way_normal" else method
+                if f"{estimator}|se|{column}" not in group or group[f"{estimator}|se|{column}"].isna().all():
                     continue  # an interval this estimator does not have (no leverage for the small-cluster one)
-                se = group.loc[estimates.index, f"{estimator}|se|{method}"]
+                se = group.loc[estimates.index, f"{estimator}|se|{column}"]
+                dof_column = f"{estimator}|dof|{column}"
+                if method != "two_way_normal" and dof_column in group:
+                    dof = group.loc[estimates.index, dof_column].to_numpy(dtype=float)
+                    critical = np.where(np.isfinite(dof), stats.t.ppf(0.975, np.maximum(np.nan_to_num(dof, nan=1.0), 1.0)), Z_95)
+                else:
+                    critical = Z_95
+                half_width = critical * se
                 rows.append(
                     {
                         "scenario": scenario,
                         "truth": truth,
                         "estimator": estimator,
-                        "interval": COVARIANCE_LABELS[method],
+                        "interval": VALIDATION_INTERVAL_LABELS.get(method) or COVARIANCE_LABELS[method],
                         "replications": len(group),
                         "mean_estimate": float(np.exp(estimates.mean())),
                         "bias": float(estimates.mean() - log_truth),
-                        "coverage": float(((estimates - Z_95 * se <= log_truth) & (log_truth <= estimates + Z_95 * se)).mean()),
-                        "rejects_1": float(((estimates - Z_95 * se > 0) | (estimates + Z_95 * se < 0)).mean()),
+                        "coverage": float(((estimates - half_width <= log_truth) & (log_truth <= estimates + half_width)).mean()),
+                        "rejects_1": float(((estimates - half_width > 0) | (estimates + half_width < 0)).mean()),
                         "se_ratio": float(se.mean() / spread) if spread > 0 else float("nan"),
                     }
                 )
