@@ -286,7 +286,8 @@ def test_plain_conclusion_words_follow_the_evidence(large, slow):
     assert "E-values" not in flat_words
 
 
-def test_a_shared_community_enters_the_headline_model_as_a_pair_control():
+def test_pair_controls_enter_the_headline_model():
+    """Shared community, common followees and both-brands: each varies here, so each is a control of the headline."""
     network = generate_network(n_accounts=300, seed=11)
     dataset = network_dataset(network)
     communities = pd.Series(np.where(np.arange(len(dataset.accounts)) % 3 == 0, "x", "y"), dtype="string")
@@ -295,8 +296,13 @@ def test_a_shared_community_enters_the_headline_model_as_a_pair_control():
     assert set(frame.data["same_community"].dropna().unique()) == {0.0, 1.0}
     fits, skipped = inference.fit_all(frame, inference.standard_specs(frame))
     headline = inference.headline_fit(fits)
-    assert headline.spec.label == inference.PAIR_ADJUSTED_LABEL and headline.spec.controls == ("same_community",)
-    assert "share a community" in inference.plain_conclusion(headline)
+    assert headline.spec.label.startswith(inference.PAIR_ADJUSTED_PREFIX)
+    assert set(headline.spec.controls) == {"same_community", "log_shared_followees", "both_brands"}
+    words = inference.plain_conclusion(headline)
+    assert "share a community" in words and "how many accounts both follow" in words and "both are brands" in words
+    # The generator's brands: both_brands is 1 exactly where both kinds are brand.
+    data = frame.data
+    assert (data["both_brands"] == ((data["a_kind"] == "brand") & (data["b_kind"] == "brand"))).all()
     with pytest.raises(ValueError, match="pair-level"):
         ModelSpec("x", fixed_effects=True, controls=("a_followers_excl_b",))
 
@@ -455,3 +461,20 @@ def test_clustered_intervals_use_t_with_the_effective_clusters_and_the_model_bas
     assert estimate.p_value("two_way") == pytest.approx(2 * stats.t.sf(abs(estimate.log_value) / estimate.standard_errors["two_way"], dof["two_way"]))
     low, high = estimate.interval("model")
     assert math.log(high) - estimate.log_value == pytest.approx(stats.norm.ppf(0.975) * estimate.standard_errors["model"], rel=1e-12)
+
+
+def test_shared_followees_count_the_accounts_both_follow_and_never_the_pair_itself():
+    """Checked against sets: a follows b (and b may follow a back), neither counts as a common followee."""
+    rng = np.random.default_rng(8)
+    n = 40
+    pairs = {(int(x), int(y)) for x, y in rng.integers(0, n, (400, 2)) if x != y}
+    follower, followee = (np.array(v) for v in zip(*sorted(pairs)))
+    counts = inference.shared_followees(follower, followee, n)
+    out = {k: {y for x, y in pairs if x == k} for k in range(n)}
+    expected = [len(out[x] & out[y]) for x, y in zip(follower, followee)]
+    assert counts.tolist() == expected
+    assert all(y not in out[y] and x not in out[x] for x, y in pairs)  # no self-follows, so the pair is left out
+    # A follow-back does not change its own control.
+    mutual = inference.shared_followees(np.array([0, 1, 0, 1]), np.array([1, 0, 2, 2]), 3)
+    one_way = inference.shared_followees(np.array([0, 0, 1]), np.array([1, 2, 2]), 3)
+    assert mutual[0] == one_way[0] == 1

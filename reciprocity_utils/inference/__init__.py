@@ -49,13 +49,14 @@ from __future__ import annotations
 
 from ..model import INTERACTION_KINDS
 from .checks import PermutationResult, PredictiveResult, _auc_by_level, out_of_time_auc, permutation_test, weighted_auc
+from .pair_controls import PAIR_CONTROL_WORDS, shared_followees
 from .conclusions import e_value, e_value_of_interval, plain_conclusion, sensitivity_sentence
 from .covariance import (
     COVARIANCE_LABELS, COVARIANCE_METHODS, HEADLINE_COVARIANCE, SMALL_CLUSTER_METHODS, Z_95, Covariances, _dyadic_covariance, _positive_semidefinite,
     robust_covariances,
 )
 from .designs import (
-    PAIR_ADJUSTED_LABEL, ModerationResult, covariance_comparison, ego_comparison, fit_all, moderated_effect, other_direction_specs, raw_comparison,
+    PAIR_ADJUSTED_PREFIX, ModerationResult, is_pair_adjusted, covariance_comparison, ego_comparison, fit_all, moderated_effect, other_direction_specs, raw_comparison,
     moderation_table, moderation_words, pair_adjusted_specs, robustness_table, standard_specs,
 )
 from .estimators import CountRegression, fit_count_regression
@@ -80,7 +81,7 @@ __all__ = [
     "moderated_effect", "other_direction_specs", "out_of_time_auc", "permutation_test", "plain_conclusion", "planted_truth",
     "prepare_study", "raw_by_kind", "raw_comparison", "robust_covariances", "robustness_table", "run_validation",
     "standard_specs", "summarise_validation", "timing_design", "validation_replication", "weighted_auc",
-    "PAIR_ADJUSTED_LABEL", "PAIR_CONTROLS", "EVENT_STUDY", "NO_TIMES_ESTIMATOR", "SLOW_FOLLOW_BACKS", "e_value", "e_value_of_interval",
+    "PAIR_ADJUSTED_PREFIX", "PAIR_CONTROLS", "PAIR_CONTROL_WORDS", "is_pair_adjusted", "shared_followees", "EVENT_STUDY", "NO_TIMES_ESTIMATOR", "SLOW_FOLLOW_BACKS", "e_value", "e_value_of_interval",
     "event_bins", "event_time_segments", "headline_fit", "pair_adjusted_specs", "sensitivity_sentence", "summarise_event_study",
     "without_times", "TimingResult", "moderation_table", "moderation_words", "readable_validation",
 ]

@@ -20,6 +20,7 @@ import math
 
 from .event_study import TimingResult
 from .models import Estimate, ModelFit
+from .pair_controls import PAIR_CONTROLS, pair_controls_words
 
 
 def _ratio_words(estimate: Estimate) -> str:
@@ -47,12 +48,16 @@ def e_value_of_interval(estimate: Estimate) -> float:
     return e_value(low if low > 1 else high)
 
 
-def sensitivity_sentence(estimate: Estimate, pair_controlled: bool) -> str:
-    """What an unmeasured trait of the pair would have to do to explain the association away."""
-    measured = ("Whether the two share a community is accounted for; other traits of the pair (already knowing each other, "
-                "shared interests) are not" if pair_controlled else
-                "Nothing about the pair itself (such as a shared community) is in the data, so traits of the pair (already "
-                "knowing each other, shared interests) are not accounted for")
+def sensitivity_sentence(estimate: Estimate, pair_controls: tuple[str, ...] = ()) -> str:
+    """What an unmeasured trait of the pair would have to do to explain the association away.
+
+    ``pair_controls`` are the traits of the pair the model accounted for (:mod:`.pair_controls`).
+    """
+    words = pair_controls_words(pair_controls)
+    measured = (f"{words[0].upper()}{words[1:]} {'is' if len(pair_controls) == 1 else 'are'} accounted for; other traits of the pair "
+                "(already knowing each other, shared interests) are not" if pair_controls else
+                "Nothing about the pair itself (such as a shared community or common followees) is in the data, so traits of the "
+                "pair (already knowing each other, shared interests) are not accounted for")
     low, high = estimate.interval()
     if low <= 1 <= high:
         return (measured + ". The interval includes 1: these data cannot tell the association from none, which is not "
@@ -74,8 +79,8 @@ def plain_conclusion(
     """Sentences stating the effect with guarded wording; causal words only when the event study supports them."""
     estimate = adjusted.mutual
     low, high = estimate.interval()
-    pair_controlled = "same_community" in adjusted.spec.controls
-    accounted = "every account's own activity and popularity" + (" and whether the two share a community" if pair_controlled else "")
+    pair_controls = tuple(c for c in adjusted.spec.controls if c in PAIR_CONTROLS)
+    accounted = "every account's own activity and popularity" + (f" and {pair_controls_words(pair_controls)}" if pair_controls else "")
     if low <= 1 <= high:
         sentences = [
             f"Once {accounted} are accounted for, a follow-back is not associated with a difference in the follower's "
@@ -93,7 +98,7 @@ def plain_conclusion(
             f"Without any adjustment the ratio is {raw.mutual.value:.2f}: accounting for who follows back and who is followed "
             f"{change} it."
         )
-    sentences.append(sensitivity_sentence(estimate, pair_controlled))
+    sentences.append(sensitivity_sentence(estimate, pair_controls))
     if timing is not None:
         sentences.append(timing.reason)
         if timing.verdict != "supports":

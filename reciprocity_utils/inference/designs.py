@@ -12,6 +12,7 @@ import pandas as pd
 from ..dyads import DyadTable
 from ..model import INTERACTION_KINDS
 from .covariance import COVARIANCE_LABELS, COVARIANCE_METHODS, HEADLINE_COVARIANCE, SMALL_CLUSTER_METHODS, Covariances, critical_value, robust_covariances
+from .pair_controls import PAIR_CONTROLS, pair_controls_words
 from .models import ACTIVITY_CONTROLS, DEGREE_CONTROLS, Estimate, ModelFit, ModelFrame, ModelSpec, fit_model
 
 
@@ -170,18 +171,31 @@ def standard_specs(frame: ModelFrame) -> list[ModelSpec]:
     ] + pair_adjusted_specs(frame)
 
 
-PAIR_ADJUSTED_LABEL = "adjusted, and whether the two share a community"
+PAIR_ADJUSTED_PREFIX = "adjusted, and "
 
 
 def pair_adjusted_specs(frame: ModelFrame) -> list[ModelSpec]:
-    """The adjusted model plus what the data says about the pair itself (a shared community), where it varies."""
+    """The adjusted model plus what the data records about the pair itself, where it varies.
+
+    The pair controls of :mod:`.pair_controls` (shared community, both brands, common
+    followees) that are known for some observations and not constant; none: no such model.
+    """
     data = frame.data
-    if "same_community" not in data:
+    controls = []
+    for control in PAIR_CONTROLS:
+        if control not in data:
+            continue
+        values = data[control].dropna()
+        if not values.empty and values.min() != values.max():
+            controls.append(control)
+    if not controls:
         return []
-    same = data["same_community"].dropna()
-    if same.empty or same.min() == same.max():
-        return []
-    return [ModelSpec(PAIR_ADJUSTED_LABEL, fixed_effects=True, controls=("same_community",))]
+    return [ModelSpec(PAIR_ADJUSTED_PREFIX + pair_controls_words(tuple(controls)), fixed_effects=True, controls=tuple(controls))]
+
+
+def is_pair_adjusted(spec: ModelSpec) -> bool:
+    """Whether a specification adds pair controls to the adjusted model."""
+    return spec.fixed_effects and any(c in PAIR_CONTROLS for c in spec.controls) and spec.moderator is None
 
 
 def other_direction_specs(frame: ModelFrame) -> list[ModelSpec]:

@@ -16,10 +16,9 @@ from ..dyads import DyadTable
 from ..model import INTERACTION_KINDS
 from .covariance import COVARIANCE_LABELS, COVARIANCE_METHODS, HEADLINE_COVARIANCE, SMALL_CLUSTER_METHODS, critical_value, robust_covariances, two_sided_p
 from .estimators import fit_count_regression
+from .pair_controls import PAIR_CONTROLS, shared_followees
 
 
-# Traits of the pair itself, which fixed effects for each account cannot absorb.
-PAIR_CONTROLS = ("same_community",)
 DEGREE_CONTROLS = ("a_followers_excl_b", "a_following_excl_b", "b_followers_excl_a", "b_following_excl_a")
 ACTIVITY_CONTROLS = ("a_sent_excl_b", "a_received_excl_b", "b_sent_excl_a", "b_received_excl_a")
 
@@ -112,6 +111,12 @@ def model_frame(dyads: DyadTable, segments: pd.DataFrame | None = None, kinds: t
     labelled = arcs["b_kind"].notna().any()
     if labelled:
         data["b_is_brand"] = np.where(pd.isna(data["b_kind"]), np.nan, (data["b_kind"] == "brand").astype(float))
+        both_known = ~(pd.isna(data["a_kind"]).to_numpy() | pd.isna(data["b_kind"]).to_numpy())
+        data["both_brands"] = np.where(both_known, ((data["a_kind"] == "brand") & (data["b_kind"] == "brand")).to_numpy(dtype=float), np.nan)
+    a_codes = arcs["a_id"].cat.codes.to_numpy().astype(np.int64)
+    shared = shared_followees(a_codes, arcs["b_id"].cat.codes.to_numpy().astype(np.int64), len(arcs["a_id"].cat.categories))
+    data["shared_followees"] = shared[arc]
+    data["log_shared_followees"] = np.log1p(data["shared_followees"].to_numpy(dtype=float))
     if exposure_known:
         no_exposure = ~(data["exposure_days"] > 0)
         if no_exposure.any():

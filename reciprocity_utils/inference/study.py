@@ -12,7 +12,7 @@ import pandas as pd
 from ..dyads import DyadTable, build_dyads, engagement_segments
 from ..model import INTERACTION_KINDS, StudyDataset
 from .covariance import HEADLINE_COVARIANCE
-from .designs import PAIR_ADJUSTED_LABEL, raw_comparison
+from .designs import is_pair_adjusted, raw_comparison
 from .models import ModelFit, ModelFrame, model_frame
 
 
@@ -25,8 +25,9 @@ RAW_LABEL = "raw: no controls"
 
 
 def headline_fit(fits: dict[str, ModelFit]) -> ModelFit | None:
-    """The most adjusted fit: fixed effects and the pair's shared community where known, else fixed effects."""
-    return fits.get(PAIR_ADJUSTED_LABEL) or fits.get(ADJUSTED_LABEL)
+    """The most adjusted fit: fixed effects and what the data records about the pair where it does, else fixed effects."""
+    paired = [fit for fit in fits.values() if is_pair_adjusted(fit.spec)]
+    return paired[0] if paired else fits.get(ADJUSTED_LABEL)
 
 
 def check_study_parameters(

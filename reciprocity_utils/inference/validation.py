@@ -23,7 +23,7 @@ from .models import ACTIVITY_CONTROLS, DEGREE_CONTROLS, ModelSpec, fit_model, mo
 
 NO_TIMES_ESTIMATOR = "adjusted, no times (mutual at the end, equal exposure)"
 EVENT_STUDY = "event study (after the follow-back, same pairs)"
-PAIR_CONTROLLED_ESTIMATOR = "adjusted, and whether the two share a community"
+PAIR_CONTROLLED_ESTIMATOR = "adjusted, and what the data records about the pair (community, common followees, both brands)"
 
 VALIDATION_ESTIMATORS = {
     "raw": ModelSpec("raw: no controls"),
