@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -212,18 +213,39 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# Exit codes (also in the README): 0 done; 1 a study failed (its notebook is kept for reading);
+# 2 bad input or parameters (one line naming the file, record and field); 3 an internal error.
+EXIT_OK, EXIT_STUDY_FAILED, EXIT_BAD_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
     except (DatasetValidationError, FileNotFoundError, ValueError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+        print(f"error: {_one_line(error)}", file=sys.stderr)
+        return EXIT_BAD_INPUT
     except OSError as error:
         # An unwritable or occupied --out, a full disk: the system's reason in one line, no traceback.
         where = f" {error.filename}" if getattr(error, "filename", None) else ""
         print(f"error:{where}: {error.strerror or error}", file=sys.stderr)
-        return 2
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except Exception as error:  # noqa: BLE001 - the last guard: a bug is reported in one line, never a traceback
+        inputs = getattr(args, "paths", None) or getattr(args, "exports", None) or []
+        named = f" while reading {', '.join(map(str, inputs))}" if inputs else ""
+        print(f"internal error{named}: {type(error).__name__}: {_one_line(error)}; please report it to the project's issue "
+              "tracker with this line (RECIPROCITY_DEBUG=1 shows the full trace)", file=sys.stderr)
+        if os.environ.get("RECIPROCITY_DEBUG"):
+            raise
+        return EXIT_INTERNAL
+
+
+def _one_line(error: BaseException) -> str:
+    """An error's message on one line (messages that list choices or quote a file keep their words)."""
+    return " ".join(str(error).split())
 
 
 if __name__ == "__main__":

@@ -70,12 +70,13 @@ def test_load_mastodon_without_followers_says_mutuality_is_not_observable(capsys
     assert "mutual pairs: 1" in capsys.readouterr().out
 
 
-def test_unrecognised_input_lists_the_formats(tmp_path, capsys):
+def test_unrecognised_input_lists_the_formats_in_one_line(tmp_path, capsys):
     path = tmp_path / "notes.md"
     path.write_text("# just notes\n")
     assert main(["load", str(path)]) == 2
     err = capsys.readouterr().err
-    assert "cannot tell its format" in err and "x_archive:" in err and "bluesky:" in err
+    assert "cannot tell the format of this file" in err and "x_archive" in err and "bluesky" in err
+    assert len(err.strip().splitlines()) == 1
 
 
 def test_inputs_that_cannot_be_combined_are_refused(capsys):

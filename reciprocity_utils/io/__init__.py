@@ -10,10 +10,12 @@ entry points notebooks and the CLI call.
 
 from __future__ import annotations
 
+import zipfile
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable
 
-from ..model import StudyDataset
+from ..model import DatasetValidationError, StudyDataset
 from .bluesky import PartialRepositoryWarning, load_bluesky
 from .detect import FORMAT_DESCRIPTIONS, detect_format
 from .generic import load_generic
@@ -74,7 +76,36 @@ def load_dataset(path: str | Path, format: str = "auto", owner_id: str | None = 
     if unknown:
         offered = ", ".join(sorted(accepted - {"owner_id"})) or "none"
         raise ValueError(f"{path.name}: the {format} loader has no option {', '.join(unknown)} (its options: {offered})")
-    return loader(path, owner_id=owner_id or None, **options)
+    with input_errors_named(path, format):
+        return loader(path, owner_id=owner_id or None, **options)
+
+
+# Every exception class a loader can let escape on malformed input, and what it means to a user.
+# Loaders raise DatasetValidationError (file, record, field, expectation) wherever they check a
+# shape; these catch what a check missed, so a bad input is still one line naming the file.
+_SHAPE_ERRORS = (AttributeError, TypeError, KeyError, IndexError)
+
+
+@contextmanager
+def input_errors_named(path: Path, format: str):
+    """Turn any error a malformed input causes inside a loader into one :class:`DatasetValidationError`."""
+    try:
+        yield
+    except DatasetValidationError:
+        raise
+    except RecursionError:
+        raise DatasetValidationError(str(path), "structure", "(file)", f"a {format} input nested at most a few hundred levels deep",
+                                     "nesting deeper than Python can follow") from None
+    except _SHAPE_ERRORS as error:
+        raise DatasetValidationError(str(path), "a record", "(shape)", f"records shaped as a {format} export documents them",
+                                     f"{type(error).__name__}: {error}") from None
+    except (OverflowError, NotImplementedError, zipfile.BadZipFile, EOFError) as error:
+        raise DatasetValidationError(str(path), "(file)", "(content)", f"a readable {format} input", f"{type(error).__name__}: {error}") from None
+    except UnicodeError as error:
+        raise DatasetValidationError(str(path), "(file)", "(encoding)", "UTF-8 text", str(error)) from None
+    except MemoryError:
+        raise DatasetValidationError(str(path), "(file)", "(size)", "an input that fits in this machine's memory",
+                                     "more than it can hold (split the input, or use a larger machine)") from None
 
 
 def _option_names(loader) -> set[str] | None:

@@ -87,18 +87,31 @@ def walk_repository(path: Path, header: dict, blocks: dict[bytes, Any]) -> tuple
         raise DatasetValidationError(str(path), "commit", "data", "a commit naming its DID and its record tree", sorted(commit))
     keys, values, missing = [], [], []
     pending = [tree_root]
-    # The tree is walked node by node (a few entries each); records are gathered for pandas.
+    visited: set = set()
+    # The tree is walked node by node (a few entries each); records are gathered for pandas. A
+    # CAR's section ids are not checked against their blocks, so a node can name itself or an
+    # ancestor: each node is visited once, and a node seen again is a cycle, said as such.
     while pending:
         node_cid = pending.pop()
+        if node_cid in visited:
+            raise DatasetValidationError(str(path), "record tree", cid_text(node_cid), "a tree (no node reachable twice)",
+                                         "a node reached again: the tree has a cycle")
+        visited.add(node_cid)
         node = blocks.get(node_cid)
         if node is None:
             missing.append(cid_text(node_cid))
             continue
+        if not isinstance(node, dict) or not isinstance(node.get("e", []), list) or "e" not in node:
+            raise DatasetValidationError(str(path), "record tree node", cid_text(node_cid), "a tree node {'l': ..., 'e': [entries]}",
+                                         type(node).__name__ if not isinstance(node, dict) else sorted(node))
         reached.add(node_cid)
         if node.get("l") is not None:
             pending.append(node["l"])
         previous = b""
-        for entry in node.get("e") or []:
+        for position, entry in enumerate(node["e"]):
+            if not (isinstance(entry, dict) and isinstance(entry.get("k"), bytes) and isinstance(entry.get("p"), int) and "v" in entry):
+                raise DatasetValidationError(str(path), f"record tree node {cid_text(node_cid)}, entry {position + 1}", "(entry)",
+                                             "an entry {'p': prefix length, 'k': key bytes, 'v': record id, 't': subtree}", entry)
             key = previous[: entry["p"]] + entry["k"]
             previous = key
             keys.append(key.decode("utf-8", errors="replace"))
@@ -106,6 +119,9 @@ def walk_repository(path: Path, header: dict, blocks: dict[bytes, Any]) -> tuple
             if entry.get("t") is not None:
                 pending.append(entry["t"])
     present = [blocks.get(v) for v in values]
+    for key, record in zip(keys, present):
+        if record is not None and not isinstance(record, dict):
+            raise DatasetValidationError(str(path), f"record {key}", "(record)", "a record object with its $type", type(record).__name__)
     reached.update(v for v, r in zip(values, present) if r is not None)
     missing += [cid_text(v) for v, r in zip(values, present) if r is None]
     records = pd.DataFrame({"key": pd.Series(keys, dtype="string"), "record": present})

@@ -214,6 +214,17 @@ class InputTree:
                 self.origin(name), "archive member", "(file)", "an intact compressed file (the archive is corrupt or truncated)",
                 str(error),
             ) from None
+        except RuntimeError as error:  # zipfile: "File ... is encrypted, password required for extraction"
+            raise DatasetValidationError(
+                self.origin(name), "archive member", "(encryption)", "an archive without a password (extract it yourself and load the folder)",
+                str(error),
+            ) from None
+        except NotImplementedError as error:  # zipfile: PPMd, LZMA variants and other methods it cannot read
+            raise DatasetValidationError(
+                self.origin(name), "archive member", "(compression)",
+                "members stored or compressed with deflate, bzip2 or lzma (extract it with another tool and load the folder)",
+                str(error),
+            ) from None
         self.bytes_read += len(data)
         self.members_read.append(full)
         return data

@@ -41,6 +41,12 @@ FORMAT_DESCRIPTIONS = {
 }
 
 
+# What makes a folder recognisable, in one line for the error that finds none of it.
+FOLDER_SIGNS = ("follows.csv (generic), dataset.json (a saved dataset), data/manifest.js (X archive), "
+                "followers_and_following/ (Instagram), outbox.json or following_accounts.csv (Mastodon), "
+                "<group>.ids with <group>-follows.mtx (UCD)")
+
+
 def tree_format(path: Path) -> str | None:
     """The export format of a folder or archive, from the files it holds."""
     with InputTree.open(path) as tree:
@@ -57,6 +63,9 @@ def detect_format(path: str | Path) -> str:
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"{path}: no such file or folder")
+    if not (path.is_dir() or path.is_file()):
+        # A FIFO or device would block or never end when read.
+        raise ValueError(f"{path}: not a regular file or folder (a pipe, socket or device cannot be loaded)")
     if path.is_dir():
         if (path / "dataset.json").exists():
             return "dataset"
@@ -94,5 +103,8 @@ def detect_format(path: str | Path) -> str:
             return sniffed
         if looks_like_matrix(path):
             return "matrix"
-    expected = "\n".join(f"  - {name}: {text}" for name, text in FORMAT_DESCRIPTIONS.items())
-    raise ValueError(f"{path}: cannot tell its format. Expected one of:\n{expected}")
+    if path.is_dir():
+        raise ValueError(f"{path}: cannot tell the format of this folder; a folder is read when it holds {FOLDER_SIGNS} "
+                         "(`reciprocity load --help` describes every format; --format names one)")
+    raise ValueError(f"{path}: cannot tell the format of this file; expected one of {', '.join(FORMAT_DESCRIPTIONS)} "
+                     "(`reciprocity load --help` describes each; --format names one)")

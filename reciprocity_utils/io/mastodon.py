@@ -122,9 +122,14 @@ def _owner_address(actor: dict) -> str | None:
 
 
 def _outbox_engagement(outbox: dict, owner: str, origin: str, notes: list[str]) -> pd.DataFrame:
+    if not isinstance(outbox, dict):
+        raise DatasetValidationError(origin, "top level", "(file)", "an OrderedCollection object with orderedItems", type(outbox).__name__)
     items = outbox.get("orderedItems")
     if not isinstance(items, list):
         raise DatasetValidationError(origin, "top level", "orderedItems", "a list of activities", type(items).__name__)
+    for position, item in enumerate(items):
+        if not isinstance(item, dict):
+            raise DatasetValidationError(origin, f"orderedItems[{position}]", "(activity)", "an activity object such as {\"type\": \"Create\", ...}", item)
     announced = outbox.get("totalItems")
     if announced is not None and str(announced).isdigit() and int(announced) != len(items):
         notes.append(f"outbox.json: totalItems says {int(announced):,}, the file holds {len(items):,} activities (all read).")
@@ -204,7 +209,11 @@ def load_mastodon(
             raise FileNotFoundError(f"{path}: a Mastodon input needs outbox.json/actor.json (the archive) or following_accounts.csv")
         owner = None
         if tree.exists("actor.json"):
-            owner = _owner_address(parse_json(tree.read_text("actor.json"), tree.origin("actor.json")))
+            actor = parse_json(tree.read_text("actor.json"), tree.origin("actor.json"))
+            if not isinstance(actor, dict):
+                raise DatasetValidationError(tree.origin("actor.json"), "top level", "(file)", "the owner's actor object (with id and preferredUsername)",
+                                             type(actor).__name__)
+            owner = _owner_address(actor)
         if owner_id and owner and owner_id.lower() != owner:
             raise DatasetValidationError(tree.origin("actor.json"), "top level", "preferredUsername", f"the owner given ({owner_id})", owner)
         owner = owner or (owner_id.lower().lstrip("@") if owner_id else "owner")

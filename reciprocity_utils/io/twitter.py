@@ -30,6 +30,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from ..model import Coverage, DatasetValidationError, RawTable, StudyDataset, build_dataset
@@ -81,6 +82,17 @@ def read_manifest(tree: InputTree) -> dict[str, Any]:
     _, manifest = parse_wrapped(tree.read_text("data/manifest.js"), origin, MANIFEST_PREFIX, "'window.__THAR_CONFIG = {' then JSON")
     if not isinstance(manifest, dict) or "dataTypes" not in manifest:
         raise DatasetValidationError(origin, "top level", "dataTypes", "a manifest object with 'userInfo' and 'dataTypes'", type(manifest).__name__)
+    for key in ("userInfo", "archiveInfo", "dataTypes"):
+        if manifest.get(key) is not None and not isinstance(manifest[key], dict):
+            raise DatasetValidationError(origin, "top level", key, "an object", type(manifest[key]).__name__)
+    for data_type, entry in manifest["dataTypes"].items():
+        files = entry.get("files") if isinstance(entry, dict) else entry
+        if not isinstance(entry, dict) or (files is not None and not isinstance(files, list)):
+            raise DatasetValidationError(origin, f"dataTypes.{data_type}", "files", "an object with a list of files", type(files).__name__)
+        for position, item in enumerate(files or []):
+            if not isinstance(item, dict) or not isinstance(item.get("fileName"), str):
+                raise DatasetValidationError(origin, f"dataTypes.{data_type}.files[{position}]", "fileName",
+                                             "an object naming its file, such as {\"fileName\": \"data/follower.js\"}", item)
     return manifest
 
 
@@ -123,6 +135,7 @@ def read_data_type(tree: InputTree, manifest: dict[str, Any], data_type: str, no
             f"every part the manifest lists for {data_type} ({len(files)} files)", "this part is missing",
         )
     records: list[dict] = []
+    envelope = {"follower": "follower", "following": "following", "block": "blocking", "mute": "muting"}.get(data_type, data_type)
     for item in files:
         name = item["fileName"]
         origin = tree.origin(name)
@@ -134,8 +147,13 @@ def read_data_type(tree: InputTree, manifest: dict[str, Any], data_type: str, no
         announced = item.get("count")
         if announced is not None and str(announced).isdigit() and int(announced) != len(data):
             notes.append(f"{name}: the manifest announces {int(announced):,} records, the file holds {len(data):,}.")
-        records.extend(data)
-    return [next(iter(r.values())) if isinstance(r, dict) and len(r) == 1 else r for r in records]
+        for position, record in enumerate(data):
+            inner = next(iter(record.values())) if isinstance(record, dict) and len(record) == 1 else record
+            if not isinstance(inner, dict):
+                raise DatasetValidationError(origin, f"record {position + 1}", "(record)",
+                                             f"an object such as {{\"{envelope}\": {{...}}}}", record)
+            records.append(inner)
+    return records
 
 
 def _ids(records: list[dict] | None, key: str = "accountId") -> pd.Series:
@@ -182,7 +200,7 @@ def _x_dataset(tree: InputTree, manifest: dict, read: dict[str, list | None], ow
     interactions = []
     parsed = None
     if tweets_records is not None:
-        parsed = tweets, mentions, links = _archive_tweets(tweets_records, owner)
+        parsed = tweets, mentions, links = _archive_tweets(tweets_records, owner, notes, tree.origin("data/tweets.js"))
         handles.add(mentions["target_id"], mentions["handle"], mentions["at"])
         handles.add(tweets["reply_to_id"], tweets["reply_to_handle"], tweets["at"])
         engagement = tweet_engagement(tweets, mentions.drop(columns="at"), links, handles, "tweets")
@@ -237,15 +255,27 @@ def _x_dataset(tree: InputTree, manifest: dict, read: dict[str, list | None], ow
     )
 
 
-def _archive_tweets(records: list[dict], owner: str) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """Tweets, their mention entities and their links as flat tables (ids kept as text)."""
+def _archive_tweets(records: list[dict], owner: str, notes: list[str] | None = None, origin: str = "data/tweets.js") -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Tweets, their mention entities and their links as flat tables (ids kept as text).
+
+    A tweet whose date cannot be read is kept without a time, and counted in ``notes``.
+    """
     # One column per top-level key; nested lists are reached with .str.get (json_normalize copies every record).
     flat = pd.DataFrame.from_records(records)
     if "entities" in flat:
+        odd = flat["entities"].map(lambda e: not (e is None or isinstance(e, dict)))
+        if odd.any():
+            position = int(np.flatnonzero(odd.to_numpy())[0])
+            raise DatasetValidationError(origin, f"tweet {position + 1}", "entities", "an object (user_mentions, urls)",
+                                         flat["entities"].iloc[position])
         for key in ("user_mentions", "urls"):
             flat[f"entities.{key}"] = flat["entities"].str.get(key)
     column = lambda name: flat[name] if name in flat else pd.Series(pd.NA, index=flat.index, dtype="object")
     at = pd.to_datetime(column("created_at").astype("string"), format=TWEET_TIME_FORMAT, utc=True, errors="coerce")
+    unreadable = int((at.isna() & column("created_at").notna()).sum())
+    if unreadable and notes is not None:
+        notes.append(f"{unreadable:,} tweet(s) with a date that cannot be read (expected like 'Mon Jan 03 10:00:00 +0000 2022') "
+                     "are kept without a time.")
     tweets = pd.DataFrame({
         "tweet_id": column("id_str").astype("string"),
         "actor_id": owner,
