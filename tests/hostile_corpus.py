@@ -90,6 +90,14 @@ def _patch_zip_headers(path: Path, flag: int | None = None, method: int | None =
     return path
 
 
+def _truncated_gzip_edges() -> bytes:
+    import gzip
+
+    lines = "".join(f"{i} {i * 7919 % 100_003}\n" for i in range(20_000)).encode()
+    whole = gzip.compress(lines)
+    return whole[: len(whole) // 2]
+
+
 def _deep_json(depth: int) -> str:
     return "[" * depth + "]" * depth
 
@@ -199,6 +207,15 @@ def build_corpus(root: Path) -> list[Case]:
     _write(insta / "following.json", json.dumps([1, 2]))
     add("instagram following.json is a list of numbers", root / "instagram_following_list")
 
+    loose = root / "instagram_loose"
+    _write(loose / "followers_1.json", json.dumps([_instagram_entry("ann"), _instagram_entry("bob")]))
+    _write(loose / "following.json", json.dumps({"relationships_following": [_instagram_entry("ann")]}))
+    add("instagram files kept loose in a folder", loose, loads=True)
+    single = root / "instagram_single" / "connections" / "followers_and_following"
+    _write(single / "followers_1.json", json.dumps(_instagram_entry("ann")))
+    _write(single / "following.json", json.dumps({"relationships_following": [_instagram_entry("ann")]}))
+    add("instagram followers file holding one entry object", root / "instagram_single", loads=True)
+
     # --- Mastodon ------------------------------------------------------------------------------
     masto = root / "mastodon_outbox_strings"
     _write(masto / "actor.json", json.dumps({"id": "https://example.social/users/me", "type": "Person", "preferredUsername": "me"}))
@@ -214,6 +231,9 @@ def build_corpus(root: Path) -> list[Case]:
     _write(masto / "actor.json", "[]")
     _write(masto / "outbox.json", json.dumps({"type": "OrderedCollection", "orderedItems": []}))
     add("mastodon actor.json is a list", masto)
+
+    add("mastodon blocked_accounts.csv given as a file", _write(root / "blocked_accounts.csv", "ann@other.example\nbob@example.social\n"))
+    add("mastodon muted_accounts.csv given as a file", _write(root / "muted_accounts.csv", "Account address,Hide notifications\nann@other.example,true\n"))
 
     # --- Bluesky -------------------------------------------------------------------------------
     add("bluesky .car of random bytes", _write(root / "random.car", os.urandom(64)))
@@ -246,6 +266,18 @@ def build_corpus(root: Path) -> list[Case]:
     add("MatrixMarket with a header that lies", _write(root / "lies.mtx", "%%MatrixMarket matrix coordinate\n3 3 5\n1 2\n"))
     add("an empty .edges file", _write(root / "empty.edges", ""))
     add("an edge list of words", _write(root / "words.edges", "alpha beta\ngamma delta\n"))
+    import gzip
+
+    add("a gzip-compressed SNAP edge list", _write(root / "ties.txt.gz", gzip.compress(b"# Directed\n1 2\n2 1\n3 1\n")), loads=True)
+    add("a truncated gzip edge list", _write(root / "cut.txt.gz", _truncated_gzip_edges()))
+    egos = root / "ego_networks"
+    _write(egos / "12.edges", "1 2\n2 1\n")
+    _write(egos / "34.edges", "2 1\n3 4\n")
+    _write(egos / "12.circles", "circle0\t1\t2\n")
+    add("a folder of SNAP ego .edges files", egos, loads=True)
+    one_car = root / "bluesky_folder"
+    _write(one_car / "repo.car", _bluesky_repo({"l": None, "e": []}))
+    add("a folder holding one .car", one_car, loads=True)
     add("twarc JSONL whose lines are not objects", _write(root / "lines.jsonl", "1\n[2]\n\"three\"\n"))
 
     # --- Files that are not files --------------------------------------------------------------

@@ -33,7 +33,7 @@ import libipld
 import pandas as pd
 
 from ..model import Coverage, DatasetValidationError, RawTable, StudyDataset, build_dataset
-from .common import decode_text, file_provenance
+from .common import decode_text, file_provenance, folder_file_names, inside_folder
 
 AT_URI_DID = r"^at://(?P<did>did:[a-z]+:[^/]+)/"
 MENTION_FEATURE = "app.bsky.richtext.facet#mention"
@@ -188,8 +188,10 @@ def read_followers_list(path: Path) -> pd.Series:
 
 
 def load_bluesky(path: str | Path, owner_id: str | None = None, followers: str | Path | None = None) -> StudyDataset:
-    """A Bluesky repository (``.car``): the owner's follows, posts, likes and reposts."""
+    """A Bluesky repository (``.car``, or a folder holding one): the owner's follows, posts, likes and reposts."""
     path = Path(path)
+    if path.is_dir():
+        path = single_car_in(path)
     header, blocks = read_car(path)
     did, records, missing, unreachable = walk_repository(path, header, blocks)
     if owner_id and owner_id != did:
@@ -278,6 +280,20 @@ def _labels(records: pd.DataFrame, did: str) -> pd.Series:
         return pd.Series(dtype="string")
     table = pd.concat(frames).dropna().drop_duplicates()
     return table.groupby("account_id", sort=False)["label"].agg(";".join)
+
+
+def car_files_in(folder: Path) -> list[str]:
+    """Names of the .car files at the top of a folder."""
+    return sorted(n for n in folder_file_names(folder) if "/" not in n and n.lower().endswith(".car"))
+
+
+def single_car_in(folder: Path) -> Path:
+    """The one repository a folder holds; several are snapshots and must be given one by one."""
+    cars = car_files_in(folder)
+    if len(cars) != 1:
+        raise ValueError(f"{folder}: a folder read as a Bluesky export must hold exactly one .car file, found {len(cars)}"
+                         + (f" ({', '.join(cars[:5])}): give them as separate paths to compare snapshots" if cars else ""))
+    return inside_folder(folder, folder / cars[0])
 
 
 def looks_like_car(path: Path) -> bool:

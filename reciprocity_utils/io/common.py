@@ -34,6 +34,44 @@ DEFAULT_MAX_ARCHIVE_BYTES = 2 << 30
 ARCHIVE_SUFFIXES = (".zip", ".tar", ".tar.gz", ".tgz")
 
 
+# Single compressed files (an edge list as SNAP publishes it): read through the decompressor,
+# capped like an archive so that a small bomb cannot fill memory.
+COMPRESSED_SUFFIXES = (".gz", ".bz2")
+
+
+def plain_suffix(path: Path) -> str:
+    """The suffix under any compression suffix: ``.txt`` for ``edges.txt.gz``."""
+    suffix = path.suffix.lower()
+    return Path(path.stem).suffix.lower() if suffix in COMPRESSED_SUFFIXES else suffix
+
+
+def read_input_bytes(path: Path, max_bytes: int | None = None, head: int | None = None) -> bytes:
+    """A file's bytes, decompressed when it ends in .gz or .bz2 (at most ``max_bytes``; ``head``: only the first bytes)."""
+    suffix = path.suffix.lower()
+    if suffix not in COMPRESSED_SUFFIXES:
+        if head is not None:
+            with open(path, "rb") as handle:
+                return handle.read(head)
+        return path.read_bytes()
+    import bz2
+    import gzip
+
+    cap = DEFAULT_MAX_ARCHIVE_BYTES if max_bytes is None else max_bytes
+    opener = gzip.open if suffix == ".gz" else bz2.open
+    try:
+        with opener(path, "rb") as handle:
+            data = handle.read(head if head is not None else cap + 1)
+    except (OSError, EOFError, zlib.error, ValueError) as error:
+        if head is not None:
+            return b""
+        raise DatasetValidationError(str(path), "(file)", "(compression)", f"a complete {suffix} file (is the download truncated?)",
+                                     str(error)) from None
+    if head is None and len(data) > cap:
+        raise DatasetValidationError(str(path), "(file)", "(size)", f"at most {cap:,} bytes once decompressed (option max_archive_bytes)",
+                                     "more")
+    return data
+
+
 def archive_kind(path: Path) -> str | None:
     name = path.name.lower()
     if name.endswith(".zip"):
@@ -331,7 +369,7 @@ def read_whitespace_lines(
     fields is an error naming its line.
     """
     names = names or [str(i) for i in range(max_fields)]
-    text = decode_text(path.read_bytes(), str(path))
+    text = decode_text(read_input_bytes(path), str(path))
     lines = pd.Series(text.splitlines(), dtype="string").str.strip()
     is_comment = lines.str.startswith(comments) if comments else pd.Series(False, index=lines.index)
     header = lines[is_comment].tolist()

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .bluesky import looks_like_car
+from .bluesky import car_files_in, looks_like_car
 from .common import InputTree, archive_kind
 from .generic import looks_generic
 from .graphs import looks_like_graph_file
 from .instagram import locate_instagram
 from .mastodon import locate_mastodon, looks_like_mastodon_csv
 from .pajek import looks_like_pajek
-from .research import looks_like_matrix, looks_like_mtx, sniff_edge_list, ucd_group_name
+from .research import looks_like_matrix, looks_like_mtx, snap_folder_files, sniff_edge_list, ucd_group_name
 from .twarc import looks_like_twarc_csv, looks_like_twarc_jsonl
 from .twitter import looks_like_classic_archive, looks_like_x_archive
 
@@ -43,8 +43,8 @@ FORMAT_DESCRIPTIONS = {
 
 # What makes a folder recognisable, in one line for the error that finds none of it.
 FOLDER_SIGNS = ("follows.csv (generic), dataset.json (a saved dataset), data/manifest.js (X archive), "
-                "followers_and_following/ (Instagram), outbox.json or following_accounts.csv (Mastodon), "
-                "<group>.ids with <group>-follows.mtx (UCD)")
+                "followers_and_following/ or followers_1.json (Instagram), outbox.json or following_accounts.csv (Mastodon), "
+                "<group>.ids with <group>-follows.mtx (UCD), one .car (Bluesky) or .edges files (SNAP ego networks)")
 
 
 def tree_format(path: Path) -> str | None:
@@ -53,7 +53,8 @@ def tree_format(path: Path) -> str | None:
         for name, check in (("x_archive", looks_like_x_archive), ("x_classic", looks_like_classic_archive),
                             ("instagram", locate_instagram), ("mastodon", locate_mastodon)):
             tree.prefix = ""
-            if check(tree):
+            found = check(tree)
+            if found or found == "":  # Instagram's loose files sit at the top: their folder is ""
                 return name
     return None
 
@@ -76,6 +77,10 @@ def detect_format(path: str | Path) -> str:
         found = tree_format(path)
         if found:
             return found
+        if len(car_files_in(path)) == 1:
+            return "bluesky"
+        if snap_folder_files(path):
+            return "snap"
         if (path / "NetworkInfo.csv").exists():
             raise ValueError(f"{path}: a folder of several sociometric matrices; load one of them as a file, e.g. "
                              f"{path / sorted(p.name for p in path.glob('*.csv') if p.name not in ('NetworkInfo.csv', 'Attributes.csv'))[0]}")

@@ -47,6 +47,9 @@ def locate_instagram(tree: InputTree) -> str | None:
         for marker in ("following.json", "followers_1.json"):
             if tree.locate(folder + marker):
                 return folder
+    # The two files kept loose in a folder of their own: followers_1.json is Instagram's name.
+    if tree.locate("followers_1.json"):
+        return ""
     return None
 
 
@@ -54,6 +57,8 @@ def read_relationship_file(tree: InputTree, name: str) -> pd.DataFrame:
     """``handle``, ``at`` (UTC) and the entry's position, from one relationships file."""
     origin = tree.origin(name)
     data = parse_json(tree.read_text(name), origin)
+    if isinstance(data, dict) and "string_list_data" in data:
+        data = [data]  # one entry written as an object rather than a list of one
     if isinstance(data, dict):
         lists = [v for k, v in data.items() if k.startswith("relationships_") and isinstance(v, list)]
         if len(lists) != 1:
@@ -112,7 +117,8 @@ def load_instagram(path: str | Path, owner_id: str | None = None, max_archive_by
         elif owner_id and owner_id != owner:
             raise DatasetValidationError(tree.origin("personal_information"), "Username", "owner_id", f"the owner given ({owner_id})", owner)
         names = tree.names()
-        follower_files = sorted((n for n in names if n.startswith(folder + "followers_") and n.endswith(".json")),
+        follower_files = sorted((n for n in names if n.startswith(folder + "followers_") and n.endswith(".json")
+                                 and "/" not in n[len(folder):] and n[len(folder) + len("followers_"):-len(".json")].isdigit()),
                                 key=lambda n: int("".join(filter(str.isdigit, n)) or 0))
         following_file = folder + "following.json"
         followers = pd.concat([read_relationship_file(tree, n) for n in follower_files], ignore_index=True) if follower_files else None

@@ -198,6 +198,8 @@ def load_mastodon(
     """
     notes: list[str] = []
     path = Path(path)
+    for given in (path, following, followers):
+        refuse_label_list(given)
     if path.is_file() and path.suffix.lower() in (".csv", ".txt"):
         # A lone CSV is the following list; nothing else of its folder is read.
         following, path = path, path.parent
@@ -286,6 +288,25 @@ def load_mastodon(
             coverage=coverage, provenance=provenance, owner_id=owner, platform="mastodon",
             source=f"Mastodon export of {owner}",
         )
+
+
+# Exports that name accounts but mean something other than a follow: never read as follows.
+NOT_FOLLOWS = {
+    "blocked_accounts": "accounts the owner blocked", "muted_accounts": "accounts the owner muted",
+    "blocked_domains": "servers the owner blocked", "domain_blocks": "servers the owner blocked",
+    "bookmarks": "posts the owner bookmarked",
+}
+
+
+def refuse_label_list(path: str | Path | None) -> None:
+    """Refuse a block, mute or bookmark list given where a follow list belongs, naming what it is."""
+    if path is None:
+        return
+    stem = Path(path).name.lower().rsplit(".", 1)[0]
+    meaning = next((words for name, words in NOT_FOLLOWS.items() if stem.startswith(name)), None)
+    if meaning:
+        raise ValueError(f"{path}: this file lists {meaning}, not follows; load the archive or following_accounts.csv "
+                         "(blocks and mutes in an archive folder label accounts, they never count as follows)")
 
 
 def looks_like_mastodon_csv(path: Path) -> bool:

@@ -24,7 +24,10 @@ import numpy as np
 import pandas as pd
 
 from ..model import Coverage, DatasetValidationError, RawTable, StudyDataset, build_dataset
-from .common import decode_text, file_provenance, follow_network_dataset, inside_folder, read_whitespace_lines, require_digits
+from .common import (
+    archive_kind, decode_text, file_provenance, folder_file_names, follow_network_dataset, inside_folder, plain_suffix, read_input_bytes,
+    read_whitespace_lines, require_digits,
+)
 
 UCD_LAYERS = {"mentions": "mention", "retweets": "repost"}
 MTX_NAMES = ["source_id", "target_id", "value"]
@@ -205,10 +208,9 @@ def sniff_edge_list(path: Path) -> str | None:
 
     Looks at the first data lines only (comments start with ``#`` or ``%``).
     """
-    if not path.is_file() or path.suffix.lower() not in EDGE_LIST_SUFFIXES:
+    if not path.is_file() or plain_suffix(path) not in EDGE_LIST_SUFFIXES or archive_kind(path):
         return None
-    with open(path, "rb") as handle:
-        head = handle.read(8192)
+    head = read_input_bytes(path, head=8192)
     try:
         text = head.decode("utf-8")
     except UnicodeDecodeError:
@@ -229,24 +231,49 @@ def sniff_edge_list(path: Path) -> str | None:
     return None
 
 
+def snap_folder_files(folder: Path) -> list[Path]:
+    """The ``.edges`` files of a folder (SNAP's ego networks: one ``<ego>.edges`` per ego), plain or compressed."""
+    names = [n for n in folder_file_names(folder) if "/" not in n and plain_suffix(Path(n)) == ".edges"]
+    return [inside_folder(folder, folder / n) for n in sorted(names)]
+
+
 def load_snap(path: str | Path, owner_id: str | None = None) -> StudyDataset:
     """A SNAP edge list: each ``a b`` line is a directed tie from a to b, loaded as a follow.
 
     The file's ``#`` header says what a tie means (a vote, a link, a follow); it is kept in the
-    coverage notes so a report says what its "follows" really are.
+    coverage notes so a report says what its "follows" really are. A folder of ``.edges`` files
+    (SNAP's ego networks) is read as one network, their union: a tie listed in several files is
+    one follow, and the notes count them.
     """
     path = Path(path)
-    rows, header = read_whitespace_lines(path, min_fields=2, max_fields=2, names=["follower_id", "followee_id"])
-    require_digits(rows, ["follower_id", "followee_id"], str(path), "a whole-number node id")
-    notes = [f"{path.name}: each line 'a b' is a directed tie from a to b, loaded as a follow."]
-    notes += [f"{path.name} header: {line.lstrip('#').strip()}" for line in header if len(line.lstrip("#").strip()) > 0][:4]
-    announced = next((SNAP_SIZE.search(line) for line in header if SNAP_SIZE.search(line)), None)
-    if announced and int(announced.group(2)) != len(rows):
-        notes.append(
-            f"{path.name}: the header announces {int(announced.group(2)):,} edges but the file holds {len(rows):,} "
-            "edge lines (is it truncated?)."
-        )
-    return follow_network_dataset(RawTable(rows, str(path), first_line=1), path, file_provenance("snap", [path]), notes, owner_id)
+    files = snap_folder_files(path) if path.is_dir() else [path]
+    if not files:
+        raise FileNotFoundError(f"{path}: a folder read as SNAP edge lists needs .edges files")
+    parts, notes, header = [], [], []
+    for file in files:
+        rows, file_header = read_whitespace_lines(file, min_fields=2, max_fields=2, names=["follower_id", "followee_id"])
+        require_digits(rows, ["follower_id", "followee_id"], str(file), "a whole-number node id")
+        announced = next((SNAP_SIZE.search(line) for line in file_header if SNAP_SIZE.search(line)), None)
+        if announced and int(announced.group(2)) != len(rows):
+            notes.append(
+                f"{file.name}: the header announces {int(announced.group(2)):,} edges but the file holds {len(rows):,} "
+                "edge lines (is it truncated?)."
+            )
+        parts.append(rows)
+        header = header or file_header
+    if len(files) == 1:
+        rows = parts[0]
+        notes.insert(0, f"{path.name}: each line 'a b' is a directed tie from a to b, loaded as a follow.")
+    else:
+        combined = pd.concat(parts, ignore_index=True)
+        rows = combined.drop_duplicates(["follower_id", "followee_id"])
+        repeated = len(combined) - len(rows)
+        notes.insert(0, f"{path.name}: {len(files):,} .edges files read as one network; each line 'a b' is a directed tie from a to b, "
+                        f"loaded as a follow" + (f"; {repeated:,} ties listed in more than one file are counted once." if repeated else "."))
+    notes[1:1] = [f"{files[0].name} header: {line.lstrip('#').strip()}" for line in header if len(line.lstrip("#").strip()) > 0][:4]
+    origin = str(path) if len(files) == 1 else f"{path} (.edges files)"
+    return follow_network_dataset(RawTable(rows, origin, first_line=1 if len(files) == 1 else None), path,
+                                  file_provenance("snap", files), notes, owner_id)
 
 
 def load_higgs(path: str | Path, owner_id: str | None = None, kind: str | None = None, as_follows: bool = False) -> StudyDataset:
