@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PARAMS ?= params/sample.yaml
 
-.PHONY: help env report test test-fast lab sample clean
+.PHONY: help env report test lab sample clean
 
 help:
 	@echo "make report  - build the environment, run every study on the bundled sample, render reports/sample/"
@@ -36,7 +36,8 @@ test: $(STAMP)
 	$(BIN)/python -m pytest tests notebooks --nbval-lax
 
 lab: $(STAMP)
-	$(BIN)/jupyter lab notebooks/
+	# Jupyter refuses to run as root unless told; containers often run as root.
+	$(BIN)/jupyter lab notebooks/ $$(test "$$(id -u)" = 0 && echo --allow-root)
 
 sample: $(STAMP)
 	$(BIN)/reciprocity sample --out data/sample --seed 20240101

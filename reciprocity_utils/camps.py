@@ -43,6 +43,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from .wording import p_words
+
 if TYPE_CHECKING:
     from .metrics import AccountBehaviour
 
@@ -504,5 +506,5 @@ def camps_in_words(camps: TwoCamps) -> str:
         text += " By kind: " + "; ".join(f"{g}: {_percent(a)} above, {_percent(b)} below ({n:,} accounts)"
                                          for g, a, b, n in zip(kinds["group"], kinds["share_above"], kinds["share_below"], kinds["accounts"])) + "."
         if np.isfinite(camps.kind_test_p):
-            text += f" Kruskal–Wallis test of equal follow-back rates across kinds: p = {camps.kind_test_p:.3g}."
+            text += f" Kruskal–Wallis test of equal follow-back rates across kinds: {p_words(camps.kind_test_p)}."
     return text

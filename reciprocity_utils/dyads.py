@@ -373,7 +373,8 @@ def build_dyads(dataset: StudyDataset, community_column: str | None = "auto") ->
         notes.append("No engagement is recorded in this source: every engagement column is <NA>.")
     elif engagement == "owner_outgoing":
         ab_unobserved, ba_unobserved = ~owner[a], ~owner[b]
-        notes.append("Only the owner's own engagement is recorded: engagement toward the owner and between other accounts is <NA>.")
+        notes.append("Only the owner's own engagement is recorded: engagement toward the owner and between other accounts is not known, "
+                     "and is left blank rather than counted as none.")
 
     # Follow times and the follow-back, as integer microseconds.
     followed = _epoch_us(dataset.follows["followed_at"])
@@ -495,7 +496,8 @@ def build_dyads(dataset: StudyDataset, community_column: str | None = "auto") ->
     del matched, kind, at, at_known, ab_in, ab_before, ba_in, ba_before, weight
     ego = coverage.scope == "ego"
     if ego:
-        notes.append("Personal export: degrees within the data are known only for the owner; other accounts' are <NA>.")
+        notes.append("Personal export: numbers of followers and followees within the data are known only for the owner, not for "
+                     "other accounts.")
     a_degree_unknown = ~owner[a] if ego else None
     b_degree_unknown = ~owner[b] if ego else None
     if not mutuality_known:

@@ -54,6 +54,7 @@ from .model import StudyDataset
 from .parameters import ParameterError
 from .paths import private_dir
 from .spreadsheet import write_safe_csv
+from .wording import p_words
 
 __all__ = [
     "DEFINITIONS",
@@ -1072,7 +1073,7 @@ def _(null: NullModel) -> str:
     if np.isfinite(null.z_score):
         text += f": {null.z_score:.1f} standard deviations {'above' if null.z_score > 0 else 'below'}"
     smallest = 1 / (null.n_networks + 1)
-    text += f"; empirical one-sided p = {null.p_value:.3g} (the smallest possible with {null.n_networks} networks is {smallest:.3g})."
+    text += f"; empirical one-sided {p_words(null.p_value)} (the smallest possible with {null.n_networks} networks is {smallest:.3f})."
     return text
 
 

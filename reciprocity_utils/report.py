@@ -32,6 +32,31 @@ from .recipes import (
 )
 
 
+def _local_socket_kernel_manager():
+    from jupyter_client.manager import AsyncKernelManager
+    from traitlets import CaselessStrEnum
+
+    class LocalSocketKernelManager(AsyncKernelManager):
+        """Talks to the notebook's kernel over Unix sockets in the user's runtime folder, not TCP ports.
+
+        Nothing listens on the network while a report runs, and the kernel no longer warns four
+        times per report that it runs over unencrypted TCP.
+        """
+
+        transport = CaselessStrEnum(["tcp", "ipc"], default_value="ipc", config=True)
+
+    return LocalSocketKernelManager
+
+
+def __getattr__(name: str):
+    # Built on first use: importing jupyter_client is not needed to load or validate data.
+    if name == "LocalSocketKernelManager":
+        manager = _local_socket_kernel_manager()
+        globals()[name] = manager
+        return manager
+    raise AttributeError(name)
+
+
 def study_notebooks() -> list[str]:
     """The studies in reading order: every ``NN-name.ipynb`` in ``notebooks/``.
 
@@ -262,6 +287,7 @@ def _build_site(
             papermill.execute_notebook(
                 parameterized_notebook(NOTEBOOKS_DIR / name, given), str(executed), kernel_name="python3",
                 execution_timeout=timeout, progress_bar=progress, cwd=str(work_dir),
+                kernel_manager_class="reciprocity_utils.report.LocalSocketKernelManager",
             )
         except papermill.PapermillExecutionError as error:
             raise ReportError(

@@ -17,6 +17,8 @@ import re
 from pathlib import Path
 from typing import Any
 
+from .answers import study_answer
+from .wording import p_words, percent
 from .plots import format_label, format_value
 from .report import read_results
 
@@ -43,6 +45,10 @@ body.reciprocity-site { font-family: system-ui, -apple-system, "Segoe UI", sans-
 .study { border: 1px solid var(--line); border-radius: 8px; padding: .75rem 1rem; }
 .study img { width: 100%; height: auto; border: 1px solid var(--line); border-radius: 4px; }
 .study h2 { margin-top: .25rem; }
+.study .question { font-weight: 600; margin: .25rem 0; }
+.study .answer { margin: .25rem 0 .5rem; }
+.study details { margin-top: .5rem; }
+.study summary { cursor: pointer; color: var(--accent); }
 .mono, .reciprocity-site code { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; font-size: .85rem;
   word-break: break-all; }
 .muted { color: var(--muted); font-size: .9rem; }
@@ -145,6 +151,8 @@ def render_page(executed: Path, output_dir: Path, run_info: dict[str, Any], with
 
     notebook = nbformat.read(executed, as_version=4)
     escape_markdown_outputs(notebook)
+    # The browser tab shows the study's title (nbconvert's default is "Notebook").
+    notebook.metadata["title"] = f"{notebook_title(executed)} · {run_info['study']}"
     exporter = HTMLExporter(
         template_name="reciprocity", extra_template_basedirs=[str(TEMPLATES_DIR)],
         exclude_input=not with_code, exclude_input_prompt=True, exclude_output_prompt=True,
@@ -204,6 +212,42 @@ def notebook_title(executed: Path) -> str:
     return executed.stem
 
 
+STRENGTH_WORDS = {
+    "measured": "counted directly from the data",
+    "associational": "an association; not shown to be an effect",
+    "causal reading supported": "an association whose timing supports reading it as an effect",
+    "not observable": "cannot be answered from this source",
+    "simulated": "a simulation under stated assumptions, not a measurement",
+}
+
+
+def key_figure_title(executed: Path) -> str | None:
+    """The title of the key figure (its first axes' title), for the thumbnail's alternative text."""
+    import nbformat
+
+    cells = [c for c in nbformat.read(executed, as_version=4).cells if c.cell_type == "code"]
+    for cell in [c for c in cells if KEY_FIGURE_TAG in c.metadata.get("tags", [])] + cells:
+        for output in cell.get("outputs", []):
+            data = output.get("data", {})
+            if "image/png" in data or EMBEDDED_PNG.search(data.get("text/html", "")):
+                text = data.get("text/plain", "")
+                match = re.search(r"<figcaption[^>]*>(.*?)</figcaption>", data.get("text/html", ""), re.S)
+                return html.unescape(re.sub(r"<[^>]+>", "", match.group(1))).strip() if match else (None if text.startswith("<") else text or None)
+    return None
+
+
+def headline_value(key: str, value: Any) -> str:
+    """A recorded number as a card shows it: shares in per cent, p-values as "p < 0.001", else :func:`format_value`."""
+    number = value if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+    if number is not None and number == number:
+        label = format_label(key)
+        if (key.endswith("_p") or key == "permutation_p") and 0 <= number <= 1:
+            return p_words(number).removeprefix("p ").removeprefix("= ")
+        if ("share" in label or "share" in key) and 0 <= number <= 1:
+            return percent(number)
+    return format_value(value, missing="not observable")
+
+
 def write_index(output_dir: Path, executed: list[Path], run_info: dict[str, Any]) -> Path:
     """The front page: every study's headline numbers and key figure, then provenance."""
     (output_dir / STYLESHEET).write_text(CSS.strip() + "\n", encoding="utf-8")
@@ -213,7 +257,8 @@ def write_index(output_dir: Path, executed: list[Path], run_info: dict[str, Any]
         "<meta name='viewport' content='width=device-width, initial-scale=1'>",
         f"<title>Reciprocity study: {study}</title><link rel='stylesheet' href='{STYLESHEET}'></head>",
         f"<body class='reciprocity-site'><h1>Reciprocity study: {study}</h1>",
-        "<p class='muted'>Each card shows a study's headline numbers; open it for the figures and the reasoning. "
+        "<p class='muted'>Each card answers one question in plain words, with how strong the evidence is; the numbers "
+        "behind each answer are one click away, and each study's page has the figures and the reasoning. "
         "Accounts other than the owner appear under pseudonyms unless the owner chose otherwise.</p>",
         "<div class='studies'>",
     ]
@@ -222,16 +267,21 @@ def write_index(output_dir: Path, executed: list[Path], run_info: dict[str, Any]
         results = read_results(output_dir, path.stem)
         first_results = first_results or results
         rows = "".join(
-            f"<tr><th>{html.escape(format_label(key))}</th><td class='num'>{html.escape(format_value(value, missing='not observable'))}</td></tr>"
+            f"<tr><th>{html.escape(format_label(key))}</th><td class='num'>{html.escape(headline_value(key, value))}</td></tr>"
             for key, value in results["headline"].items()
         )
         title = html.escape(notebook_title(path))
-        png = key_figure_png(path)
+        answer = study_answer(path.stem, results)
+        png = key_figure_png(path) if answer is None or answer.strength != "not observable" else None
         thumbnail = (
-            f"<a href='{html.escape(path.stem)}.html'><img src='{thumbnail_data_uri(png)}' alt='Key figure of {title}'></a>" if png else ""
+            f"<a href='{html.escape(path.stem)}.html'><img src='{thumbnail_data_uri(png)}' alt='Key figure of {title}: "
+            f"{html.escape(key_figure_title(path) or 'open the study for its description')}'></a>" if png else ""
         )
+        said = (f"<p class='question'>{html.escape(answer.question)}</p><p class='answer'>{html.escape(answer.text)}</p>"
+                f"<p class='muted'>Strength of evidence: {html.escape(STRENGTH_WORDS[answer.strength])}</p>") if answer else ""
+        numbers = f"<details><summary>The numbers behind it</summary><table>{rows}</table></details>" if rows else ""
         parts.append(
-            f"<div class='study'><h2><a href='{html.escape(path.stem)}.html'>{title}</a></h2>{thumbnail}<table>{rows}</table></div>"
+            f"<div class='study'><h2><a href='{html.escape(path.stem)}.html'>{title}</a></h2>{said}{thumbnail}{numbers}</div>"
         )
     parts.append("</div>")
     parts.append("</body></html>")

@@ -489,7 +489,8 @@ def calibrated_rate_ratio(output_dir: str | Path, fallback: float) -> tuple[floa
         value = read_results(output_dir, "03-followback-engagement").get("headline", {}).get("adjusted_irr")
         if isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value) and value > 0:
             return float(value), f"study 03's adjusted incidence-rate ratio recorded in {path.name} ({value:.3g})"
-        return float(fallback), f"the parameter mutual_rate_ratio ({fallback:g}): study 03 recorded no usable adjusted_irr (found {value!r})"
+        return float(fallback), (f"the parameter mutual_rate_ratio ({fallback:g}), a default: study 03 could not estimate the adjusted "
+                                 "ratio from these data")
     return float(fallback), f"the parameter mutual_rate_ratio ({fallback:g}): study 03 has not been run into this output folder"
 
 

@@ -98,7 +98,7 @@ def test_report_on_the_sample_hides_code_embeds_figures_and_indexes_recorded_num
     assert "input_path: data/sample" in (run.output_dir / "params.yaml").read_text()
     # Every page ends with provenance; the index shows a thumbnail of the key figure.
     assert "class='provenance'" in page and fingerprint in page
-    assert "alt='Key figure of 01 · Load and validate the follow data'" in index
+    assert "alt='Key figure of 01 · Load and validate the follow data: " in index
     # The saved parameters rerun the same study.
     saved = read_params_file(run.output_dir / "params.yaml")
     assert saved["input_path"] == params["input_path"]

@@ -275,7 +275,7 @@ def test_rate_ratio_comes_from_study_03_when_recorded(tmp_path):
     assert value == 1.37 and "study 03" in source
     record_results(tmp_path, "03-followback-engagement", headline={"adjusted_irr": None})
     value, source = st.calibrated_rate_ratio(tmp_path, 2.5)
-    assert value == 2.5 and "no usable" in source
+    assert value == 2.5 and "could not estimate" in source
 
 
 # ---------------------------------------------------------------------------------------------

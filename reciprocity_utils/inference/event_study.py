@@ -36,6 +36,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ..wording import p_words
 from ..account_codes import AccountCodes
 from ..dyads import MICROSECONDS_PER_DAY, NOT_A_TIME, DyadTable, _as_us, _epoch_us, _match, state_period_pieces
 from ..model import INTERACTION_KINDS, StudyDataset
@@ -317,7 +318,7 @@ def _verdict(bins: pd.DataFrame, after: Estimate, pretrend_p: float, margin: flo
         direction = "higher" if worst["ratio"] > 1 else "lower"
         return "pre-trend", (
             f"Engagement was already changing before the follow-back (test of level and trend over the {len(leads)} weeks "
-            f"before: p = {pretrend_p:.2g}; furthest from the earlier level: {worst['bin']}, {direction}, "
+            f"before: {p_words(pretrend_p)}; furthest from the earlier level: {worst['bin']}, {direction}, "
             f"{_ratio_words(worst['ratio'], worst['ci_low'], worst['ci_high'])}): follow-backs may answer engagement rather "
             "than cause it, so the timing design makes no causal claim.")
     inside = (leads["ci90_low"] >= 1 / margin) & (leads["ci90_high"] <= margin)

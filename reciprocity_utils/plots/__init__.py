@@ -12,12 +12,15 @@ import base64
 import hashlib
 import html
 import io
+import re
 from dataclasses import dataclass
 
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import seaborn as sns
+
+from ..wording import p_text
 
 from ..model import INTERACTION_KINDS
 
@@ -78,9 +81,19 @@ LABELS = {
     "adjusted_irr_ci_high": "its 95% interval, to",
     "raw_irr": "the same ratio without adjustment",
     "planted_ratio": "planted ratio (generated data)",
+    "owner_engages_mutuals": "share of mutuals the owner engaged with",
+    "owner_engages_followees_not_following_back": "share of followees not following back that the owner engaged with",
     "person_winner": "strategy that wins for a person",
+    "person_signal_share_follow_everyone": "a person following everyone: share of posts read that come from two-way accounts",
+    "person_signal_share_selective": "a selective person: share of posts read that come from two-way accounts",
+    "brand_followers_follow_everyone": "a brand following everyone: followers at the end (accounts)",
+    "brand_followers_selective": "a selective brand: followers at the end (accounts)",
+    "map_share_won_by_follow_everyone_without_lists_person": "assumption map: share of settings where following everyone without lists wins for a person",
+    "map_share_won_by_follow_everyone_without_lists_brand": "assumption map: share of settings where following everyone without lists wins for a brand",
+    "replay_precision_selective": "replay of the owner's data: share of accounts kept by the selective rule that the owner engaged with",
+    "replay_recall_selective": "replay of the owner's data: share of accounts the owner engaged with that the selective rule kept",
     "brand_winner": "strategy that wins for a brand",
-    "mutual_rate_ratio_used": "engagement ratio the simulation used",
+    "mutual_rate_ratio_used": "engagement ratio the simulation used (times)",
     "churn_hazard_used": "daily unfollow hazard the simulation used",
 }
 
@@ -103,8 +116,16 @@ def format_value(value, missing: str = "—") -> str:
         if np.isfinite(value) and abs(value) >= 1000:
             # 10,090 rather than 1.009e+04: from a thousand up, four significant digits need no decimals.
             return f"{value:,.0f}"
+        if np.isfinite(value) and 0 < abs(value) < 1e-6:
+            return "< 0.000001" if value > 0 else "> -0.000001"  # readers do not read exponents
+        if np.isfinite(value) and 0 < abs(value) < 1e-4:
+            # 0.0000123 rather than 1.23e-05.
+            return f"{value:.{2 - int(np.floor(np.log10(abs(value))))}f}"
         return f"{value:,.4g}"
     return str(value)
+
+
+P_VALUE_COLUMN = re.compile(r"(^|[\s_(])p([\s_-]?value)?($|[\s_)])|p-value|p_value", re.IGNORECASE)
 
 
 def table_html(frame: pd.DataFrame | dict, columns: tuple[str, str] = ("measure", "value")) -> str:
@@ -113,6 +134,9 @@ def table_html(frame: pd.DataFrame | dict, columns: tuple[str, str] = ("measure"
         frame = pd.DataFrame({columns[0]: [format_label(k) for k in frame], columns[1]: list(frame.values())})
     numeric = [c for c in frame.columns if all(isinstance(v, (int, float, np.integer, np.floating)) or v is None for v in frame[c])]
     shown = frame.astype(object).map(format_value) if len(frame) else frame
+    for column in [c for c in numeric if P_VALUE_COLUMN.search(str(c))]:
+        # p-values as "< 0.001", never 3.992e-09.
+        shown[column] = [format_value(v) if v is None or not np.isfinite(float(v)) else p_text(float(v)) for v in frame[column]]
     # A content-derived id keeps rendered pages identical from run to run.
     uuid = hashlib.sha256(shown.to_csv().encode()).hexdigest()[:8]
     # Cells and headers may hold text from the inputs (handles, notes): escaped, never markup.

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
+from ..wording import p_words
 from ..metrics import (
     ALL_ACCOUNTS,
     AccountBehaviour,
@@ -117,7 +118,7 @@ def null_distribution(null: NullModel) -> Figure:
     caption = (
         f"Arc reciprocity in {null.n_networks} randomized networks that keep every account's numbers of followers and "
         f"followees (grey) against the observed r (red line): the further the line from the grey bars, the less the "
-        f"observed follow-backs can be explained by who follows how many (z = {null.z_score:.1f}, empirical p = {null.p_value:.3g})."
+        f"observed follow-backs can be explained by who follows how many (z = {null.z_score:.1f}, empirical {p_words(null.p_value)})."
     )
     return Figure(fig, caption)
 

@@ -1,0 +1,188 @@
+"""Each study's answer to its question in plain sentences, for the front page.
+
+Built from the recorded results (``<stem>.results.json``: headline and details), never from a
+page's HTML and never fixed text about a figure. Every answer says how strong its evidence is
+and, where the source cannot answer, says so and why; a quantity the source does not observe
+is never written as zero.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from .wording import p_words, percent
+
+QUESTIONS = {
+    "01": "What do these data hold, and what could they observe?",
+    "02": "How reciprocal is this network, and do follow-backs come with engagement both ways?",
+    "03": "Does a follow-back predict more engagement?",
+    "04": "Which follow strategy wins, and under which assumptions?",
+}
+
+
+@dataclass
+class Answer:
+    question: str
+    sentences: list[str] = field(default_factory=list)
+    # "measured", "associational", "causal reading supported", "not observable", "simulated"
+    strength: str = "measured"
+
+    @property
+    def text(self) -> str:
+        return " ".join(self.sentences)
+
+
+def _number(value: Any) -> float | None:
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None
+
+
+def _coverage(results: dict[str, Any]) -> dict[str, Any]:
+    return (results.get("details") or {}).get("coverage") or {}
+
+
+def _missing_engagement_reason(coverage: dict[str, Any]) -> str:
+    if coverage.get("engagement_observed") == "none":
+        return "the source records no engagement"
+    if coverage.get("engagement_observed") == "owner_outgoing":
+        return "a personal export records only what its owner did, not the engagement the owner received"
+    return "the data do not allow it"
+
+
+def answer_01(results: dict[str, Any]) -> Answer:
+    head, coverage = results.get("headline") or {}, _coverage(results)
+    answer = Answer(QUESTIONS["01"])
+    accounts, follows = _number(head.get("accounts")), _number(head.get("follows"))
+    if accounts is not None and follows is not None:
+        answer.sentences.append(f"{accounts:,.0f} accounts and {follows:,.0f} follows.")
+    scope = coverage.get("scope")
+    if scope == "ego":
+        known = [words for key, words in (("followers_known", "who follows the owner"), ("following_known", "whom the owner follows"))
+                 if coverage.get(key)]
+        answer.sentences.append("A personal export: it shows " + (" and ".join(known) if known else "neither follow direction")
+                                + ", not the follows among other accounts.")
+    events = _number(head.get("engagement_events"))
+    if coverage.get("engagement_observed") == "none" or events is None:
+        answer.sentences.append("No engagement is recorded.")
+    elif coverage.get("engagement_observed") == "owner_outgoing":
+        answer.sentences.append(f"{events:,.0f} engagement events, all by the owner: what others did toward the owner is not in the export.")
+    else:
+        answer.sentences.append(f"{events:,.0f} engagement events between accounts.")
+    answer.sentences.append("Follow times are known." if coverage.get("follow_times") else "Follow times are not known.")
+    repaired = _number(head.get("rows_repaired"))
+    answer.sentences.append("No input row needed repair." if not repaired else f"{repaired:,.0f} input rows were repaired (listed on the page).")
+    return answer
+
+
+def answer_02(results: dict[str, Any]) -> Answer:
+    head, details = results.get("headline") or {}, results.get("details") or {}
+    coverage = _coverage(results)
+    answer = Answer(QUESTIONS["02"])
+    r = _number(head.get("arc_reciprocity"))
+    if r is None:
+        answer.strength = "not observable"
+        answer.sentences.append("Cannot be answered from this source, because only one follow direction is known: a follow-back "
+                                "cannot be seen.")
+        return answer
+    sentence = f"{percent(r)} of follows are returned"
+    rho = _number(head.get("rho"))
+    if rho is not None:
+        sentence += f" ({rho:.2f} on a scale where 0 is what the network's density alone would give and 1 is full reciprocity)"
+    answer.sentences.append(sentence + ".")
+    null = details.get("null_model") or {}
+    z, p, mean = _number(head.get("null_z")), _number(head.get("null_p")), _number(null.get("null_mean_r"))
+    if z is not None and p is not None and mean is not None:
+        if p <= 0.05:
+            direction = "more" if z > 0 else "fewer"
+            answer.sentences.append(f"That is {direction} than chance: networks randomized with the same numbers of followers and "
+                                    f"followees return {percent(mean)} ({p_words(p)}).")
+        else:
+            answer.sentences.append(f"Randomized networks with the same degrees return {percent(mean)}: these data cannot tell the "
+                                    f"difference from chance ({p_words(p)}), which is not evidence that there is none.")
+    camps = (details.get("two_camps") or {}).get("verdict")
+    above, below = _number(head.get("share_follow_back_above_80")), _number(head.get("share_follow_back_below_20"))
+    if camps and above is not None and below is not None:
+        answer.sentences.append(f"{percent(above)} of accounts follow back over 80% of their followers and {percent(below)} under 20%; "
+                                f"the calibrated test finds {camps}.")
+    both, one, none = (_number(head.get(k)) for k in ("mutual_pairs_engaged_both_ways", "mutual_pairs_engaged_one_way", "mutual_pairs_dormant"))
+    mutuals, others = _number(head.get("owner_engages_mutuals")), _number(head.get("owner_engages_followees_not_following_back"))
+    if coverage.get("engagement_observed") == "owner_outgoing" and mutuals is not None and others is not None:
+        answer.sentences.append(f"The owner engaged with {percent(mutuals)} of the accounts who follow back and {percent(others)} of "
+                                "those who do not (what the owner did is all a personal export records).")
+    if coverage.get("engagement_observed") != "everyone" or both is None:
+        answer.sentences.append(f"Whether mutual pairs engage both ways cannot be seen here, because {_missing_engagement_reason(coverage)}.")
+    else:
+        answer.sentences.append(f"Of mutual pairs, {percent(both)} engage both ways, {percent(one or 0.0)} one way only and "
+                                f"{percent(none or 0.0)} not at all.")
+    return answer
+
+
+def answer_03(results: dict[str, Any]) -> Answer:
+    head, details = results.get("headline") or {}, results.get("details") or {}
+    coverage = _coverage(results)
+    answer = Answer(QUESTIONS["03"])
+    ratio, low, high = (_number(head.get(k)) for k in ("adjusted_irr", "adjusted_irr_ci_low", "adjusted_irr_ci_high"))
+    if ratio is None or low is None or high is None:
+        answer.strength = "not observable"
+        reason = ("only one follow direction is known" if coverage.get("followers_known") is False or coverage.get("following_known") is False
+                  else _missing_engagement_reason(coverage))
+        answer.sentences.append(f"Cannot be answered from this source, because {reason}. It needs both follow directions among "
+                                "the accounts and the engagement between them.")
+        return answer
+    timing = details.get("timing") or {}
+    verdict = str(timing.get("verdict") or "")
+    if low <= 1 <= high:
+        answer.strength = "associational"
+        answer.sentences.append(f"No difference these data can distinguish from none: engagement toward an account that followed back "
+                                f"is {ratio:.2f} times that toward one that did not (95% interval {low:.2f} to {high:.2f}), which is not "
+                                "evidence that there is no effect.")
+    else:
+        direction = "more" if ratio > 1 else "less"
+        answer.sentences.append(f"Yes, as an association: a follower engages {ratio:.2f} times as much ({direction}) with an account that "
+                                f"followed back as with one that did not (95% interval {low:.2f} to {high:.2f}), after accounting for "
+                                "each account's own activity and popularity.")
+        answer.strength = "causal reading supported" if verdict.startswith("supports") else "associational"
+    if answer.strength == "causal reading supported":
+        answer.sentences.append("The timing of engagement around each follow-back supports reading it as an effect of the follow-back, "
+                                "though a rise beginning long before the follow-back cannot be ruled out.")
+    elif timing:
+        answer.sentences.append("It is not shown to be an effect of the follow-back: " + (timing.get("reason") or verdict).rstrip(".") + ".")
+    else:
+        answer.sentences.append("Without follow and engagement times, whether it is an effect of the follow-back cannot be checked.")
+    return answer
+
+
+def answer_04(results: dict[str, Any]) -> Answer:
+    head, details = results.get("headline") or {}, results.get("details") or {}
+    answer = Answer(QUESTIONS["04"], strength="simulated")
+    person, brand = head.get("person_winner"), head.get("brand_winner")
+    if not person and not brand:
+        answer.strength = "not observable"
+        answer.sentences.append("The simulation did not run on these data.")
+        return answer
+    chosen = ([f"a person does best with “{person}”"] if person else []) + ([f"a brand with “{brand}”"] if brand else [])
+    answer.sentences.append("In the simulation, " + " and ".join(chosen) + ".")
+    source = str(details.get("rate_ratio_source") or "")
+    used = _number(head.get("mutual_rate_ratio_used"))
+    if used is not None:
+        origin = ("study 03's association, used as if it were an effect" if source.startswith("study 03's adjusted")
+                  else "a default, not a value measured on these data")
+        answer.sentences.append(f"It assumes a follow-back multiplies engagement by {used:.2f} ({origin}); the page shows how the "
+                                "winner changes when that and the other assumptions change.")
+    return answer
+
+
+ANSWERS = {"01": answer_01, "02": answer_02, "03": answer_03, "04": answer_04}
+
+
+def study_answer(stem: str, results: dict[str, Any]) -> Answer | None:
+    """The answer for the study whose notebook is ``stem`` (e.g. ``02-reciprocity``); None for a study without one."""
+    builder = ANSWERS.get(stem[:2])
+    return builder(results) if builder else None

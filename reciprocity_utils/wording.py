@@ -1,0 +1,30 @@
+"""How numbers are written for readers, shared by every layer: p-values and shares in words, never
+scientific notation."""
+
+from __future__ import annotations
+
+import math
+
+
+def p_text(p: float) -> str:
+    """A p-value as "< 0.001", "0.004" or "0.23" (no scientific notation; 'p = ' is the caller's)."""
+    if p is None or not math.isfinite(p):
+        return "not computed"
+    if p < 0.001:
+        return "< 0.001"
+    return f"{p:.3f}" if p < 0.01 else f"{p:.2f}"
+
+
+def p_words(p: float) -> str:
+    """A p-value as "p < 0.001" or "p = 0.04"."""
+    text = p_text(p)
+    return f"p {text}" if text.startswith("<") else f"p = {text}"
+
+
+def percent(share: float) -> str:
+    """A share as a reader says it: 52%, 3.4%, under 0.1%."""
+    if share == 0:
+        return "0%"
+    if share < 0.001:
+        return "under 0.1%"
+    return f"{share:.0%}" if share >= 0.1 else f"{share:.1%}"

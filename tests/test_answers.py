@@ -1,0 +1,84 @@
+"""The front page answers each study's question in plain sentences, computed from the recorded results."""
+
+from __future__ import annotations
+
+import html
+import re
+
+import pytest
+
+from reciprocity_utils.answers import p_words, percent, study_answer
+from reciprocity_utils.report import read_results
+
+NETWORK = {"scope": "network", "followers_known": True, "following_known": True, "engagement_observed": "everyone", "follow_times": True}
+PERSONAL = {"scope": "ego", "followers_known": True, "following_known": True, "engagement_observed": "owner_outgoing", "follow_times": False}
+
+
+def test_shares_and_p_values_read_as_words():
+    assert [percent(s) for s in (0.52, 0.034, 0.0004, 0.0)] == ["52%", "3.4%", "under 0.1%", "0%"]
+    assert [p_words(p) for p in (1e-9, 0.0042, 0.2345)] == ["p < 0.001", "p = 0.004", "p = 0.23"]
+
+
+def test_reciprocity_answer_states_the_share_chance_and_engagement_both_ways():
+    results = {"headline": {"arc_reciprocity": 0.52, "rho": 0.5, "null_z": 60.0, "null_p": 0.0099, "share_follow_back_above_80": 0.26,
+                            "share_follow_back_below_20": 0.12, "mutual_pairs_engaged_both_ways": 0.43, "mutual_pairs_engaged_one_way": 0.33,
+                            "mutual_pairs_dormant": 0.24},
+               "details": {"coverage": NETWORK, "null_model": {"null_mean_r": 0.15}, "two_camps": {"verdict": "no evidence of two camps"}}}
+    answer = study_answer("02-reciprocity", results)
+    assert answer.text.startswith("52% of follows are returned")
+    assert "more than chance" in answer.text and "return 15% (p = 0.010)" in answer.text
+    assert "no evidence of two camps" in answer.text and "43% engage both ways" in answer.text
+
+
+def test_a_personal_export_never_reads_unobserved_engagement_as_zero():
+    results = {"headline": {"arc_reciprocity": 0.3, "rho": 0.1, "mutual_pairs_engaged_both_ways": 0.0, "mutual_pairs_dormant": 1.0},
+               "details": {"coverage": PERSONAL}}
+    text = study_answer("02-reciprocity", results).text
+    assert "cannot be seen here, because a personal export records only what its owner did" in text
+    assert not re.search(r"(?<![\d.])0%", text) and "not at all" not in text
+    one = study_answer("01-load-and-validate", {"headline": {"accounts": 10, "follows": 12, "engagement_events": 5, "rows_repaired": 0},
+                                                "details": {"coverage": PERSONAL}})
+    assert "A personal export" in one.text and "all by the owner" in one.text and "Follow times are not known" in one.text
+
+
+def test_the_followback_answer_carries_its_strength_of_evidence():
+    head = {"adjusted_irr": 1.93, "adjusted_irr_ci_low": 1.76, "adjusted_irr_ci_high": 2.11}
+    inconclusive = {"verdict": "inconclusive: too few pairs", "reason": "Too few pairs were seen long before their follow-back."}
+    answer = study_answer("03-followback-engagement", {"headline": head, "details": {"coverage": NETWORK, "timing": inconclusive}})
+    assert answer.strength == "associational" and "Yes, as an association" in answer.text and "not shown to be an effect" in answer.text
+    supports = {"verdict": "supports", "reason": ""}
+    answer = study_answer("03-followback-engagement", {"headline": head, "details": {"coverage": NETWORK, "timing": supports}})
+    assert answer.strength == "causal reading supported"
+    crossing = {**head, "adjusted_irr_ci_low": 0.9}
+    answer = study_answer("03-followback-engagement", {"headline": crossing, "details": {"coverage": NETWORK}})
+    assert "Cannot be answered" not in answer.text and "not evidence that there is no effect" in answer.text
+    missing = study_answer("03-followback-engagement", {"headline": {"adjusted_irr": None}, "details": {"coverage": PERSONAL}})
+    assert missing.strength == "not observable" and missing.text.startswith("Cannot be answered from this source, because")
+
+
+def test_the_strategy_answer_says_it_is_a_simulation_and_where_its_ratio_came_from():
+    results = {"headline": {"person_winner": "selective", "brand_winner": "follow everyone", "mutual_rate_ratio_used": 1.0},
+               "details": {"rate_ratio_source": "default: no engagement observed"}}
+    answer = study_answer("04-follow-strategies", results)
+    assert answer.strength == "simulated" and "a default, not a value measured on these data" in answer.text
+    assert "“selective”" in answer.text and "“follow everyone”" in answer.text
+
+
+# Text a reader should never meet on a page: missing values, Python reprs, hidden tags, doubled stops.
+UNREADABLE = re.compile(r"(?<![\w-])(nan|None|NaN|<NA>|NaT)(?![\w-])|\.\.(?!\.)|\d\.\d+e[-+]\d+|&lt;NA&gt;")
+
+
+def visible_text(page: str) -> str:
+    page = re.sub(r"<(script|style)[^>]*>.*?</\1>", " ", page, flags=re.S | re.I)
+    page = re.sub(r"data:image/[a-z]+;base64,[A-Za-z0-9+/=]+", "", page)
+    return html.unescape(re.sub(r"<[^>]+>", " ", page))
+
+
+def test_the_sample_index_answers_every_question_in_readable_words(sample_report):
+    index = sample_report.index.read_text(encoding="utf-8")
+    text = visible_text(index)
+    for stem in ("01-load-and-validate", "02-reciprocity", "03-followback-engagement", "04-follow-strategies"):
+        answer = study_answer(stem, read_results(sample_report.output_dir, stem))
+        assert answer.question in text and answer.text in text
+    assert "Strength of evidence" in text and "<details>" in index
+    assert not UNREADABLE.search(text), UNREADABLE.search(text)
