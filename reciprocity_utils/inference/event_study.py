@@ -40,7 +40,7 @@ from ..wording import p_words
 from ..account_codes import AccountCodes
 from ..dyads import MICROSECONDS_PER_DAY, NOT_A_TIME, DyadTable, _as_us, _epoch_us, _match, state_period_pieces
 from ..model import INTERACTION_KINDS, StudyDataset
-from .covariance import COVARIANCE_METHODS, HEADLINE_COVARIANCE, Z_95, robust_covariances
+from .covariance import COVARIANCE_METHODS, HEADLINE_COVARIANCE, Z_95, effective_clusters, robust_covariances
 from .estimators import fit_count_regression
 from .models import Estimate
 
@@ -183,9 +183,26 @@ class TimingResult:
         return self.bins[self.bins["kind"] == "lead"]
 
 
-def _linear_combination(weights: np.ndarray, log_values: np.ndarray, covariances: dict[str, np.ndarray]) -> Estimate:
+def _linear_combination(weights: np.ndarray, log_values: np.ndarray, covariances: dict[str, np.ndarray],
+                        degrees_of_freedom: float | None = None) -> Estimate:
+    """``weights @ log_values`` with its standard error per method; its two-way interval read from t(G* - 1) when given."""
+    dof = {} if degrees_of_freedom is None else {"two_way": float(degrees_of_freedom)}
     return Estimate("after", "rate ratio", float(weights @ log_values),
-                    {m: float(math.sqrt(max(weights @ c @ weights, 0.0))) for m, c in covariances.items()})
+                    {m: float(math.sqrt(max(weights @ c @ weights, 0.0))) for m, c in covariances.items()}, dof)
+
+
+def _combination_degrees_of_freedom(fit, weights: np.ndarray, a: np.ndarray, b: np.ndarray) -> float | None:
+    """G* - 1 of a combination of the first coefficients (the smaller side's), as for every clustered interval.
+
+    The combination's influence per observation is its row of the inverse information times the
+    observation's weighted regressors; see :func:`covariance.effective_clusters`.
+    """
+    if fit.design is None or fit.weights is None:
+        return None
+    row = weights @ fit.bread[: len(weights), :]
+    influence = (fit.design @ row) * np.sqrt(fit.weights)
+    sides = [effective_clusters(influence, groups) for groups in (a, b) if len(np.unique(groups)) > 1]
+    return max(min(sides) - 1.0, 1.0) if sides else None
 
 
 def timing_design(
@@ -271,7 +288,8 @@ def timing_design(
     lag_exposure = bins["exposure_days"].to_numpy()[columns[lag_positions]]
     weights = np.zeros(len(columns))
     weights[lag_positions] = lag_exposure / lag_exposure.sum()
-    after_estimate = _linear_combination(weights, fit.params[: len(columns)], covariances.matrices)
+    after_estimate = _linear_combination(weights, fit.params[: len(columns)], covariances.matrices,
+                                         _combination_degrees_of_freedom(fit, weights, segments["a"].to_numpy()[kept], segments["b"].to_numpy()[kept]))
     # Joint pre-trend test: the leads' average level and linear trend, both zero (2 degrees of
     # freedom). A Wald test of all eight leads at once uses the inverse of a noisy 8 x 8
     # cluster-robust covariance and rejected a true null in about 60% of 300-account networks;
