@@ -197,14 +197,18 @@ class Coverage:
     def describe(self) -> list[str]:
         """Plain sentences a report can print under its title."""
         whose = "every account in the group" if self.scope == "network" else "the owner"
-        sentences = [
-            f"Follows: {'known' if self.following_known else 'NOT known'} for whom {whose} follows; "
-            f"{'known' if self.followers_known else 'NOT known'} for who follows {whose}.",
-        ]
+        if not (self.following_known or self.followers_known):
+            sentences = ["No follows are recorded in this source."]
+        else:
+            sentences = [
+                f"Follows: {'known' if self.following_known else 'NOT known'} for whom {whose} follows; "
+                f"{'known' if self.followers_known else 'NOT known'} for who follows {whose}.",
+            ]
         if not self.mutuality_observable:
             sentences.append("Mutual follows cannot be counted from this source, so follow-back rates are not reported.")
         engagement = {
-            "everyone": "Engagement (replies, mentions, reposts, quotes, likes) is recorded in both directions.",
+            # Which kinds (replies, mentions, reposts, quotes, likes) depends on the source: the pages list them.
+            "everyone": "Engagement is recorded in both directions between the accounts, for the kinds this source has.",
             "owner_outgoing": "Engagement is recorded only from the owner to others, never what others did to the owner.",
             "none": "No engagement is recorded.",
         }[self.engagement_observed]

@@ -34,8 +34,19 @@ class Figure:
     caption: str
 
 
+def is_empty(figure: plt.Figure) -> bool:
+    """Whether every panel of the figure was left empty by :func:`draw_empty` (nothing the data could show)."""
+    return bool(figure.axes) and all(getattr(ax, "_reciprocity_empty", False) for ax in figure.axes)
+
+
 def figure_html(item: Figure, dpi: int = 110) -> str:
-    """The figure as an embedded PNG with its caption as alternative text and as a visible caption."""
+    """The figure as an embedded PNG with its caption as alternative text and as a visible caption.
+
+    A figure with nothing to draw is not shown as an empty box: its caption, which says why and
+    what data would make it possible, is written as a sentence instead.
+    """
+    if is_empty(item.figure):
+        return f'<p class="not-drawn" style="color:#4a5160"><em>Not drawn.</em> {html.escape(item.caption)}</p>'
     buffer = io.BytesIO()
     item.figure.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight")
     encoded = base64.b64encode(buffer.getvalue()).decode("ascii")
@@ -153,7 +164,23 @@ def show_table(frame: pd.DataFrame | dict, columns: tuple[str, str] = ("measure"
     display(HTML(table_html(frame, columns)))
 
 
+_SHOWN_REASONS: set[str] = set()
+
+
+def show_unavailable(reason: str) -> None:
+    """Say in prose, not code output, that a section cannot be computed: in full the first time, then by reference."""
+    from IPython.display import HTML, display
+
+    if reason in _SHOWN_REASONS:
+        text = "Not computed for this source, for the reason given above."
+    else:
+        _SHOWN_REASONS.add(reason)
+        text = f"Not computed for this source. {reason}"
+    display(HTML(f'<p class="not-drawn" style="color:#4a5160"><em>{html.escape(text)}</em></p>'))
+
+
 def draw_empty(ax: plt.Axes, message: str) -> None:
+    ax._reciprocity_empty = True  # a page shows the caption as a sentence instead of this panel
     ax.text(0.5, 0.5, message, ha="center", va="center", transform=ax.transAxes, color="0.4")
     ax.set_xticks([])
     ax.set_yticks([])
@@ -171,6 +198,8 @@ __all__ = [
     "activity_over_time",
     "degree_distributions",
     "draw_empty",
+    "is_empty",
+    "show_unavailable",
     "engagement_by_kind",
     "figure_html",
     "format_label",
