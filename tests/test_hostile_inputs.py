@@ -114,3 +114,15 @@ def test_an_unexpected_error_is_one_line_with_exit_3_and_the_input_named(tmp_pat
     err = capsys.readouterr().err.strip()
     assert code == 3 and len(err.splitlines()) == 1
     assert err.startswith("internal error while reading") and str(path) in err and "ZeroDivisionError" in err
+
+
+def test_a_json_file_beyond_the_limit_stops_with_the_reason_and_how_to_raise_it(tmp_path, capsys, monkeypatch):
+    from hostile_corpus import _x_archive
+
+    archive = _x_archive(tmp_path / "big")
+    monkeypatch.setenv("RECIPROCITY_MAX_JSON_MB", "0.0001")  # about 100 bytes: the follower file is larger
+    assert main(["load", str(archive)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "RECIPROCITY_MAX_JSON_MB" in err and "MB of JSON" in err
+    monkeypatch.setenv("RECIPROCITY_MAX_JSON_MB", "10")
+    assert main(["load", str(archive)]) == 0

@@ -333,8 +333,34 @@ def decode_text(data: bytes, origin: str) -> str:
         ) from None
 
 
+# Parsed JSON costs about six times its text in Python objects: one file larger than this would
+# need more memory than a laptop has. The limit is raised with the environment variable below.
+MAX_JSON_MB_VARIABLE = "RECIPROCITY_MAX_JSON_MB"
+DEFAULT_MAX_JSON_MB = 1024
+
+
+def max_json_chars() -> int:
+    value = os.environ.get(MAX_JSON_MB_VARIABLE)
+    try:
+        megabytes = float(value) if value else DEFAULT_MAX_JSON_MB
+    except ValueError:
+        raise ValueError(f"{MAX_JSON_MB_VARIABLE}={value!r}: expected a number of megabytes") from None
+    return int(megabytes * 1024 * 1024)
+
+
 def parse_json(text: str, origin: str, first_line: int = 1) -> Any:
-    """JSON with integers and decimals kept as the text written, so ids keep every digit."""
+    """JSON with integers and decimals kept as the text written, so ids keep every digit.
+
+    A text beyond :func:`max_json_chars` is refused before parsing, with the reason and the way to
+    raise the limit, rather than ending in a memory error part-way.
+    """
+    limit = max_json_chars()
+    if len(text) > limit:
+        raise DatasetValidationError(
+            origin, "(file)", "(size)",
+            f"at most {limit // (1024 * 1024):,} MB of JSON in one file (parsing needs several times that in memory; "
+            f"set {MAX_JSON_MB_VARIABLE} to raise the limit on a machine with the memory)", f"{len(text) / 1024 / 1024:,.0f} MB",
+        )
     try:
         return json.loads(text, parse_int=str, parse_float=str)
     except json.JSONDecodeError as error:
