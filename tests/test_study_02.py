@@ -34,6 +34,14 @@ def run_notebook(name: str, output_dir: Path, **parameters) -> tuple[dict, dict]
     return read_results(output_dir, executed.stem), json.loads(executed.read_text(encoding="utf-8"))
 
 
+def not_drawn_notes(notebook: dict) -> list[str]:
+    """Figures with nothing to draw, shown as a sentence saying why (never as an empty box)."""
+    html = [output["data"]["text/html"] for cell in notebook["cells"] for output in cell.get("outputs", [])
+            if "text/html" in output.get("data", {})]
+    html = ["".join(h) if isinstance(h, list) else h for h in html]
+    return [h for h in html if 'class="not-drawn"' in h and "Not drawn." in h]
+
+
 def figure_captions(notebook: dict) -> list[str]:
     html = [output["data"]["text/html"] for cell in notebook["cells"] for output in cell.get("outputs", [])
             if "text/html" in output.get("data", {})]
@@ -164,7 +172,9 @@ def test_02_on_a_ucd_network(tmp_path):
     for key, value in independent_engagement(follows.assign(followed_at=pd.NaT), engagement, None).items():
         assert headline[key] == pytest.approx(value, abs=1e-12), key
     assert "window cannot be applied" in json.dumps(notebook)
-    assert len(figure_captions(notebook)) == 5
+    # Four figures; the time to follow-back needs follow times, so it is one sentence instead.
+    assert len(figure_captions(notebook)) == 4 and len(not_drawn_notes(notebook)) == 1
+    assert "needs follow times" in not_drawn_notes(notebook)[0]
 
 
 @pytest.mark.shared_data
@@ -223,7 +233,8 @@ def test_02_on_a_single_account_without_follows(tmp_path):
     folder = write_folder(tmp_path / "input", {"follows.csv": "follower_id,followee_id\n", "accounts.csv": "account_id\n1234567890123456789\n"})
     results, notebook = run_notebook(NOTEBOOK, tmp_path, input_path=str(folder))
     assert all(value is None for value in results["headline"].values())
-    assert len(figure_captions(notebook)) == 5
+    # Nothing can be drawn: each of the five figures is a sentence saying why, no empty box.
+    assert len(figure_captions(notebook)) == 0 and len(not_drawn_notes(notebook)) == 5
 
 
 def test_02_on_a_personal_export_with_owner_outgoing_engagement(tmp_path, monkeypatch):
