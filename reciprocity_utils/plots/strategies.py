@@ -44,6 +44,7 @@ def frontier(results_by_scenario: dict[str, dict[str, st.SimulationResult]]) -> 
     colours = policy_colours(names)
     with sns.axes_style(STYLE):
         fig, axes = plt.subplots(1, max(1, len(results_by_scenario)), figsize=(5.6 * max(1, len(results_by_scenario)), 4.4), squeeze=False)
+        said = []
         for ax, (scenario, results) in zip(axes[0], results_by_scenario.items()):
             points = []
             for name, result in results.items():
@@ -53,8 +54,15 @@ def frontier(results_by_scenario: dict[str, dict[str, st.SimulationResult]]) -> 
                             color=colours[name], label=name, capsize=3)
                 points.append((x["mean"], y["mean"]))
             front = _pareto(points)
+            on_front = [name for name, point in zip(results, points) if point in front]
             if len(front) > 1:
                 ax.plot(*zip(*front), color="0.55", ls="--", lw=1, zorder=0, label="trade-off frontier")
+                said.append(f"for the {scenario}, the dashed frontier joins {_names(on_front)}: "
+                            f"{'neither' if len(on_front) == 2 else 'none of them'} gains reach without losing signal, and a "
+                            "policy below and left of it is beaten on both")
+            elif on_front:
+                said.append(f"for the {scenario}, {_names(on_front)} is best on both reach and signal, so there is no trade-off "
+                            "to draw")
             ax.set_xlabel("signal share of what is read (final month)")
             ax.set_ylabel("followers at the horizon")
             ax.set_xlim(-0.03, 1.03)
@@ -64,10 +72,15 @@ def frontier(results_by_scenario: dict[str, dict[str, st.SimulationResult]]) -> 
         fig.tight_layout()
     caption = (
         "Each point is a policy: followers kept at the horizon (reach) against the share of what the owner reads that "
-        "comes from accounts with engagement in both directions (signal), mean over replications with 95% intervals. "
-        "Policies on the dashed frontier cannot gain reach without losing signal; a policy below and left of it is beaten on both."
+        "comes from accounts with engagement in both directions (signal), mean over replications with 95% intervals"
+        + ("; " + "; ".join(said) if said else "") + "."
     )
     return Figure(fig, caption)
+
+
+def _names(names: list[str]) -> str:
+    quoted = [f"'{n}'" for n in names]
+    return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " and " + quoted[-1]
 
 
 def _half_widths(summary: dict[str, float]) -> list[list[float]] | None:
