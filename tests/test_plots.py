@@ -1,6 +1,7 @@
 """How numbers appear in published tables."""
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from reciprocity_utils.plots import format_value, table_html
@@ -32,3 +33,13 @@ def test_format_value(value, shown):
 def test_table_html_formats_numbers_and_aligns_them_right():
     html = table_html({"events": 10090.0, "share": 0.56142, "kind": "reply"})
     assert "10,090" in html and "0.5614" in html and "e+04" not in html
+
+
+def test_the_activity_caption_says_when_the_first_and_last_weeks_are_partial():
+    from reciprocity_utils.plots.dataset import _partial_weeks
+
+    # Wednesday noon to Tuesday 06:00: 4.5 days in the first week, 1.25 in the last.
+    text = _partial_weeks(pd.Series(pd.to_datetime(["2024-01-03 12:00", "2024-02-06 06:00"], utc=True)))
+    assert "first week holds 4.5 days" in text and "last week 1.2 days" in text
+    # Monday 00:00 to Sunday 23:59 two weeks later: whole weeks, nothing to say.
+    assert _partial_weeks(pd.Series(pd.to_datetime(["2024-01-01 00:00", "2024-01-14 23:59"], utc=True))) == ""

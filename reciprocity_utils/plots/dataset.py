@@ -66,8 +66,29 @@ def activity_over_time(dataset: StudyDataset, freq: str = "W") -> Figure:
     caption = (
         "New follows (top) and engagement events by kind (bottom) per week. Studies that compare periods need "
         "activity in both; a ramp at the start often means the export only reaches back so far."
+        + _partial_weeks(pd.concat([follows["followed_at"], events["at"]], ignore_index=True))
     )
     return Figure(fig, caption)
+
+
+def _partial_weeks(times: pd.Series) -> str:
+    """A sentence on first and last weeks that the data cover only in part (they look lower than they were)."""
+    times = times.dropna()
+    if times.empty:
+        return ""
+    start, end = times.min(), times.max()
+    # Weeks end on Sunday at midnight (pandas' "W"): days of data in the first and last week.
+    first_week_end = (start.normalize() + pd.offsets.Week(weekday=6, normalize=True)) if start.weekday() != 6 else start.normalize()
+    first_days = (first_week_end + pd.Timedelta(days=1) - start) / pd.Timedelta(days=1)
+    last_days = (end - end.normalize() + pd.Timedelta(days=end.weekday())) / pd.Timedelta(days=1)  # since Monday 00:00
+    parts = []
+    if first_days < 6.5:
+        parts.append(f"the first week holds {first_days:.1f} days of data")
+    if last_days < 6.5 and end.normalize() != start.normalize():
+        parts.append(f"the last week {last_days:.1f} days")
+    if not parts:
+        return ""
+    return " " + " and ".join(parts).capitalize() + ", so they look lower than a whole week would."
 
 
 def engagement_by_kind(dataset: StudyDataset) -> Figure:
