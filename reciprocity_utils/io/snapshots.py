@@ -103,7 +103,15 @@ def load_snapshots(paths: list[str | Path], loader: Callable[[Path], StudyDatase
     accounts = accounts.groupby("account_id", sort=False, dropna=False).first().reset_index()
     accounts["is_owner"] = accounts["account_id"] == owner
     interactions = _union_interactions(datasets)
+    starts = [d.coverage.time_start for d in datasets if d.coverage.time_start]
+    ends = [d.coverage.time_end for d in datasets if d.coverage.time_end] + [timed[-1][0][0].isoformat()]
+    latest_time = timed[-1][0][0]
+    notes.append(f"Who follows whom, and so whether a pair is mutual, is as of the latest snapshot ({latest_time:%Y-%m-%d}); "
+                 "engagement is pooled over all snapshots, so engagement from years before may be compared with today's "
+                 "follow status. The follows that began or ended between snapshots are listed with their date range.")
     coverage = Coverage(
+        time_start=min(starts, key=lambda t: pd.Timestamp(t)) if starts else None,
+        time_end=max(ends, key=lambda t: pd.Timestamp(t)),
         scope="ego",
         followers_known=latest.coverage.followers_known,
         following_known=latest.coverage.following_known,
