@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import libipld
+from fixtures.io.make_fixtures import cid_of as _cid
+from fixtures.io.make_fixtures import varint as _varint
 
 SCRIPT = '<script>document.title="pwned"</script><img src=x onerror="document.title=\'pwned\'">'
 
@@ -104,22 +106,6 @@ def _deep_json(depth: int) -> str:
 
 def _instagram_entry(name: str) -> dict:
     return {"title": "", "media_list_data": [], "string_list_data": [{"href": f"https://www.instagram.com/{name}", "timestamp": 1700000000, "value": name}]}
-
-
-def _cid(block: bytes) -> bytes:
-    import hashlib
-
-    return bytes.fromhex("01711220") + hashlib.sha256(block).digest()
-
-
-def _varint(number: int) -> bytes:
-    out = bytearray()
-    while True:
-        byte = number & 0x7F
-        number >>= 7
-        out.append(byte | (0x80 if number else 0))
-        if not number:
-            return bytes(out)
 
 
 def _car(root: bytes, blocks: list[tuple[bytes, bytes]]) -> bytes:
