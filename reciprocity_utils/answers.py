@@ -144,16 +144,19 @@ def answer_03(results: dict[str, Any]) -> Answer:
                                 f"is {ratio:.2f} times that toward one that did not (95% interval {low:.2f} to {high:.2f}), which is not "
                                 "evidence that there is no effect.")
     else:
-        direction = "more" if ratio > 1 else "less"
-        answer.sentences.append(f"Yes, as an association: a follower engages {ratio:.2f} times as much ({direction}) with an account that "
+        answer.sentences.append(f"Yes, as an association: a follower engages {ratio:.2f} times as much with an account that "
                                 f"followed back as with one that did not (95% interval {low:.2f} to {high:.2f}), after accounting for "
-                                "each account's own activity and popularity.")
+                                "each account's own activity and popularity." if ratio > 1 else
+                                f"No, the opposite, as an association: a follower engages only {ratio:.2f} times as much with an "
+                                f"account that followed back as with one that did not (95% interval {low:.2f} to {high:.2f}), after "
+                                "accounting for each account's own activity and popularity.")
         answer.strength = "causal reading supported" if verdict.startswith("supports") else "associational"
     if answer.strength == "causal reading supported":
         answer.sentences.append("The timing of engagement around each follow-back supports reading it as an effect of the follow-back, "
                                 "though a rise beginning long before the follow-back cannot be ruled out.")
     elif timing:
-        answer.sentences.append("It is not shown to be an effect of the follow-back: " + (timing.get("reason") or verdict).rstrip(".") + ".")
+        reason = (timing.get("reason") or verdict).rstrip(".")
+        answer.sentences.append("It is not shown to be an effect of the follow-back: " + reason[:1].lower() + reason[1:] + ".")
     else:
         answer.sentences.append("Without follow and engagement times, whether it is an effect of the follow-back cannot be checked.")
     return answer

@@ -82,3 +82,9 @@ def test_the_sample_index_answers_every_question_in_readable_words(sample_report
         assert answer.question in text and answer.text in text
     assert "Strength of evidence" in text and "<details>" in index
     assert not UNREADABLE.search(text), UNREADABLE.search(text)
+
+
+def test_a_ratio_below_one_is_said_as_the_opposite_of_the_thesis():
+    head = {"adjusted_irr": 0.6, "adjusted_irr_ci_low": 0.5, "adjusted_irr_ci_high": 0.7}
+    text = study_answer("03-followback-engagement", {"headline": head, "details": {"coverage": NETWORK}}).text
+    assert text.startswith("No, the opposite, as an association: a follower engages only 0.60 times as much")
