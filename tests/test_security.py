@@ -415,6 +415,32 @@ def test_input_text_reaches_the_pages_escaped_and_the_pages_forbid_scripts(tmp_p
     assert "<script" not in page.lower() and "<img src=x" not in page
     for name in ("01-load-and-validate.html", "index.html"):
         assert "Content-Security-Policy" in (out / name).read_text(encoding="utf-8") and "script-src 'none'" in (out / name).read_text(encoding="utf-8")
+    _assert_nothing_runs_in_a_browser(out, tmp_path)
+
+
+def _assert_nothing_runs_in_a_browser(site: Path, tmp_path: Path) -> None:
+    """Every page in headless Chromium, with and without its Content-Security-Policy: no payload ran.
+
+    Without the policy, only the escaping stands between the payload and the reader; the title a
+    payload would set ('ran') must not be the title of the rendered document.
+    """
+    import re
+    import subprocess
+
+    from test_site_browser import CHROMIUM, CHROMIUM_FLAGS
+
+    if CHROMIUM is None:
+        return  # the HTML-level checks above still ran
+    for page in sorted(site.glob("*.html")):
+        bare = tmp_path / f"no-policy-{page.name}"
+        bare.write_text(re.sub(r"<meta http-equiv=.Content-Security-Policy.[^>]*>", "", page.read_text(encoding="utf-8")), encoding="utf-8")
+        for shown in (page, bare):
+            done = subprocess.run([CHROMIUM, *CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'profile'}", "--dump-dom", shown.as_uri()],
+                                  capture_output=True, text=True, timeout=120)
+            assert done.returncode == 0, done.stderr[-1000:]
+            title = re.search(r"<title>(.*?)</title>", done.stdout, re.S)
+            assert title is not None and title.group(1).strip() != "ran", f"a payload ran in {shown.name}"
+            assert "&lt;script&gt;document.title" in done.stdout or page.name != "01-load-and-validate.html"
 
 
 def test_tables_escape_cells_and_headers():
