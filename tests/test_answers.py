@@ -88,3 +88,12 @@ def test_a_ratio_below_one_is_said_as_the_opposite_of_the_thesis():
     head = {"adjusted_irr": 0.6, "adjusted_irr_ci_low": 0.5, "adjusted_irr_ci_high": 0.7}
     text = study_answer("03-followback-engagement", {"headline": head, "details": {"coverage": NETWORK}}).text
     assert text.startswith("No, the opposite, as an association: a follower engages only 0.60 times as much")
+
+
+def test_no_page_of_the_sample_report_shows_missing_values_reprs_or_exponents(sample_report):
+    """What a reader would trip over, on every page: nan/None/<NA>, doubled full stops, 3.9e-09."""
+    for page in sorted(sample_report.output_dir.glob("*.html")):
+        text = visible_text(page.read_text(encoding="utf-8"))
+        found = UNREADABLE.search(text)
+        assert not found, f"{page.name}: {text[max(0, found.start() - 80):found.end() + 40]!r}"
+        assert "Not drawn." not in text or page.name != "index.html"
