@@ -58,6 +58,21 @@ def test_run_on_the_2021_archive_publishes_a_complete_site(published_2021, capsy
         assert "only from the owner to others" in page.read_text(), page.name
 
 
+def test_the_personal_export_reads_plainly_and_says_what_it_cannot_answer(published_2021):
+    """A newcomer reading the index of a personal export learns what was found and what the export could not show."""
+    from test_answers import UNREADABLE, visible_text
+
+    for page in sorted(published_2021.glob("*.html")):
+        text = visible_text(page.read_text(encoding="utf-8"))
+        found = UNREADABLE.search(text)
+        assert not found, f"{page.name}: {text[max(0, found.start() - 80):found.end() + 40]!r}"
+    index = " ".join(visible_text((published_2021 / "index.html").read_text(encoding="utf-8")).split())
+    assert "A personal export: it shows who follows the owner and whom the owner follows" in index
+    assert "The owner engaged with" in index and "Whether mutual pairs engage both ways cannot be seen here" in index
+    assert "Does a follow-back predict more engagement? Cannot be answered from this source, because a personal export" in index
+    assert "a default, not a value measured on these data" in index
+
+
 def test_published_files_carry_no_raw_identity_but_the_owners(published_2021):
     dataset = StudyDataset.load(private_dir(published_2021) / "dataset")
     ids, handles = identities_in(dataset)
