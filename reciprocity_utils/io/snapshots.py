@@ -106,9 +106,10 @@ def load_snapshots(paths: list[str | Path], loader: Callable[[Path], StudyDatase
     starts = [d.coverage.time_start for d in datasets if d.coverage.time_start]
     ends = [d.coverage.time_end for d in datasets if d.coverage.time_end] + [timed[-1][0][0].isoformat()]
     latest_time = timed[-1][0][0]
-    notes.append(f"Who follows whom, and so whether a pair is mutual, is as of the latest snapshot ({latest_time:%Y-%m-%d}); "
-                 "engagement is pooled over all snapshots, so engagement from years before may be compared with today's "
-                 "follow status. The follows that began or ended between snapshots are listed with their date range.")
+    notes.append(f"The follows listed are those of the latest snapshot ({latest_time:%Y-%m-%d}); engagement is pooled over all "
+                 "snapshots. Where the studies judge the owner's engagement by follow status, they take the status of the "
+                 "snapshot nearest in time to each engagement. The follows that began or ended between snapshots are "
+                 "listed with their date range.")
     coverage = Coverage(
         time_start=min(starts, key=lambda t: pd.Timestamp(t)) if starts else None,
         time_end=max(ends, key=lambda t: pd.Timestamp(t)),
@@ -117,6 +118,7 @@ def load_snapshots(paths: list[str | Path], loader: Callable[[Path], StudyDatase
         following_known=latest.coverage.following_known,
         engagement_observed="owner_outgoing" if any(d.coverage.engagement_observed != "none" for d in datasets) else "none",
         notes=notes + [f"{path.name}: {note}" for _, path, d in timed for note in d.coverage.notes],
+        snapshots=[time.isoformat() for (time, _), _, _ in timed],
     )
     provenance = Provenance(
         loader="snapshots",
@@ -128,10 +130,16 @@ def load_snapshots(paths: list[str | Path], loader: Callable[[Path], StudyDatase
         RawTable(interactions, "engagement of all snapshots"),
         RawTable(accounts, "accounts of all snapshots"),
         coverage=coverage, provenance=provenance, owner_id=owner,
-        source=f"{len(timed)} snapshots of {latest.accounts.loc[latest.accounts['is_owner'], 'handle'].iloc[0] or owner}",
+        source=f"{len(timed)} snapshots of {_owner_name(latest, owner)}",
     )
     dataset.follow_events = _typed_events(events)
     return dataset
+
+
+def _owner_name(dataset: StudyDataset, owner: str) -> str:
+    """The owner's handle where the export gives one, else the id."""
+    handles = dataset.accounts.loc[dataset.accounts["is_owner"], "handle"].dropna()
+    return str(handles.iloc[0]) if len(handles) and str(handles.iloc[0]) else owner
 
 
 def _typed_events(events: pd.DataFrame) -> pd.DataFrame:
