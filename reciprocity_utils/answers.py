@@ -12,6 +12,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+from .model import follow_times_sentence
 from .wording import p_words, percent
 
 QUESTIONS = {
@@ -75,7 +76,7 @@ def answer_01(results: dict[str, Any]) -> Answer:
         answer.sentences.append(f"{events:,.0f} engagement events, all by the owner: what others did toward the owner is not in the export.")
     else:
         answer.sentences.append(f"{events:,.0f} engagement events between accounts.")
-    answer.sentences.append("Follow times are known." if coverage.get("follow_times") else "Follow times are not known.")
+    answer.sentences.append(follow_times_sentence(bool(coverage.get("follow_times")), coverage.get("snapshots")))
     repaired = _number(head.get("rows_repaired"))
     answer.sentences.append("No input row needed repair." if not repaired else f"{repaired:,.0f} input rows were repaired (listed on the page).")
     return answer
@@ -183,6 +184,24 @@ def answer_04(results: dict[str, Any]) -> Answer:
 
 
 ANSWERS = {"01": answer_01, "02": answer_02, "03": answer_03, "04": answer_04}
+
+
+def data_in_words(results: dict[str, Any]) -> str:
+    """What data the study ran on, in one sentence: whose, how much, and what it records."""
+    details = results.get("details") or {}
+    coverage, counts = _coverage(results), details.get("counts") or {}
+    accounts, follows = _number(counts.get("accounts")), _number(counts.get("follows"))
+    size = f"{accounts:,.0f} accounts and {follows:,.0f} follows" if accounts is not None and follows is not None else "its accounts and follows"
+    kind = "a personal export (one owner's follows)" if coverage.get("scope") == "ego" else "a whole network (follows among all its accounts)"
+    snapshots = coverage.get("snapshots") or []
+    if snapshots:
+        kind = f"{len(snapshots)} snapshots of one account's personal export"
+    engagement = {"everyone": "engagement in both directions", "owner_outgoing": "only the owner's own engagement",
+                  "none": "no engagement"}.get(coverage.get("engagement_observed"), "engagement as the study page describes")
+    span = ""
+    if coverage.get("time_start") and coverage.get("time_end"):
+        span = f", from {str(coverage['time_start'])[:10]} to {str(coverage['time_end'])[:10]}"
+    return f"{kind[0].upper()}{kind[1:]}: {size}, with {engagement}{span}."
 
 
 def study_answer(stem: str, results: dict[str, Any]) -> Answer | None:

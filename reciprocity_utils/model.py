@@ -179,6 +179,8 @@ class Coverage:
     time_start: str | None = None
     time_end: str | None = None
     notes: list[str] = field(default_factory=list)
+    # Dates of the snapshots a combined dataset was built from (several exports of one account).
+    snapshots: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         if self.scope not in ("network", "ego"):
@@ -213,11 +215,22 @@ class Coverage:
             "none": "No engagement is recorded.",
         }[self.engagement_observed]
         sentences.append(engagement)
-        sentences.append("Follow times are known." if self.follow_times else "Follow times are not known.")
+        sentences.append(follow_times_sentence(self.follow_times, self.snapshots))
         if self.time_start and self.time_end:
-            sentences.append(f"Time span of the data: {self.time_start[:10]} to {self.time_end[:10]}.")
+            sentences.append(f"Time span of the data: {self.time_start[:10]} to {self.time_end[:10]}."
+                             + (f" The latest snapshot was taken {self.snapshots[-1][:10]}." if self.snapshots else ""))
         sentences.extend(self.notes)
         return sentences
+
+
+def follow_times_sentence(follow_times: bool, snapshots: list[str] | None = None) -> str:
+    """Whether follow times are known, in words; with snapshots, what they bound."""
+    if follow_times:
+        return "Follow times are known."
+    if snapshots:
+        return (f"Follow times are not recorded, but {len(snapshots)} snapshots (taken " + ", ".join(d[:10] for d in snapshots)
+                + ") date every follow that began or ended between two of them to within that interval.")
+    return "Follow times are not known."
 
 
 @dataclass
