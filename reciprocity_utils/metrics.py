@@ -53,6 +53,7 @@ from .camps import (
 from .model import StudyDataset
 from .parameters import ParameterError
 from .paths import private_dir
+from .snapshot_states import OwnerState, nearest_state, owner_states
 from .spreadsheet import write_safe_csv
 from .wording import p_words
 
@@ -644,6 +645,9 @@ def followback_timing(dataset: StudyDataset, arcs: EncodedFollows | None = None)
         return FollowBackTiming(empty, empty_curve, None, 0, 0, (NOT_MUTUAL,))
     if not coverage.follow_times or not coverage.time_end:
         note = "Follow times are not known in this source, so the timing of follow-backs cannot be measured."
+        if coverage.snapshots:
+            note = ("Follow times are not recorded; the snapshots date a follow only to within the interval between two of "
+                    "them, too coarse to time follow-backs, so their timing cannot be measured.")
         return FollowBackTiming(empty, empty_curve, None, 0, 0, (note,))
     arcs = _encoded(dataset, arcs)
     end = pd.Timestamp(coverage.time_end)
@@ -837,18 +841,55 @@ def engagement_reciprocity(dataset: StudyDataset, window_days: float | None = 90
             notes.append("Only the owner's outgoing engagement is recorded: whether others engaged with the owner is not "
                          "observed, so engagement in both directions cannot be measured. Shown instead: how many of the "
                          "owner's mutuals and one-way contacts the owner engaged with.")
-            mutual_partners = followee[(follower == o) & (reverse >= 0)]
-            followees_only = followee[(follower == o) & (reverse < 0)]
-            followers_only = follower[(followee == o) & (reverse < 0)]
-            rows = []
-            for group, partners in zip(OWNER_GROUPS, (mutual_partners, followees_only, followers_only)):  # three groups
-                hit = engaged(np.full(len(partners), o), partners)
-                rows.append({"group": group, "accounts": len(partners), "owner_engaged": int(hit.sum()),
-                             "share_engaged": float(hit.mean()) if len(partners) else np.nan})
+            states = owner_states(dataset)
+            if states:
+                rows = _owner_rows_by_snapshot(dataset, events, states, notes)
+            else:
+                mutual_partners = followee[(follower == o) & (reverse >= 0)]
+                followees_only = followee[(follower == o) & (reverse < 0)]
+                followers_only = follower[(followee == o) & (reverse < 0)]
+                rows = []
+                for group, partners in zip(OWNER_GROUPS, (mutual_partners, followees_only, followers_only)):  # three groups
+                    hit = engaged(np.full(len(partners), o), partners)
+                    rows.append({"group": group, "accounts": len(partners), "owner_engaged": int(hit.sum()),
+                                 "share_engaged": float(hit.mean()) if len(partners) else np.nan})
             owner_table = pd.DataFrame(rows)
     return EngagementReciprocity(
         observed, window_days, start, end, table, owner_table, int(events["count"].sum()), untimed, tuple(notes), owner_view
     )
+
+
+def _owner_rows_by_snapshot(dataset: StudyDataset, events: pd.DataFrame, states: list[OwnerState], notes: list[str]) -> list[dict[str, Any]]:
+    """The owner's shares with follow status taken from the snapshot nearest to each engagement.
+
+    Engagement from years before a later snapshot is judged by the follow status of its own
+    time: each event goes to the snapshot nearest in time, and an account counts once per
+    snapshot period that has engagement (its status then).
+    """
+    mine = events[events["actor_id"] == dataset.owner_id]
+    timed = mine[mine["at"].notna()]
+    if len(timed) < len(mine):
+        notes.append(f"{len(mine) - len(timed):,} of the owner's engagement records have no time, so the snapshot they belong "
+                     "to is unknown; they are not counted here.")
+    nearest = nearest_state(states, timed["at"])
+    totals = {group: [0, 0] for group in OWNER_GROUPS}
+    used = []
+    for position, state in enumerate(states):
+        targets = pd.Index(timed.loc[nearest == position, "target_id"].astype(str).unique())
+        if not len(targets):
+            continue
+        used.append(state.taken.strftime("%Y-%m-%d"))
+        groups = (state.mutuals, state.followees_not_following_back, state.followers_not_followed_back)
+        for group, members in zip(OWNER_GROUPS, groups):
+            totals[group][0] += len(members)
+            totals[group][1] += len(members.intersection(targets))
+    if not used:
+        notes.append("None of the owner's engagement in the window has a time, so it cannot be matched to a snapshot.")
+    else:
+        notes.append("Follow status is taken from the snapshot nearest in time to each engagement (" + ", ".join(used)
+                     + "), not from the latest snapshot: a pair's status years later says nothing about the engagement then.")
+    return [{"group": group, "accounts": accounts, "owner_engaged": hits, "share_engaged": hits / accounts if accounts else np.nan}
+            for group, (accounts, hits) in totals.items()]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -945,6 +986,11 @@ def ego_lists(dataset: StudyDataset, names: Callable[[pd.Series], pd.Series], wi
         lists["dormant mutuals"] = dormant[["account", "owner_last_engaged_at", "days_since_owner_engaged"]].reset_index(drop=True)
         if observed == "owner_outgoing":
             notes.append("Dormant here means the owner has not engaged with them; what they did toward the owner is not in the export.")
+        snapshots = dataset.coverage.snapshots
+        if snapshots and end is not None and pd.Timestamp(snapshots[-1]) - end > pd.Timedelta(days=1):
+            notes.append(f"The lists are as of the latest snapshot ({snapshots[-1][:10]}), but the engagement recorded ends "
+                         f"{end:%Y-%m-%d}: accounts that became mutual after that cannot show engagement, so they appear "
+                         "dormant for lack of data.")
     return EgoLists(lists, tuple(notes))
 
 
