@@ -96,6 +96,7 @@ import pandas as pd
 from scipy import stats
 
 from .model import StudyDataset
+from .snapshot_states import owner_states
 
 __all__ = [
     "DEFAULT_THRESHOLDS",
@@ -1005,8 +1006,16 @@ def _hazard_choice(parameter: float, estimate: pd.DataFrame, source: str) -> tup
         return parameter, f"the parameter churn_hazard ({parameter:.5f} per day): {source} show no usable follower that was not followed back", estimate
     return (float(one_way["daily_hazard"]),
             f"{source}: {int(one_way['lost'])} of {int(one_way['followers'])} followers not followed back left "
-            f"({one_way['days']:.0f} days observed), a daily hazard of {one_way['daily_hazard']:.5f} "
+            f"({one_way['days']:.0f} days observed{_interval_words(one_way)}), a daily hazard of {one_way['daily_hazard']:.5f} "
             f"(95% interval {one_way['hazard_ci_low']:.5f} to {one_way['hazard_ci_high']:.5f})", estimate)
+
+
+def _interval_words(row: pd.Series) -> str:
+    """How the distinct accounts relate to what the hazard was fitted on, when there are several intervals."""
+    if int(row["intervals"]) <= 1:
+        return ""
+    return (f" over {int(row['intervals'])} intervals between snapshots: {int(row['departures'])} departures among "
+            f"{int(row['follower_intervals'])} follower-intervals at risk")
 
 
 def winner(results: dict[str, SimulationResult]) -> tuple[str, dict[str, float]]:
@@ -1457,25 +1466,36 @@ def _hazard_fit(at_risk: np.ndarray, lost: np.ndarray, days: np.ndarray) -> tupl
 
 
 def _churn_table(intervals: list[dict[str, Any]]) -> pd.DataFrame:
-    """One row per group (not followed back / followed back) pooled over the intervals given."""
+    """One row per group (not followed back / followed back) pooled over the intervals given.
+
+    ``followers`` and ``lost`` count distinct accounts (one who left in two intervals is one
+    account lost); the hazard is fitted on ``follower_intervals`` and ``departures``, where an
+    account at risk in three intervals counts three times, as the likelihood needs.
+    """
     rows = []
     for group in ("not followed back", "followed back"):
-        at_risk = np.array([i[group][0] for i in intervals], dtype=float)
-        lost = np.array([i[group][1] for i in intervals], dtype=float)
+        at_risk_ids = [i[group][0] for i in intervals]
+        lost_ids = [i[group][1] for i in intervals]
+        at_risk = np.array([len(ids) for ids in at_risk_ids], dtype=float)
+        lost = np.array([len(ids) for ids in lost_ids], dtype=float)
         days = np.array([i["days"] for i in intervals], dtype=float)
         hazard, low, high = _hazard_fit(at_risk, lost, days)
-        rows.append({"group": group, "followers": int(at_risk.sum()), "lost": int(lost.sum()),
-                     "share_lost": lost.sum() / at_risk.sum() if at_risk.sum() else np.nan,
+        followers = len(pd.Index([]).append(at_risk_ids).unique()) if at_risk_ids else 0
+        accounts_lost = len(pd.Index([]).append(lost_ids).unique()) if lost_ids else 0
+        rows.append({"group": group, "followers": followers, "lost": accounts_lost,
+                     "share_lost": accounts_lost / followers if followers else np.nan,
+                     "follower_intervals": int(at_risk.sum()), "departures": int(lost.sum()),
                      "days": float(days.sum() / len(days)) if len(intervals) == 1 else float(days.sum()),
                      "intervals": len(intervals), "daily_hazard": hazard, "hazard_ci_low": low, "hazard_ci_high": high})
     return pd.DataFrame(rows)
 
 
-def _at_risk(followers: pd.Index, followees: pd.Index, ended: pd.Index) -> dict[str, tuple[int, int]]:
+def _at_risk(followers: pd.Index, followees: pd.Index, ended: pd.Index) -> dict[str, tuple[pd.Index, pd.Index]]:
+    """The followers at risk in one interval and those of them who left, by whether the owner followed them back."""
     one_way = followers.difference(followees)
     mutual = followers.intersection(followees)
-    return {"not followed back": (len(one_way), len(one_way.intersection(ended))),
-            "followed back": (len(mutual), len(mutual.intersection(ended)))}
+    return {"not followed back": (one_way, one_way.intersection(ended)),
+            "followed back": (mutual, mutual.intersection(ended))}
 
 
 def churn_from_snapshots(earlier: StudyDataset, later: StudyDataset, days: float | None = None) -> pd.DataFrame:
@@ -1513,37 +1533,20 @@ def churn_from_snapshots(earlier: StudyDataset, later: StudyDataset, days: float
 def churn_from_follow_events(dataset: StudyDataset) -> pd.DataFrame | None:
     """The same estimate from a dataset combining several snapshots (its ``follow_events``), or None without them.
 
-    Going back from the latest snapshot, each interval between two snapshots undoes the follows
-    that began in it and restores those that ended, which gives the followers and followees at the
-    interval's start; the followers among them whose follow ended in the interval were lost.
+    Each interval between two snapshots starts with the followers and followees of the earlier
+    one (:func:`~reciprocity_utils.snapshot_states.owner_states`); the followers gone at the later
+    one were lost.
     """
-    events = getattr(dataset, "follow_events", None)
-    owner = dataset.owner_id
-    if events is None or events.empty or owner is None:
-        return None
     if not (dataset.coverage.followers_known and dataset.coverage.following_known):
         return None
-    if not (events["followee_id"] == owner).any():
+    if not (dataset.follow_events["followee_id"] == dataset.owner_id).any():
         return None  # nothing says the owner's followers were compared between the snapshots
-    follows = dataset.follows
-    followers = pd.Index(follows.loc[follows["followee_id"] == owner, "follower_id"].astype(str).unique())
-    followees = pd.Index(follows.loc[follows["follower_id"] == owner, "followee_id"].astype(str).unique())
+    states = owner_states(dataset)
     intervals = []
-    windows = events[["observed_after", "observed_before"]].drop_duplicates().sort_values("observed_before", ascending=False)
-    for _, window in windows.iterrows():  # one pass per pair of snapshots, latest first
-        inside = events[(events["observed_after"] == window["observed_after"]) & (events["observed_before"] == window["observed_before"])]
-
-        def ids(column: str, event: str, other: str) -> pd.Index:
-            chosen = inside[(inside[other] == owner) & (inside["event"] == event)]
-            return pd.Index(chosen[column].astype(str).unique())
-
-        began_followers, ended_followers = ids("follower_id", "follow", "followee_id"), ids("follower_id", "unfollow", "followee_id")
-        began_followees, ended_followees = ids("followee_id", "follow", "follower_id"), ids("followee_id", "unfollow", "follower_id")
-        followers = followers.difference(began_followers).union(ended_followers)
-        followees = followees.difference(began_followees).union(ended_followees)
-        days = (window["observed_before"] - window["observed_after"]).total_seconds() / 86_400
+    for earlier, later in zip(states, states[1:]):
+        days = (later.taken - earlier.taken).total_seconds() / 86_400
         if days > 0:
-            intervals.append({"days": days, **_at_risk(followers, followees, ended_followers)})
+            intervals.append({"days": days, **_at_risk(earlier.followers, earlier.followees, earlier.followers.difference(later.followers))})
     return _churn_table(intervals) if intervals else None
 
 

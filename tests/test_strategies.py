@@ -429,6 +429,25 @@ def test_churn_from_follow_events_matches_the_two_snapshots():
     assert st.churn_from_follow_events(earlier) is None
 
 
+def test_churn_over_three_snapshots_counts_each_follower_once_and_fits_on_follower_intervals():
+    from pathlib import Path
+
+    from reciprocity_utils.io.snapshots import load_snapshots
+
+    taken = {"a.js": snapshot(["11", "12", "13"], [], "2024-01-01T00:00:00Z"),
+             "b.js": snapshot(["11", "12", "14"], [], "2024-04-10T00:00:00Z"),  # 13 left
+             "c.js": snapshot(["11", "14"], [], "2024-07-19T00:00:00Z")}  # 12 left
+    combined = load_snapshots(list(taken), loader=lambda path: taken[Path(path).name])
+    one_way = st.churn_from_follow_events(combined).set_index("group").loc["not followed back"]
+    # Distinct accounts: 11, 12, 13 and 14 were followers at some point, 13 and 12 left.
+    assert (one_way["followers"], one_way["lost"], one_way["intervals"]) == (4, 2, 2)
+    # The fit sees 3 + 3 follower-intervals of 100 days each and 2 departures.
+    assert (one_way["follower_intervals"], one_way["departures"]) == (6, 2)
+    assert one_way["daily_hazard"] == pytest.approx(-math.log(1 - 2 / 6) / 100)
+    _, sentence, _ = st.choose_churn_hazard(0.002, None, combined)
+    assert "2 of 4 followers" in sentence and "2 departures among 6 follower-intervals" in sentence
+
+
 def test_hazard_fit_pools_intervals_by_maximum_likelihood():
     at_risk, lost, days = np.array([100, 80]), np.array([10, 20]), np.array([30.0, 60.0])
     hazard, low, high = st._hazard_fit(at_risk, lost, days)
