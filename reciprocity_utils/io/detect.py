@@ -108,6 +108,10 @@ def detect_format(path: str | Path) -> str:
             return sniffed
         if looks_like_matrix(path):
             return "matrix"
+    if path.is_dir() and (path / "manifest.js").is_file():
+        # People open the archive and pass the folder they see the .js files in.
+        raise ValueError(f"{path}: this is the data folder inside an X archive; pass the archive's own folder, "
+                         f"the one that holds this 'data' folder ({path.parent.name or path.parent})")
     if path.is_dir():
         raise ValueError(f"{path}: cannot tell the format of this folder; a folder is read when it holds {FOLDER_SIGNS} "
                          "(`reciprocity load --help` describes every format; --format names one)")
