@@ -106,6 +106,13 @@ LABELS = {
     "brand_winner": "strategy that wins for a brand",
     "mutual_rate_ratio_used": "engagement ratio the simulation used (times)",
     "churn_hazard_used": "daily unfollow hazard the simulation used",
+    # Columns of the churn estimate (study 04).
+    "share_lost": "share who left",
+    "follower_intervals": "follower-intervals at risk",
+    "departures": "departures (one per interval)",
+    "daily_hazard": "daily hazard of leaving",
+    "hazard_ci_low": "95% interval, low",
+    "hazard_ci_high": "95% interval, high",
 }
 
 
@@ -143,6 +150,8 @@ def table_html(frame: pd.DataFrame | dict, columns: tuple[str, str] = ("measure"
     """A table (or a {name: value} mapping) as HTML: no index, numbers formatted and right-aligned, text left."""
     if isinstance(frame, dict):
         frame = pd.DataFrame({columns[0]: [format_label(k) for k in frame], columns[1]: list(frame.values())})
+    # Column names in words: a table never shows a variable name.
+    frame = frame.rename(columns={c: format_label(c) for c in frame.columns if isinstance(c, str) and "_" in c})
     numeric = [c for c in frame.columns if all(isinstance(v, (int, float, np.integer, np.floating)) or v is None for v in frame[c])]
     shown = frame.astype(object).map(format_value) if len(frame) else frame
     for column in [c for c in numeric if P_VALUE_COLUMN.search(str(c))]:
