@@ -119,3 +119,27 @@ def test_run_with_bad_input_fails_with_the_file_and_line(tmp_path, capsys):
     (folder / "follows.csv").write_text("follower_id,followee_id,followed_at\n1,2,tomorrow\n")
     assert main(["run", str(folder), "--out", str(tmp_path / "site")]) == 2
     assert "line 2, field 'followed_at'" in capsys.readouterr().err
+
+
+def test_two_snapshots_of_one_account_publish_a_site_that_says_what_changed(tmp_path):
+    """Two X archives of one account, years apart: the run publishes, with no local path, and says what changed."""
+    from test_answers import UNREADABLE, visible_text
+
+    earlier, later = needs_shared_data(*ARCHIVE_2021), needs_shared_data(*ARCHIVE_2023)
+    out = tmp_path / "two-snapshots"
+    assert main(["run", str(earlier), str(later), "--out", str(out)]) == 0
+    for path in out.iterdir():
+        text = path.read_text(encoding="utf-8")
+        assert str(earlier.parent) not in text and str(tmp_path) not in text, path.name
+        if path.suffix == ".html":
+            found = UNREADABLE.search(visible_text(text))
+            assert not found, f"{path.name}: {found.group(0)!r}"
+    page = " ".join(visible_text((out / "02-reciprocity.html").read_text(encoding="utf-8")).split())
+    changes = json.loads((out / "02-reciprocity.results.json").read_text())["details"]["snapshot_changes"]
+    assert len(changes) == 1 and changes[0]["from"] == "2021-03-22" and changes[0]["to"] == "2023-08-20"
+    # The counts are accounts, and they add up: start + new - lost = end.
+    row = changes[0]
+    assert row["followers at the start"] + row["new followers"] - row["followers lost"] == row["followers at the end"]
+    assert f"From 2021-03-22 to 2023-08-20 ({row['days']:,} days): followers went from {row['followers at the start']:,}" in page
+    assert "the status of the snapshot nearest in time to each engagement" in page
+    assert "Follow times are not known" not in page
