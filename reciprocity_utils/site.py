@@ -17,7 +17,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from .answers import study_answer
+from .answers import data_in_words, study_answer
 from .wording import p_words, percent
 from .plots import format_label, format_value
 from .report import read_results
@@ -52,6 +52,11 @@ body.reciprocity-site { font-family: system-ui, -apple-system, "Segoe UI", sans-
 .mono, .reciprocity-site code { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; font-size: .85rem;
   word-break: break-all; }
 .muted { color: var(--muted); font-size: .9rem; }
+aside.reading-guide { max-width: 62rem; margin: .75rem auto 0; padding: .75rem 1rem; border: 1px solid var(--line);
+  border-left: 4px solid var(--accent); border-radius: 6px; font-family: system-ui, sans-serif; background: #f7f9fc; }
+aside.reading-guide dl { display: grid; grid-template-columns: max-content 1fr; gap: .25rem 1rem; margin: 0; }
+aside.reading-guide dt { font-weight: 600; }
+aside.reading-guide dd { margin: 0; }
 nav.reciprocity-nav { max-width: 62rem; margin: 0 auto; padding: .75rem 1rem 0; font-family: system-ui, sans-serif; }
 section.provenance { max-width: 62rem; margin: 2rem auto; padding: 1rem; border-top: 2px solid var(--line);
   font-family: system-ui, sans-serif; font-size: .9rem; color: var(--ink); }
@@ -166,11 +171,24 @@ def render_page(executed: Path, output_dir: Path, run_info: dict[str, Any], with
     head_extra = (f"{CONTENT_SECURITY_POLICY}<link rel='stylesheet' href='{STYLESHEET}'>"
                   "<meta name='viewport' content='width=device-width, initial-scale=1'>")
     body = body.replace("</head>", head_extra + "</head>", 1)
-    body = re.sub(r"(<body[^>]*>)", lambda m: m.group(1) + nav, body, count=1)
+    body = re.sub(r"(<body[^>]*>)", lambda m: m.group(1) + nav + reading_guide(stem, results), body, count=1)
     body = body.replace("</body>", provenance_block(results, run_info, executed.name) + "</body>", 1)
     page = output_dir / f"{stem}.html"
     page.write_text(body, encoding="utf-8")
     return page
+
+
+def reading_guide(stem: str, results: dict[str, Any]) -> str:
+    """The top of a study page: the question, the data it ran on, and the answer with its strength of evidence."""
+    answer = study_answer(stem, results)
+    if answer is None:
+        return ""
+    rows = (("Question", answer.question), ("Data", data_in_words(results)),
+            ("Answer", answer.text), ("Strength of evidence", STRENGTH_WORDS[answer.strength]))
+    items = "".join(f"<dt>{html.escape(term)}</dt><dd>{html.escape(text)}</dd>" for term, text in rows)
+    return ("<aside class='reading-guide' aria-label='Reading guide'><dl>" + items + "</dl>"
+            "<p class='muted'>The sections below show how the answer was reached, with the figures and what the data "
+            "could not show.</p></aside>")
 
 
 def key_figure_png(executed: Path) -> bytes | None:

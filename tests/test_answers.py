@@ -97,3 +97,17 @@ def test_no_page_of_the_sample_report_shows_missing_values_reprs_or_exponents(sa
         found = UNREADABLE.search(text)
         assert not found, f"{page.name}: {text[max(0, found.start() - 80):found.end() + 40]!r}"
         assert "Not drawn." not in text or page.name != "index.html"
+
+
+def test_every_study_page_opens_with_its_question_data_and_answer(sample_report):
+    """A reader who opens a study page sees the answer first, before the method, figures and tables."""
+    for stem in ("01-load-and-validate", "02-reciprocity", "03-followback-engagement", "04-follow-strategies"):
+        page = (sample_report.output_dir / f"{stem}.html").read_text(encoding="utf-8")
+        answer = study_answer(stem, read_results(sample_report.output_dir, stem))
+        guide = page.find("class='reading-guide'")
+        assert 0 <= guide < page.find("<h1"), f"{stem}: the reading guide must come before the page's title"
+        top = " ".join(visible_text(page[guide:page.find("</aside>", guide)]).split())
+        for term in ("Question", "Data", "Answer", "Strength of evidence"):
+            assert term in top, f"{stem}: {term} is missing from the top of the page"
+        assert " ".join(answer.text.split()) in top and answer.question in top
+        assert re.search(r"[\d,]+ accounts and [\d,]+ follows", top), top
