@@ -62,6 +62,14 @@ def test_2021_archive_matches_published_follow_figures():
 
 
 @pytest.mark.shared_data
+def test_the_inner_data_folder_of_an_archive_names_the_folder_to_pass():
+    folder = needs_shared_data("exports", "twitter_archive", "larsbrinkhoff_2021-03-22")
+    with pytest.raises(ValueError, match="data folder inside an X archive; pass the archive's own folder") as raised:
+        detect_format(folder / "data")
+    assert "larsbrinkhoff_2021-03-22" in str(raised.value)
+
+
+@pytest.mark.shared_data
 def test_2021_archive_engagement_matches_plain_json_counts():
     folder = needs_shared_data("exports", "twitter_archive", "larsbrinkhoff_2021-03-22")
     owner = "3128746474"
