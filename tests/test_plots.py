@@ -1,5 +1,7 @@
 """How numbers appear in published tables."""
 
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -43,3 +45,11 @@ def test_the_activity_caption_says_when_the_first_and_last_weeks_are_partial():
     assert "first week holds 4.5 days" in text and "last week 1.2 days" in text
     # Monday 00:00 to Sunday 23:59 two weeks later: whole weeks, nothing to say.
     assert _partial_weeks(pd.Series(pd.to_datetime(["2024-01-01 00:00", "2024-01-14 23:59"], utc=True))) == ""
+
+
+def test_table_headers_never_show_a_variable_name():
+    import pandas as pd
+
+    shown = table_html(pd.DataFrame({"daily_hazard": [0.001], "hazard_ci_low": [0.0005], "some_new_column": [3]}))
+    assert "daily hazard of leaving" in shown and "95% interval, low" in shown
+    assert "_" not in "".join(re.findall(r"<th[^>]*>(.*?)</th>", shown))
