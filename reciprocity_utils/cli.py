@@ -137,6 +137,28 @@ def cmd_run(args: argparse.Namespace) -> int:
     return _render(params, args)
 
 
+def cmd_check(args: argparse.Namespace) -> int:
+    """Open every page of a report in headless Chromium and print what a reader would trip over."""
+    from .paths import private_dir
+    from .site_check import check_site
+
+    folder = Path(args.folder)
+    if not (folder / "index.html").is_file():
+        raise ValueError(f"{folder}: not a report folder (it has no index.html; `reciprocity run` or `report` makes one)")
+    screenshots = Path(args.screenshots) if args.screenshots else private_dir(folder) / "screenshots"
+    try:
+        problems = check_site(folder, screenshots)
+    except RuntimeError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    for problem in problems:
+        print(problem)
+    pages = len(list(folder.glob("*.html")))
+    print(f"{pages} pages checked in a browser: " + (f"{len(problems)} problems." if problems else "nothing a reader would trip over.")
+          + f" Screenshots: {screenshots}")
+    return EXIT_STUDY_FAILED if problems else EXIT_OK
+
+
 FORCE_HELP = (
     "replace a report folder that has no record of this tool (an older report): only files named as the tool names its "
     "own are replaced; a folder holding anything else is always refused"
@@ -210,6 +232,17 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--timeout", type=int, default=900, help="seconds one notebook cell may run (default 900)")
     run.add_argument("--force", action="store_true", help=FORCE_HELP)
     run.set_defaults(func=cmd_run)
+
+    check = sub.add_parser(
+        "check", help="open every page of a report in headless Chromium and list what a reader would trip over",
+        description="Hidden tags, missing-value words (nan, None, <NA>), doubled full stops, scientific notation, Python "
+                    "reprs, variable names in tables, figures without alt text or empty. Exit 0 when clean, 1 with problems. "
+                    "Needs Chromium (Debian/Ubuntu: apt-get install chromium).",
+    )
+    check.add_argument("folder", metavar="REPORT", help="a report folder made by `reciprocity run` or `report`")
+    check.add_argument("--screenshots", default=None,
+                       help="folder for one screenshot per page (default: screenshots/ in the report's private folder)")
+    check.set_defaults(func=cmd_check)
     return parser
 
 

@@ -40,3 +40,25 @@ def sample_report(tmp_path_factory):
     from reciprocity_utils.report import read_params_file, run_report
 
     return run_report(read_params_file(PARAMS_DIR / "sample.yaml"), output_dir=tmp_path_factory.mktemp("report") / "sample", progress=False)
+
+
+@pytest.fixture(scope="session")
+def published_2021(tmp_path_factory):
+    """`reciprocity run` on the real 2021 X archive (a personal export), once per test session."""
+    from reciprocity_utils.cli import main
+
+    archive = needs_shared_data("exports", "twitter_archive", "larsbrinkhoff_2021-03-22")
+    out = tmp_path_factory.mktemp("publish") / "lars2021"
+    assert main(["run", str(archive), "--out", str(out)]) == 0
+    return out
+
+
+@pytest.fixture(scope="session")
+def published_football(tmp_path_factory):
+    """`reciprocity run` on a real whole network (UCD football: follows, mentions and retweets among 248 accounts)."""
+    from reciprocity_utils.cli import main
+
+    group = needs_shared_data("networks", "ucd-twitter-multiview", "football")
+    out = tmp_path_factory.mktemp("publish") / "football"
+    assert main(["run", str(group), "--out", str(out)]) == 0
+    return out

@@ -35,14 +35,6 @@ def leaks(text: str, ids: set[str], handles: set[str]) -> list[str]:
     return found
 
 
-@pytest.fixture(scope="module")
-def published_2021(tmp_path_factory):
-    archive = needs_shared_data(*ARCHIVE_2021)
-    out = tmp_path_factory.mktemp("publish") / "lars2021"
-    assert main(["run", str(archive), "--out", str(out)]) == 0
-    return out
-
-
 def test_run_on_the_2021_archive_publishes_a_complete_site(published_2021, capsys):
     names = {p.name for p in published_2021.iterdir()}
     assert "index.html" in names and "01-load-and-validate.html" in names
