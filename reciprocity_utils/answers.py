@@ -89,7 +89,7 @@ def answer_02(results: dict[str, Any]) -> Answer:
     r = _number(head.get("arc_reciprocity"))
     if r is None:
         answer.strength = "not observable"
-        answer.sentences.append("Cannot be answered from this source, because only one follow direction is known: a follow-back "
+        answer.sentences.append(f"Cannot be answered from this source, because {_follows_missing(coverage)}: a follow-back "
                                 "cannot be seen.")
         return answer
     sentence = f"{percent(r)} of follows are returned"
@@ -132,7 +132,7 @@ def answer_03(results: dict[str, Any]) -> Answer:
     ratio, low, high = (_number(head.get(k)) for k in ("adjusted_irr", "adjusted_irr_ci_low", "adjusted_irr_ci_high"))
     if ratio is None or low is None or high is None:
         answer.strength = "not observable"
-        reason = ("only one follow direction is known" if coverage.get("followers_known") is False or coverage.get("following_known") is False
+        reason = (_follows_missing(coverage) if coverage.get("followers_known") is False or coverage.get("following_known") is False
                   else _missing_engagement_reason(coverage))
         answer.sentences.append(f"Cannot be answered from this source, because {reason}. It needs both follow directions among "
                                 "the accounts and the engagement between them.")
@@ -181,6 +181,13 @@ def answer_04(results: dict[str, Any]) -> Answer:
         answer.sentences.append(f"It assumes a follow-back multiplies engagement by {used:.2f} ({origin}); the page shows how the "
                                 "winner changes when that and the other assumptions change.")
     return answer
+
+
+def _follows_missing(coverage: dict[str, Any]) -> str:
+    """Why follow-backs cannot be seen, from a recorded coverage (as Coverage.follows_missing_words)."""
+    if coverage.get("followers_known") is False and coverage.get("following_known") is False:
+        return "no follows are recorded"
+    return "only one follow direction is known"
 
 
 ANSWERS = {"01": answer_01, "02": answer_02, "03": answer_03, "04": answer_04}

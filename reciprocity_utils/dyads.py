@@ -501,7 +501,8 @@ def build_dyads(dataset: StudyDataset, community_column: str | None = "auto") ->
     a_degree_unknown = ~owner[a] if ego else None
     b_degree_unknown = ~owner[b] if ego else None
     if not mutuality_known:
-        notes.append("Only one follow direction is known: whether a follow is returned (mutual) is <NA>.")
+        notes.append(f"In this source {coverage.follows_missing_words}: whether a follow is returned (mutual) cannot be "
+                     "told, so it is left unknown.")
     reverse_unknown_a = np.ones(n_arcs, bool) if not mutuality_known else a_degree_unknown
     reverse_unknown_b = np.ones(n_arcs, bool) if not mutuality_known else b_degree_unknown
     activity_unknown = None if engagement == "everyone" else np.ones(n_arcs, bool)

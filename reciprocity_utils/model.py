@@ -196,6 +196,13 @@ class Coverage:
         """Whether follow-backs can be counted at all: both follow directions must be known."""
         return self.followers_known and self.following_known
 
+    @property
+    def follows_missing_words(self) -> str:
+        """Why follow-backs cannot be seen, in words: no follows at all, or only one direction of them."""
+        if not self.followers_known and not self.following_known:
+            return "no follows are recorded"
+        return "only one follow direction is known"
+
     def describe(self) -> list[str]:
         """Plain sentences a report can print under its title."""
         whose = "every account in the group" if self.scope == "network" else "the owner"

@@ -111,3 +111,12 @@ def test_every_study_page_opens_with_its_question_data_and_answer(sample_report)
             assert term in top, f"{stem}: {term} is missing from the top of the page"
         assert " ".join(answer.text.split()) in top and answer.question in top
         assert re.search(r"[\d,]+ accounts and [\d,]+ follows", top), top
+
+
+def test_a_source_without_follows_says_so_rather_than_one_direction():
+    no_follows = {**NETWORK, "followers_known": False, "following_known": False}
+    one_way = {**NETWORK, "followers_known": False}
+    for coverage, reason in ((no_follows, "because no follows are recorded"), (one_way, "because only one follow direction is known")):
+        for stem in ("02-reciprocity", "03-followback-engagement"):
+            text = study_answer(stem, {"headline": {}, "details": {"coverage": coverage}}).text
+            assert text.startswith("Cannot be answered from this source, " + reason), text

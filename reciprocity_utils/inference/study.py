@@ -114,7 +114,8 @@ def prepare_study(dataset: StudyDataset, kinds: tuple[str, ...] | list[str] = IN
     is_ego = coverage.scope == "ego" or coverage.engagement_observed == "owner_outgoing"
     unavailable = None
     if not coverage.mutuality_observable:
-        unavailable = "Only one follow direction is known, so follow-backs cannot be told apart from one-way follows."
+        unavailable = (f"In this source {coverage.follows_missing_words}, so follow-backs cannot be told apart from one-way "
+                       "follows.")
     elif coverage.engagement_observed == "none":
         unavailable = "The source records no engagement."
     elif coverage.engagement_observed == "owner_outgoing":
