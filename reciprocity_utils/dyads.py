@@ -370,7 +370,7 @@ def build_dyads(dataset: StudyDataset, community_column: str | None = "auto") ->
     ab_unobserved = ba_unobserved = None
     if engagement == "none":
         ab_unobserved = ba_unobserved = np.ones(n_arcs, bool)
-        notes.append("No engagement is recorded in this source: every engagement column is <NA>.")
+        notes.append("No engagement is recorded in this source, so engagement between the two accounts of a follow is unknown.")
     elif engagement == "owner_outgoing":
         ab_unobserved, ba_unobserved = ~owner[a], ~owner[b]
         notes.append("Only the owner's own engagement is recorded: engagement toward the owner and between other accounts is not known, "

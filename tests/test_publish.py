@@ -135,3 +135,26 @@ def test_two_snapshots_of_one_account_publish_a_site_that_says_what_changed(tmp_
     assert f"From 2021-03-22 to 2023-08-20 ({row['days']:,} days): followers went from {row['followers at the start']:,}" in page
     assert "the status of the snapshot nearest in time to each engagement" in page
     assert "Follow times are not known" not in page
+
+
+def test_an_archive_without_tweets_or_likes_says_not_observable_never_zero(tmp_path):
+    """Without tweets and likes nothing says whom the owner engaged with: no 0%, no list of 'dormant' mutuals."""
+    import shutil
+
+    from reciprocity_utils.site_check import check_site, find_browser
+    from test_answers import visible_text
+
+    archive = tmp_path / "archive"
+    shutil.copytree(needs_shared_data(*ARCHIVE_2021), archive)
+    for name in ("tweet.js", "like.js"):
+        (archive / "data" / name).unlink()
+    out = tmp_path / "site"
+    assert main(["run", str(archive), "--out", str(out)]) == 0
+    pages = {p.name: " ".join(visible_text(p.read_text(encoding="utf-8")).split()) for p in out.glob("*.html")}
+    assert "share of mutuals the owner engaged with not observable" in pages["index.html"]
+    for name, text in pages.items():
+        assert not re.search(r"engaged with 0(\.0)?%", text), name
+        assert "dormant mutuals" not in text.lower() or "no engagement is recorded" in text.lower(), name
+    if find_browser():
+        problems = check_site(out)
+        assert not problems, "\n".join(map(str, problems))
