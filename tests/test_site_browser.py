@@ -105,3 +105,19 @@ def test_every_page_reads_cleanly_in_a_browser_and_screenshots_are_kept(report_f
         histogram = Image.open(shot).convert("L").histogram()
         # A blank page is one flat colour; a rendered report has text and figures in many greys.
         assert sum(1 for count in histogram if count) > 50 and max(histogram) / sum(histogram) < 0.97, f"{shot.name} looks blank"
+
+
+def test_the_index_of_every_report_answers_each_question_in_a_sentence(report_folder):
+    from reciprocity_utils.answers import study_answer
+    from reciprocity_utils.report import read_results
+    from reciprocity_utils.site_check import visible_text
+
+    index = visible_text((report_folder / "index.html").read_text(encoding="utf-8"))
+    stems = sorted(p.name.removesuffix(".results.json") for p in report_folder.glob("*.results.json"))
+    assert len(stems) == 4
+    for stem in stems:
+        answer = study_answer(stem, read_results(report_folder, stem))
+        text = " ".join(answer.text.split())
+        assert answer.question in index and text in index, stem
+        # An answer is a sentence: it ends with a full stop and says something (or why it cannot).
+        assert text.endswith(".") and len(text.split()) >= 8, text
