@@ -173,6 +173,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="reciprocity",
         description="Measure follow-back reciprocity and engagement on your own follow data, and render reports.",
+        epilog="Exit codes: 0 done; 1 a study failed (its notebook is kept for reading) or `check` found problems; "
+               "2 bad input or parameters (one line naming the file, record and field); 3 an internal error (one line "
+               "to report; RECIPROCITY_DEBUG=1 shows the trace).",
     )
     sub = parser.add_subparsers(dest="command", required=True)
 

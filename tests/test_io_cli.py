@@ -82,3 +82,12 @@ def test_unrecognised_input_lists_the_formats_in_one_line(tmp_path, capsys):
 def test_inputs_that_cannot_be_combined_are_refused(capsys):
     assert main(["load", str(FIXTURES / "x_archive_2022"), str(FIXTURES / "instagram_2024")]) == 2
     assert "cannot combine" in capsys.readouterr().err
+
+
+def test_help_documents_the_exit_codes(capsys):
+    with pytest.raises(SystemExit) as done:
+        main(["--help"])
+    assert done.value.code == 0
+    help_text = " ".join(capsys.readouterr().out.split())
+    for code in ("0 done", "1 a study failed", "2 bad input", "3 an internal error"):
+        assert code in help_text
