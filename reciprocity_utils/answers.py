@@ -173,13 +173,22 @@ def answer_04(results: dict[str, Any]) -> Answer:
         return answer
     chosen = ([f"a person does best with “{person}”"] if person else []) + ([f"a brand with “{brand}”"] if brand else [])
     answer.sentences.append("In the simulation, " + " and ".join(chosen) + ".")
-    source = str(details.get("rate_ratio_source") or "")
-    used = _number(head.get("mutual_rate_ratio_used"))
-    if used is not None:
-        origin = ("study 03's association, used as if it were an effect" if source.startswith("study 03's adjusted")
-                  else "a default, not a value measured on these data")
-        answer.sentences.append(f"It assumes a follow-back multiplies engagement by {used:.2f} ({origin}); the page shows how the "
-                                "winner changes when that and the other assumptions change.")
+    calibration = details.get("rate_ratio_calibration") or {}
+    point, low, high = (_number(calibration.get(k)) for k in ("point", "low", "high"))
+    case = calibration.get("case")
+    shares = [_number(head.get(f"{who}_winner_share_of_runs")) for who in ("person", "brand")]
+    if all(share is not None for share in shares):
+        answer.sentences.append(f"Those strategies win {percent(shares[0])} and {percent(shares[1])} of the simulated runs.")
+    if case == "effect" and None not in (point, low, high):
+        answer.sentences.append(f"Each run takes a follow-back's effect on engagement from study 03 ({point:.2f}, 95% interval "
+                                f"{low:.2f} to {high:.2f}), whose timing design supports reading it as an effect.")
+    elif case == "association" and point is not None:
+        answer.sentences.append(f"Study 03 measured an association ({point:.2f}), not an effect, so each run takes a multiplier "
+                                "between 1 (no effect) and that association; the page shows how the winner changes with it and "
+                                "with the other assumptions.")
+    elif point is not None:
+        answer.sentences.append(f"It assumes a follow-back multiplies engagement by {point:.2f} (a default, not a value measured on "
+                                "these data); the page shows how the winner changes when that and the other assumptions change.")
     return answer
 
 

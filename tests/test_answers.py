@@ -57,11 +57,19 @@ def test_the_followback_answer_carries_its_strength_of_evidence():
 
 
 def test_the_strategy_answer_says_it_is_a_simulation_and_where_its_ratio_came_from():
-    results = {"headline": {"person_winner": "selective", "brand_winner": "follow everyone", "mutual_rate_ratio_used": 1.0},
-               "details": {"rate_ratio_source": "default: no engagement observed"}}
-    answer = study_answer("04-follow-strategies", results)
+    head = {"person_winner": "selective", "brand_winner": "follow everyone", "person_winner_share_of_runs": 0.62,
+            "brand_winner_share_of_runs": 1.0}
+    default = {"case": "default", "point": 2.0, "low": None, "high": None}
+    answer = study_answer("04-follow-strategies", {"headline": head, "details": {"rate_ratio_calibration": default}})
     assert answer.strength == "simulated" and "a default, not a value measured on these data" in answer.text
     assert "“selective”" in answer.text and "“follow everyone”" in answer.text
+    assert "win 62% and 100% of the simulated runs" in answer.text
+    association = {"case": "association", "point": 3.73, "low": 2.63, "high": 5.29}
+    text = study_answer("04-follow-strategies", {"headline": head, "details": {"rate_ratio_calibration": association}}).text
+    assert "measured an association (3.73), not an effect" in text and "between 1 (no effect)" in text
+    effect = {"case": "effect", "point": 1.8, "low": 1.2, "high": 2.7}
+    text = study_answer("04-follow-strategies", {"headline": head, "details": {"rate_ratio_calibration": effect}}).text
+    assert "timing design supports reading it as an effect" in text and "as if it were an effect" not in text
 
 
 # Text a reader should never meet on a page: missing values, Python reprs, hidden tags, doubled stops.

@@ -267,15 +267,49 @@ def test_literature_hazard_converts_kwak_chun_and_moon():
 # Calibration from study 03
 
 
-def test_rate_ratio_comes_from_study_03_when_recorded(tmp_path):
-    value, source = st.calibrated_rate_ratio(tmp_path, 2.0)
-    assert value == 2.0 and "not been run" in source
-    record_results(tmp_path, "03-followback-engagement", headline={"adjusted_irr": 1.37})
-    value, source = st.calibrated_rate_ratio(tmp_path, 2.0)
-    assert value == 1.37 and "study 03" in source
+def test_the_rate_ratio_says_its_case_effect_association_or_default(tmp_path):
+    calibration = st.calibrate_rate_ratio(tmp_path, 2.0)
+    assert (calibration.case, calibration.point) == ("default", 2.0) and "not been run" in calibration.source
+    interval = {"adjusted_irr": 1.37, "adjusted_irr_ci_low": 1.1, "adjusted_irr_ci_high": 1.7}
+    record_results(tmp_path, "03-followback-engagement", headline=interval, details={"timing": {"verdict": "inconclusive"}})
+    calibration = st.calibrate_rate_ratio(tmp_path, 2.0)
+    assert (calibration.case, calibration.point, calibration.low, calibration.high) == ("association", 1.37, 1.1, 1.7)
+    assert "an association" in calibration.source and "timing design does not support" in calibration.source
+    record_results(tmp_path, "03-followback-engagement", headline=interval, details={})
+    assert "no times" in st.calibrate_rate_ratio(tmp_path, 2.0).source
+    record_results(tmp_path, "03-followback-engagement", headline=interval, details={"timing": {"verdict": "supports a causal reading"}})
+    assert st.calibrate_rate_ratio(tmp_path, 2.0).case == "effect"
     record_results(tmp_path, "03-followback-engagement", headline={"adjusted_irr": None})
-    value, source = st.calibrated_rate_ratio(tmp_path, 2.5)
-    assert value == 2.5 and "could not estimate" in source
+    calibration = st.calibrate_rate_ratio(tmp_path, 2.5)
+    assert (calibration.case, calibration.point) == ("default", 2.5) and "could not estimate" in calibration.source
+
+
+def test_each_replication_draws_its_multiplier_from_the_calibrated_range():
+    rng = np.random.default_rng(3)
+    fixed = st.Scenario(mutual_rate_ratio=2.0)
+    assert set(fixed.rate_ratios(50, rng)) == {np.float32(2.0)}
+    effect = st.Scenario(mutual_rate_ratio=2.0, rate_ratio_low=1.5, rate_ratio_high=2.667)
+    draws = effect.rate_ratios(20_000, rng)
+    # The draws reproduce the 95% interval they came from.
+    assert np.quantile(draws, [0.025, 0.5, 0.975]) == pytest.approx([1.5, 2.0, 2.667], rel=0.03)
+    association = st.Scenario(mutual_rate_ratio=2.0, rate_ratio_low=1.5, rate_ratio_high=2.667, rate_ratio_from_one=True)
+    draws = association.rate_ratios(20_000, rng)
+    assert draws.min() >= 1.0 and np.median(draws) == pytest.approx(2.0 ** 0.5, rel=0.05)
+    with pytest.raises(st.StrategyError, match="give both or neither"):
+        st.Scenario(rate_ratio_low=1.5)
+    with pytest.raises(st.StrategyError, match="must hold the multiplier"):
+        st.Scenario(mutual_rate_ratio=3.0, rate_ratio_low=1.5, rate_ratio_high=2.5)
+
+
+def test_runs_repeat_with_their_seed_and_an_interval_on_the_multiplier_widens_them():
+    policies = [st.follow_everyone(), st.selective()]
+    small = dict(horizon_days=60, n_initial_followers=40, n_new_followers=40)
+    fixed = st.compare_policies(policies, st.preset("person", **small), replications=30, seed=5)
+    again = st.compare_policies(policies, st.preset("person", **small), replications=30, seed=5)
+    assert np.array_equal(fixed["follow everyone"].horizon["utility"], again["follow everyone"].horizon["utility"])
+    spread = st.compare_policies(policies, st.preset("person", **small, rate_ratio_low=1.0, rate_ratio_high=4.0), replications=30, seed=5)
+    received = [r["follow everyone"].horizon["engagement_received"].std() for r in (fixed, spread)]
+    assert received[1] > received[0]
 
 
 # ---------------------------------------------------------------------------------------------

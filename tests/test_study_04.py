@@ -71,12 +71,13 @@ def test_04_on_the_sample(tmp_path):
 
     # Calibration: no study 03 in this folder, so the parameter; the literature churn hazard.
     assert headline["mutual_rate_ratio_used"] == 2.0 and "not been run" in details["rate_ratio_source"]
+    assert details["rate_ratio_calibration"]["case"] == "default"
     assert headline["churn_hazard_used"] == pytest.approx(round(st.literature_churn_hazard(), 5))
     assert "Kwak" in details["churn_source"]
 
     # The recorded simulation is reproducible from its parameters (same seed, same numbers).
     person = st.preset("person", churn_hazard=headline["churn_hazard_used"], mutual_rate_ratio=2.0)
-    again = st.simulate(st.follow_everyone(), person, replications=12, seed=0)
+    again = st.simulate(st.follow_everyone(), person, replications=details["simulation"]["replications"], seed=0)
     assert headline["person_signal_share_follow_everyone"] == pytest.approx(again.horizon["signal_share"].mean(), rel=1e-9)
     recorded = {(r["policy"], r["measure"]): r for r in details["horizon_outcomes"]["person"]}
     assert recorded[("follow everyone", "followers")]["mean"] == pytest.approx(again.horizon["followers"].mean())
@@ -86,6 +87,8 @@ def test_04_on_the_sample(tmp_path):
     assert 0 <= headline["map_share_won_by_follow_everyone_without_lists_person"] <= 1
     winners = details["sensitivity"]["winners"]["all policies / person"]
     assert len(winners) == 25 and all(row["winner"] in {p.name for p in st.standard_policies()} for row in winners)
+    # The winners' share of runs is counted from the recorded runs, paired across policies.
+    assert 0 < headline["person_winner_share_of_runs"] <= 1 and 0 < headline["brand_winner_share_of_runs"] <= 1
 
     # Replay: checked against a count with plain pandas on the input files.
     follows = pd.read_csv(SAMPLE_DIR / "follows.csv", dtype=str)
@@ -111,14 +114,19 @@ def test_04_on_the_sample(tmp_path):
 def test_04_in_a_report_run_reads_the_saved_dataset_and_uses_study_03(tmp_path):
     # As the report runner does: 01 saved the dataset, 03 recorded its estimate in the same folder.
     load_dataset(SAMPLE_DIR).save(tmp_path / "dataset")
-    record_results(tmp_path, "03-followback-engagement", headline={"adjusted_irr": 1.4})
+    record_results(tmp_path, "03-followback-engagement", headline={"adjusted_irr": 1.4, "adjusted_irr_ci_low": 1.1,
+                                                                   "adjusted_irr_ci_high": 1.8}, details={"timing": {"verdict": "inconclusive"}})
     # interactive stays False as in a report run: displaying live widgets in a headless kernel
     # (papermill) has been seen to hang with ipykernel 7, and a static page cannot use them anyway.
     results, notebook = run_notebook(tmp_path, input_path=str(tmp_path / "dataset"), input_format="dataset", **QUICK)
     assert results["details"]["replay"]["candidates"] == 202  # the sample account with the most followers
     assert results["headline"]["mutual_rate_ratio_used"] == 1.4
     assert "study 03" in results["details"]["rate_ratio_source"]
-    assert results["details"]["scenarios"]["person"]["mutual_rate_ratio"] == 1.4
+    person = results["details"]["scenarios"]["person"]
+    # Only an association: each run draws a multiplier between 1 and the association, from its interval.
+    assert (person["mutual_rate_ratio"], person["rate_ratio_low"], person["rate_ratio_high"], person["rate_ratio_from_one"]) == (1.4, 1.1, 1.8, True)
+    assert results["details"]["rate_ratio_calibration"]["case"] == "association"
+    assert "drawn between 1 (no effect) and the association, 1.40" in outputs_text(notebook)
     assert "application/vnd.jupyter.widget-view+json" not in outputs_text(notebook)
 
 

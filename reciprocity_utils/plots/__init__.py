@@ -105,6 +105,8 @@ LABELS = {
     "replay_recall_selective": "replay of the owner's data: share of accounts the owner engaged with that the selective rule kept",
     "brand_winner": "strategy that wins for a brand",
     "mutual_rate_ratio_used": "engagement ratio the simulation used (times)",
+    "person_winner_share_of_runs": "share of simulated runs the person's winning strategy wins",
+    "brand_winner_share_of_runs": "share of simulated runs the brand's winning strategy wins",
     "churn_hazard_used": "daily unfollow hazard the simulation used",
     # Columns of the churn estimate (study 04).
     "share_lost": "share who left",

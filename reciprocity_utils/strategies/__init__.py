@@ -54,7 +54,9 @@ Every day, in this order:
    with probability ``1 - exp(-posts_read_from_it * owner_engagement_per_read * affinity * M)``,
    or replies to one that engaged it that day with ``owner_reply_probability``. ``M`` is the
    mutual rate ratio while both follow each other, 1 otherwise: calibrated from study 03's adjusted
-   incidence-rate ratio when it is recorded (:func:`calibrated_rate_ratio`). Events are counted
+   incidence-rate ratio and its interval when they are recorded (:func:`calibrate_rate_ratio`: drawn
+   per replication, from the interval when study 03's timing design supports an effect, else from 1
+   up to the association). Events are counted
    as engagement-days (at most one per pair, direction and day);
 4. a follower the owner does not follow leaves with probability ``churn_hazard`` per day
    (followers followed back with ``mutual_churn_hazard``, 0 by default).
@@ -115,7 +117,8 @@ from .policies import (  # noqa: F401
     with_pruning,
 )
 from .scenarios import (  # noqa: F401
-    calibrated_rate_ratio,
+    RateRatioCalibration,
+    calibrate_rate_ratio,
     check_study_parameters,
     preset,
     PRESETS,
@@ -167,6 +170,8 @@ from .wording import (  # noqa: F401
     SCENARIO_FIELDS,
     scenario_table,
     weights_sentence,
+    win_share_table,
+    win_shares,
     winner,
 )
 
@@ -186,7 +191,8 @@ __all__ = [
     "SensitivityResult",
     "SimulationResult",
     "StrategyError",
-    "calibrated_rate_ratio",
+    "RateRatioCalibration",
+    "calibrate_rate_ratio",
     "check_study_parameters",
     "choose_churn_hazard",
     "choose_replay_owner",
@@ -223,6 +229,8 @@ __all__ = [
     "summary_table",
     "utility",
     "weights_sentence",
+    "win_share_table",
+    "win_shares",
     "winner",
     "with_pruning",
 ]

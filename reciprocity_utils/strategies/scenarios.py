@@ -7,7 +7,9 @@ import math
 import numbers
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
+
+import numpy as np
 
 from .policies import StrategyError, _check_number, _check_whole
 from .churn import literature_churn_hazard
@@ -29,6 +31,12 @@ class Scenario:
     churn_hazard: float = field(default_factory=literature_churn_hazard)
     mutual_churn_hazard: float = 0.0
     mutual_rate_ratio: float = 2.0
+    # Uncertainty in the multiplier (see RateRatioCalibration): with both bounds, each replication
+    # draws its own multiplier around mutual_rate_ratio from that 95% interval; with
+    # rate_ratio_from_one, only a random share of it (from none to all, on the log scale) is an effect.
+    rate_ratio_low: float | None = None
+    rate_ratio_high: float | None = None
+    rate_ratio_from_one: bool = False
     spam_share: float = 0.12
     spam_post_multiplier: float = 3.0
     spam_affinity: float = 0.02
@@ -61,6 +69,14 @@ class Scenario:
         _check_number("mutual_rate_ratio", self.mutual_rate_ratio, low=0.0)
         if self.mutual_rate_ratio == 0:
             raise StrategyError("mutual_rate_ratio must be greater than 0")
+        if (self.rate_ratio_low is None) != (self.rate_ratio_high is None):
+            raise StrategyError("rate_ratio_low and rate_ratio_high go together: give both or neither")
+        if self.rate_ratio_low is not None:
+            _check_number("rate_ratio_low", self.rate_ratio_low, low=0.0)
+            _check_number("rate_ratio_high", self.rate_ratio_high, low=0.0)
+            if not 0 < self.rate_ratio_low <= self.mutual_rate_ratio <= self.rate_ratio_high:
+                raise StrategyError("the interval must hold the multiplier: 0 < rate_ratio_low <= mutual_rate_ratio <= "
+                                    f"rate_ratio_high, not {self.rate_ratio_low}, {self.mutual_rate_ratio}, {self.rate_ratio_high}")
         for name in ("spam_post_multiplier", "spam_affinity", "post_rate_median", "post_rate_sigma", "affinity_sigma",
                      "owner_engagement_per_read", "follower_engagement_rate", "reciprocation_boost", "mutual_connections_mean",
                      "reach_weight", "signal_weight", "noise_weight"):
@@ -76,6 +92,17 @@ class Scenario:
 
     def as_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
+
+    def rate_ratios(self, replications: int, rng: np.random.Generator) -> np.ndarray:
+        """The engagement multiplier of each replication (all equal without an interval)."""
+        if self.rate_ratio_low is None:
+            return np.full(replications, self.mutual_rate_ratio, dtype=np.float32)
+        # The estimate's 95% interval read as a normal on the log scale (as study 03's intervals are built).
+        spread = (math.log(self.rate_ratio_high) - math.log(self.rate_ratio_low)) / (2 * Z_95)
+        log_ratio = math.log(self.mutual_rate_ratio) + spread * rng.standard_normal(replications)
+        if self.rate_ratio_from_one:
+            log_ratio = log_ratio * rng.random(replications)  # an unknown share of the association is an effect
+        return np.exp(log_ratio).astype(np.float32)
 
 
 PRESETS = {
@@ -100,22 +127,78 @@ def preset(name: str, **overrides: Any) -> Scenario:
         raise StrategyError(f"unknown scenario field in {sorted(overrides)}; known fields: {known}") from None
 
 
-def calibrated_rate_ratio(output_dir: str | Path, fallback: float) -> tuple[float, str]:
-    """Study 03's adjusted incidence-rate ratio when it is recorded in ``output_dir``, else ``fallback``.
+Z_95 = 1.959963984540054
 
-    Returns the ratio and a sentence saying where it came from, for the notebook to print.
+
+@dataclass(frozen=True)
+class RateRatioCalibration:
+    """Where the simulator's engagement multiplier comes from, and how uncertain it is.
+
+    ``case`` is ``"effect"`` when study 03's timing design supports reading its estimate as an
+    effect of the follow-back (each replication draws the multiplier from the estimate's
+    interval); ``"association"`` when study 03 measured only an association (each replication
+    draws it between 1, no effect, and the association drawn from its interval: how much of an
+    association is an effect is unknown); ``"default"`` when study 03 gave no estimate (the
+    parameter, fixed, and said to be a default).
     """
+
+    case: Literal["effect", "association", "default"]
+    point: float
+    low: float | None
+    high: float | None
+    source: str
+
+    def scenario_fields(self) -> dict[str, Any]:
+        """The Scenario fields that carry this calibration into the simulator."""
+        return {"mutual_rate_ratio": self.point, "rate_ratio_low": self.low, "rate_ratio_high": self.high,
+                "rate_ratio_from_one": self.case == "association"}
+
+    def range_words(self) -> str:
+        """The multipliers the runs cover, in words."""
+        if self.case == "default":
+            return f"{self.point:.2f} in every run (a default)"
+        if self.case == "effect":
+            return f"drawn from {self.low:.2f} to {self.high:.2f} (95% interval), around {self.point:.2f}"
+        edge = self.high if self.point >= 1 else self.low
+        return f"drawn between 1 (no effect) and the association, {self.point:.2f} (up to {edge:.2f} with its uncertainty)"
+
+    def as_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+def _positive(value: Any) -> float | None:
+    if isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value) and value > 0:
+        return float(value)
+    return None
+
+
+def calibrate_rate_ratio(output_dir: str | Path, fallback: float) -> RateRatioCalibration:
+    """The engagement multiplier from study 03's results in ``output_dir``, with its case and uncertainty."""
     from ..report import RESULTS_SUFFIX, read_results
 
     _check_number("mutual_rate_ratio", fallback, low=0.0)
     path = Path(output_dir) / f"03-followback-engagement{RESULTS_SUFFIX}"
-    if path.exists():
-        value = read_results(output_dir, "03-followback-engagement").get("headline", {}).get("adjusted_irr")
-        if isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value) and value > 0:
-            return float(value), f"study 03's adjusted incidence-rate ratio recorded in {path.name} ({value:.3g})"
-        return float(fallback), (f"the parameter mutual_rate_ratio ({fallback:g}), a default: study 03 could not estimate the adjusted "
-                                 "ratio from these data")
-    return float(fallback), f"the parameter mutual_rate_ratio ({fallback:g}): study 03 has not been run into this output folder"
+    if not path.exists():
+        return RateRatioCalibration("default", float(fallback), None, None,
+                                    f"the parameter mutual_rate_ratio ({fallback:g}), a default: study 03 has not been run into this "
+                                    "output folder")
+    results = read_results(output_dir, "03-followback-engagement")
+    head, timing = results.get("headline") or {}, (results.get("details") or {}).get("timing") or {}
+    point, low, high = (_positive(head.get(k)) for k in ("adjusted_irr", "adjusted_irr_ci_low", "adjusted_irr_ci_high"))
+    if point is None or low is None or high is None or not low <= point <= high:
+        return RateRatioCalibration("default", float(fallback), None, None,
+                                    f"the parameter mutual_rate_ratio ({fallback:g}), a default: study 03 could not estimate the "
+                                    "adjusted ratio from these data")
+    estimate = f"study 03's adjusted ratio, {point:.2f} (95% interval {low:.2f} to {high:.2f})"
+    if str(timing.get("verdict") or "").startswith("supports"):
+        return RateRatioCalibration("effect", point, low, high,
+                                    f"{estimate}, read as an effect because study 03's timing design supports it; each run draws "
+                                    "the multiplier from that interval")
+    why = ("study 03's timing design does not support reading it as an effect" if timing
+           else "these data have no times to check whether it is an effect")
+    return RateRatioCalibration("association", point, low, high,
+                                f"{estimate}, an association: {why}, so each run takes an unknown share of it as the effect, "
+                                "from none (a multiplier of 1) to all of it, with the estimate itself drawn from its interval")
 
 
 def check_study_parameters(replications: Any, grid_replications: Any, grid_size: Any, horizon_days: Any, churn_hazard: Any,

@@ -214,14 +214,15 @@ def _run(policy: Policy, scenario: Scenario, replications: int, seed: int, budge
     and across policies); the draws are made in a fixed order whatever the policy does.
     """
     cells = len(budgets)
-    world_seed, draws_seed = np.random.SeedSequence(seed).spawn(2)
+    # A third stream for the multipliers leaves the first two (and so every fixed-multiplier run) unchanged.
+    world_seed, draws_seed, ratio_seed = np.random.SeedSequence(seed).spawn(3)
     world = _draw_world(scenario, replications, np.random.default_rng(world_seed))
     rng = np.random.default_rng(draws_seed)
     horizon = scenario.horizon_days
     shape = (cells, replications, scenario.n_candidates)
     budget = np.asarray(budgets, dtype=np.float64).reshape(cells, 1)
     hazard = np.asarray(hazards, dtype=np.float32).reshape(cells, 1, 1)
-    ratio = np.float32(scenario.mutual_rate_ratio)
+    ratio = scenario.rate_ratios(replications, np.random.default_rng(ratio_seed)).reshape(1, replications, 1)
     boost = np.float32(scenario.reciprocation_boost)
     window = scenario.relationship_window_days
     # "Never" lies further back than any window or inactivity limit yet keeps day - never within int16.

@@ -75,6 +75,20 @@ def winner(results: dict[str, SimulationResult]) -> tuple[str, dict[str, float]]
     return ranked[0], lead
 
 
+def win_shares(results: dict[str, SimulationResult]) -> dict[str, float]:
+    """The share of replications in which each policy has the highest utility (runs are paired across policies)."""
+    names = list(results)
+    utilities = np.vstack([results[name].horizon["utility"] for name in names])
+    best = utilities.argmax(axis=0)
+    return {name: float((best == i).mean()) for i, name in enumerate(names)}
+
+
+def win_share_table(results: dict[str, dict[str, SimulationResult]]) -> pd.DataFrame:
+    """One row per policy, one column per scenario: the share of runs it wins."""
+    shares = {f"share of {scenario} runs won": win_shares(by_policy) for scenario, by_policy in results.items()}
+    return pd.DataFrame(shares).rename_axis("policy").reset_index()
+
+
 def weights_sentence(scenarios: dict[str, Scenario]) -> str:
     """The utility weights of each scenario in words."""
     parts = [f"for the {name}, one follower is worth {s.reach_weight:g}, one post a day read from a two-way account "
@@ -117,9 +131,11 @@ def conclusion(results: dict[str, dict[str, SimulationResult]], everyone: str, c
         best, lead = winner(by_policy)
         a, b = by_policy[everyone].horizon, by_policy[choosy].horizon
         scenario = by_policy[everyone].scenario
+        share = win_shares(by_policy)[best]
         sentences.append(
             f"**{name.capitalize()}** (reads {scenario.attention_budget:,.0f} posts a day): '{best}' has the highest utility "
-            f"(lead over the runner-up {lead['mean']:.3g}, 95% interval {lead['ci_low']:.3g} to {lead['ci_high']:.3g}). "
+            f"(lead over the runner-up {lead['mean']:.3g}, 95% interval {lead['ci_low']:.3g} to {lead['ci_high']:.3g}) and wins "
+            f"{share:.0%} of the {by_policy[best].replications} paired runs. "
             f"Following everyone keeps {a['followers'].mean():,.0f} followers against {b['followers'].mean():,.0f} for '{choosy}', "
             f"but {100 * a['signal_share'].mean():.0f}% of what it reads is signal against {100 * b['signal_share'].mean():.0f}%."
         )
