@@ -189,6 +189,9 @@ def answer_04(results: dict[str, Any]) -> Answer:
     elif point is not None:
         answer.sentences.append(f"It assumes a follow-back multiplies engagement by {point:.2f} (a default, not a value measured on "
                                 "these data); the page shows how the winner changes when that and the other assumptions change.")
+    moves = (details.get("assumptions") or {}).get("sentence")
+    if moves:
+        answer.sentences.append(str(moves))
     return answer
 
 

@@ -576,3 +576,60 @@ def test_churn_between_the_2021_and_2023_x_archives():
     assert table.loc["not followed back", "lost"] == len(one_way - still)
     days = (st.snapshot_time(later) - st.snapshot_time(earlier)).total_seconds() / 86_400
     assert table.loc["not followed back", "daily_hazard"] == pytest.approx(-math.log1p(-len(one_way - still) / len(one_way)) / days)
+
+
+# ---------------------------------------------------------------------------------------------
+# Which assumption moves the ranking
+
+
+def test_the_tornado_names_what_changes_the_winner_and_moves_with_churn():
+    policies = [st.follow_everyone(), st.selective(), st.read_only_list(st.follow_everyone())]
+    scenario = st.preset("person", horizon_days=90, n_initial_followers=60, n_new_followers=60)
+    churn = [st.Assumption("mutual_churn_hazard", "daily churn of followers followed back", 0.0, 0.0, from_data=False),
+             st.Assumption("churn_hazard", "daily churn of followers not followed back", 0.0, 0.05, from_data=True)]
+    table = st.assumption_sensitivity(policies, scenario, churn, replications=6, seed=1)
+    assert list(table["end"]) == ["low", "high", "low", "high"]
+    base = table.attrs["base_winner"]
+    # The lead is recomputed from the runs: at zero churn of followed-back followers it equals the lead with the scenario's values.
+    assert table.loc[0, "lead"] == pytest.approx(table.attrs["base_lead"])
+    assert (table["winner_changes"] == (table["winner"] != base)).all()
+    # A heavier churn of followed-back followers moves the lead: the figure and the sentence change with the parameter.
+    heavier = [st.Assumption("mutual_churn_hazard", "daily churn of followers followed back", 0.0, 0.05)]
+    moved = st.assumption_sensitivity(policies, scenario, heavier, replications=6, seed=1)
+    assert moved.loc[1, "lead"] != pytest.approx(table.loc[1, "lead"])
+    sentence = st.assumption_sentence(table)
+    assert base in sentence and "daily churn" in sentence
+
+
+def test_the_sentence_says_when_the_winner_does_not_depend_on_the_data():
+    import pandas as pd
+
+    rows = [{"assumption": a, "field": f, "from_data": d, "end": e, "value": v, "winner": "follow everyone", "lead": lead,
+             "lead_ci_low": lead - 1, "lead_ci_high": lead + 1, "winner_changes": False}
+            for a, f, d, e, v, lead in [("engagement multiplier", "mutual_rate_ratio", True, "low", 1.0, 5.0),
+                                        ("engagement multiplier", "mutual_rate_ratio", True, "high", 3.7, 6.0),
+                                        ("attention budget", "attention_budget", False, "low", 15.0, 1.0),
+                                        ("attention budget", "attention_budget", False, "high", 240.0, 20.0)]]
+    table = pd.DataFrame(rows)
+    table.attrs["base_winner"] = "follow everyone"
+    sentence = st.assumption_sentence(table)
+    assert "does not depend on what was measured on these data (engagement multiplier)" in sentence
+    assert "moves most with the attention budget" in sentence
+    table["from_data"] = False
+    assert "None of these numbers was measured on these data" in st.assumption_sentence(table)
+    table.loc[3, ["winner", "winner_changes", "lead"]] = ["selective", True, -2.0]
+    assert "the attention budget at 240 makes “selective” win" in st.assumption_sentence(table)
+
+
+def test_the_tornado_caption_is_computed_from_the_table():
+    from reciprocity_utils.plots import strategies as strategy_plots
+
+    policies = [st.follow_everyone(), st.selective()]
+    scenario = st.preset("person", horizon_days=60, n_initial_followers=40, n_new_followers=40)
+    table = st.assumption_sensitivity(policies, scenario, st.default_assumptions(scenario, ("churn_hazard",)), replications=4)
+    figure = strategy_plots.assumption_tornado(table)
+    widest = (table.groupby("assumption")["lead"].max() - table.groupby("assumption")["lead"].min()).idxmax()
+    assert f"The widest bar, {widest}, moves the lead most." in figure.caption
+    assert ("Red bars cross zero" in figure.caption) == bool(table["winner_changes"].any())
+    labels = [t.get_text() for t in figure.figure.axes[0].get_yticklabels()]
+    assert "daily churn of followers not followed back (from the data)" in labels

@@ -89,6 +89,10 @@ def test_04_on_the_sample(tmp_path):
     assert len(winners) == 25 and all(row["winner"] in {p.name for p in st.standard_policies()} for row in winners)
     # The winners' share of runs is counted from the recorded runs, paired across policies.
     assert 0 < headline["person_winner_share_of_runs"] <= 1 and 0 < headline["brand_winner_share_of_runs"] <= 1
+    # Every assumption varied alone at both ends, and the page says what moves the ranking.
+    assumptions = details["assumptions"]
+    assert len(assumptions["table"]) == 12 and assumptions["base_winner"] == headline["person_winner"]
+    assert assumptions["sentence"] in outputs_text(notebook)
 
     # Replay: checked against a count with plain pandas on the input files.
     follows = pd.read_csv(SAMPLE_DIR / "follows.csv", dtype=str)
@@ -104,7 +108,7 @@ def test_04_on_the_sample(tmp_path):
     assert headline["replay_recall_selective"] == pytest.approx(expected["selective_recall"])
 
     # Five figures, each with a caption; no account id of the sample appears anywhere in the outputs.
-    assert len(figure_captions(notebook)) == 5
+    assert len(figure_captions(notebook)) == 6
     text = outputs_text(notebook)
     ids = pd.read_csv(SAMPLE_DIR / "accounts.csv", dtype=str)["account_id"]
     assert not [i for i in ids if i in text]

@@ -282,3 +282,35 @@ def strategy_explorer(policies: list[st.Policy], scenario: st.Scenario, replicat
     if render_now:
         redraw()
     return box
+
+
+def assumption_tornado(table) -> "Figure":
+    """The winner's lead at the low and high end of each assumption, one bar per assumption, widest swing on top."""
+    base = table.attrs.get("base_winner", "the winner")
+    spans = table.pivot_table(index="assumption", columns="end", values="lead", sort=False)
+    changes = table.groupby("assumption", sort=False)["winner_changes"].any()
+    from_data = table.groupby("assumption", sort=False)["from_data"].any()
+    order = (spans.max(axis=1) - spans.min(axis=1)).sort_values().index
+    with sns.axes_style("whitegrid"):
+        fig, ax = plt.subplots(figsize=(8.5, 0.6 * len(order) + 1.6))
+        for position, name in enumerate(order):
+            low, high = spans.loc[name, "low"], spans.loc[name, "high"]
+            colour = "#c0392b" if changes[name] else "#7f8c8d"
+            ax.plot([low, high], [position, position], color=colour, linewidth=8, solid_capstyle="butt")
+            ax.plot([low], [position], marker="<", color="black", markersize=6)
+            ax.plot([high], [position], marker=">", color="black", markersize=6)
+        ax.axvline(0, color="black", linewidth=1)
+        ax.axvline(table.attrs.get("base_lead", np.nan), color="black", linestyle=":", linewidth=1)
+        ax.set_yticks(range(len(order)), [f"{name}{' (from the data)' if from_data[name] else ''}" for name in order], fontsize="small")
+        ax.set_xlabel("lead in utility over the best other policy (below 0: another wins)")
+        ax.set_title(f"Which assumption moves the lead of “{base}”", fontsize="medium")
+        fig.tight_layout()
+    moved = [name for name in order[::-1] if changes[name]]
+    caption = (
+        "Each assumption varied alone (◀ its low end, ▶ its high end), the others held at the scenario's values; the "
+        "dotted line is the lead with the scenario's values. "
+        + (f"Red bars cross zero: {', '.join(moved)} alone change{'s' if len(moved) == 1 else ''} the winner. " if moved else
+           f"No bar crosses zero: no single assumption changes the winner from “{base}”. ")
+        + f"The widest bar, {order[-1]}, moves the lead most."
+    )
+    return Figure(fig, caption)

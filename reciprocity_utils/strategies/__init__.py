@@ -89,6 +89,7 @@ Modules (everything is importable from ``reciprocity_utils.strategies``):
 - ``scenarios``: the simulated world's parameters, the presets, and the engagement ratio's source;
 - ``simulator``: the daily simulator, outcomes with intervals, the utility;
 - ``sensitivity``: which policy wins over attention budget and churn hazard;
+- ``assumptions``: which single assumption moves the ranking (a tornado);
 - ``churn``: the literature hazard and the hazard observed between snapshots;
 - ``replay``: the policies applied to the real followers of one account;
 - ``wording``: the notebook's tables and sentences, computed from the runs.
@@ -142,6 +143,12 @@ from .sensitivity import (  # noqa: F401
     sensitivity,
     SensitivityResult,
 )
+from .assumptions import (  # noqa: F401
+    Assumption,
+    assumption_sensitivity,
+    assumption_sentence,
+    default_assumptions,
+)
 from .churn import (  # noqa: F401
     _hazard_fit,
     choose_churn_hazard,
@@ -176,6 +183,10 @@ from .wording import (  # noqa: F401
 )
 
 __all__ = [
+    "Assumption",
+    "assumption_sensitivity",
+    "assumption_sentence",
+    "default_assumptions",
     "DEFAULT_THRESHOLDS",
     "HORIZON_OUTCOMES",
     "OUTCOMES",
