@@ -60,6 +60,7 @@ from .wording import p_words
 __all__ = [
     "DEFINITIONS",
     "EGO_LISTS_FILE",
+    "save_owner_lists",
     "EGO_LIST_NAMES",
     "AccountBehaviour",
     "EgoLists",
@@ -910,20 +911,6 @@ class EgoLists:
     def counts(self) -> dict[str, int | None]:
         return {name: (len(table) if table is not None else None) for name, table in self.lists.items()}
 
-    def save_private_csv(self, output_dir: str | Path) -> Path | None:
-        """All lists in one CSV (a ``list`` column) in the report's private working folder, never published.
-
-        Nothing is written when no list exists. The lists carry whatever names the pseudonymizer
-        gave, handles included when the owner chose to reveal them: hence the private folder.
-        """
-        frames = [table.assign(list=name) for name, table in self.lists.items() if table is not None]
-        if not frames:
-            return None
-        path = private_dir(output_dir) / EGO_LISTS_FILE
-        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        combined = pd.concat(frames, ignore_index=True)
-        return write_safe_csv(combined[["list"] + [c for c in combined.columns if c != "list"]], path)
-
 
 EGO_LISTS_FILE = "02-reciprocity.ego-lists.csv"
 EGO_LIST_NAMES = ("mutuals", "followers not followed back", "followees not following back", "dormant mutuals")
@@ -992,6 +979,28 @@ def ego_lists(dataset: StudyDataset, names: Callable[[pd.Series], pd.Series], wi
                          f"{end:%Y-%m-%d}: accounts that became mutual after that cannot show engagement, so they appear "
                          "dormant for lack of data.")
     return EgoLists(lists, tuple(notes))
+
+
+def save_owner_lists(dataset: StudyDataset, output_dir: str | Path, shown_as: Callable[[pd.Series], pd.Series],
+                     window_days: float | None = 90) -> Path | None:
+    """The owner's lists with real account ids and handles, for the owner to act on, in the private folder only.
+
+    Real identities whatever the published pages show: to unfollow someone the owner has to find
+    them. ``shown_as`` gives the name the published pages use (a pseudonym by default), so a row
+    can be matched to the report. Each row keeps the evidence of its list (follow dates, the
+    owner's last engagement, days since). Nothing is written when no list exists.
+    """
+    lists = ego_lists(dataset, names=lambda ids: ids.astype(str), window_days=window_days)
+    frames = [table.assign(list=name) for name, table in lists.lists.items() if table is not None]
+    if not frames:
+        return None
+    combined = pd.concat(frames, ignore_index=True).rename(columns={"account": "account_id"})
+    handles = dataset.accounts.set_index("account_id")["handle"]
+    combined.insert(0, "handle", combined["account_id"].map(handles).fillna(""))
+    combined.insert(0, "shown_in_the_report_as", shown_as(combined["account_id"]).to_numpy())
+    path = private_dir(output_dir) / EGO_LISTS_FILE
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    return write_safe_csv(combined[["list"] + [c for c in combined.columns if c != "list"]], path)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -446,7 +446,7 @@ def test_ego_lists_are_not_computed_when_mutuality_is_unobservable():
     dataset = ego_dataset(followers_known=False)
     ego = metrics.ego_lists(dataset, pseudonymizer_for(dataset))
     assert all(table is None for table in ego.lists.values()) and "cannot be told apart" in ego.notes[0]
-    assert ego.save_private_csv(Path("unused")) is None
+    assert metrics.save_owner_lists(dataset, Path("unused"), pseudonymizer_for(dataset)) is None
 
 
 def test_ego_lists_without_engagement_have_no_dormant_list():
@@ -601,14 +601,20 @@ def test_follows_encoded_once_serve_every_measure_and_must_match_the_dataset():
         metrics.reciprocity(engagement_dataset(), arcs=arcs)
 
 
-def test_ego_lists_are_saved_in_the_private_folder_only(tmp_path, monkeypatch):
+def test_the_owners_lists_are_saved_with_real_ids_and_handles_in_the_private_folder_only(tmp_path, monkeypatch):
     monkeypatch.setenv("RECIPROCITY_PSEUDONYM_KEY", "test-secret")
     dataset = ego_dataset()
-    path = metrics.ego_lists(dataset, pseudonymizer_for(dataset), window_days=30).save_private_csv(tmp_path / "report")
-    assert path.parent == tmp_path / ".report.private"
-    saved = pd.read_csv(path, dtype=str)
+    names = pseudonymizer_for(dataset)
+    path = metrics.save_owner_lists(dataset, tmp_path / "report", names, window_days=30)
+    assert path.parent == tmp_path / ".report.private" and not (tmp_path / "report").exists()
+    saved = pd.read_csv(path, dtype=str, keep_default_na=False)
     assert saved.groupby("list", sort=False).size().to_dict() == {"mutuals": 3, "followers not followed back": 1,
                                                                  "followees not following back": 1, "dormant mutuals": 2}
+    # Real ids, whatever the published pages show, and the pseudonym the report uses for each.
+    assert set(saved["account_id"]) <= set(dataset.accounts["account_id"])
+    assert (saved["shown_in_the_report_as"] == names(saved["account_id"]).to_numpy()).all()
+    handles = dataset.accounts.set_index("account_id")["handle"].fillna("")
+    assert (saved["handle"] == saved["account_id"].map(handles)).all()
 
 
 def test_ego_timing_separates_the_owners_follow_backs_from_everybody_elses():

@@ -192,11 +192,15 @@ def test_02_on_a_twitter_archive_shows_only_the_owners_side(tmp_path, monkeypatc
     assert all(headline[key] is None for key in ENGAGEMENT_KEYS)
     assert 0 <= headline["owner_engages_mutuals"] <= 1
     assert not (tmp_path / metrics.EGO_LISTS_FILE).exists()  # never in the published folder
-    lists = pd.read_csv(private_dir(tmp_path) / metrics.EGO_LISTS_FILE, dtype=str)
+    lists = pd.read_csv(private_dir(tmp_path) / metrics.EGO_LISTS_FILE, dtype=str, keep_default_na=False)
     assert len(lists) == 25 + 380 + 34 + details["ego_list_sizes"]["dormant mutuals"]
-    assert lists["account"].str.fullmatch(r"acct-[0-9a-f]{10}").all()  # pseudonyms only: no ids, no handles
-    ids = set(load_dataset(folder).accounts["account_id"])
-    assert not ids & set(lists["account"])
+    # The owner's private file holds real ids and handles to act on, and the pseudonym the pages show.
+    accounts = load_dataset(folder).accounts.set_index("account_id")
+    assert set(lists["account_id"]) <= set(accounts.index) and len(set(lists["account_id"])) == 25 + 380 + 34
+    assert lists["shown_in_the_report_as"].str.fullmatch(r"acct-[0-9a-f]{10}").all()
+    assert (lists["handle"] != "").sum() > 100  # an X archive names only the handles it saw in tweets and likes
+    published = " ".join(p.read_text(errors="replace") for p in tmp_path.iterdir() if p.is_file())
+    assert not set(lists.loc[lists["handle"] != "", "handle"]) & set(published.replace('"', " ").split())
     assert "Only the owner's outgoing engagement is recorded" in json.dumps(notebook)
 
 
@@ -256,8 +260,11 @@ def test_02_on_a_personal_export_with_owner_outgoing_engagement(tmp_path, monkey
     assert all(headline[key] is None for key in ENGAGEMENT_KEYS)
     assert results["details"]["ego_list_sizes"] == {"mutuals": 1, "followers not followed back": 1,
                                                     "followees not following back": 1, "dormant mutuals": 1}
-    text = (private_dir(tmp_path) / metrics.EGO_LISTS_FILE).read_text()
-    assert "handle" not in text and friend not in text and fan not in text
+    lists = pd.read_csv(private_dir(tmp_path) / metrics.EGO_LISTS_FILE, dtype=str, keep_default_na=False)
+    assert {friend, fan} <= set(lists["account_id"])  # the owner's private file names them, to act on
+    assert {"friend_handle", "fan_handle"} <= set(lists["handle"])
+    published = "".join(p.read_text(errors="replace") for p in tmp_path.iterdir() if p.is_file())
+    assert "friend_handle" not in published and friend not in published
 
 
 def test_02_refuses_a_bad_study_parameter(tmp_path):
