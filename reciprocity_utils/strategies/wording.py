@@ -7,6 +7,7 @@ import math
 import numpy as np
 import pandas as pd
 
+from ..wording import percent
 from .policies import Policy
 from .scenarios import Scenario
 from .simulator import SimulationResult, interval, paired_difference, summary_table
@@ -85,7 +86,8 @@ def win_shares(results: dict[str, SimulationResult]) -> dict[str, float]:
 
 def win_share_table(results: dict[str, dict[str, SimulationResult]]) -> pd.DataFrame:
     """One row per policy, one column per scenario: the share of runs it wins."""
-    shares = {f"share of {scenario} runs won": win_shares(by_policy) for scenario, by_policy in results.items()}
+    shares = {f"share of {scenario} runs won": {name: percent(share) for name, share in win_shares(by_policy).items()}
+              for scenario, by_policy in results.items()}
     return pd.DataFrame(shares).rename_axis("policy").reset_index()
 
 
