@@ -171,8 +171,14 @@ def answer_04(results: dict[str, Any]) -> Answer:
         answer.strength = "not observable"
         answer.sentences.append("The simulation did not run on these data.")
         return answer
+    replayed = _replay_sentences(details) if _coverage(results).get("scope") == "ego" else []
+    if replayed:
+        # A personal export's owner gets their own followers first; the simulation is generic, not theirs.
+        answer.strength = "replayed"
+        answer.sentences.extend(replayed)
     chosen = ([f"a person does best with “{person}”"] if person else []) + ([f"a brand with “{brand}”"] if brand else [])
-    answer.sentences.append("In the simulation, " + " and ".join(chosen) + ".")
+    answer.sentences.append(("In a generic simulation, not calibrated on this export, " if replayed else "In the simulation, ")
+                            + " and ".join(chosen) + ".")
     calibration = details.get("rate_ratio_calibration") or {}
     point, low, high = (_number(calibration.get(k)) for k in ("point", "low", "high"))
     case = calibration.get("case")
@@ -200,6 +206,30 @@ def _follows_missing(coverage: dict[str, Any]) -> str:
     if coverage.get("followers_known") is False and coverage.get("following_known") is False:
         return "no follows are recorded"
     return "only one follow direction is known"
+
+
+def _replay_sentences(details: dict[str, Any]) -> list[str]:
+    """What following everyone and following back selectively would have kept, on the owner's real followers."""
+    replay = details.get("replay") or {}
+    rows = {row.get("policy"): row for row in replay.get("table") or []}
+    everyone, choosy = rows.get("follow everyone"), rows.get("selective (engaged twice)")
+    followers, valued = _number(replay.get("candidates")), _number(replay.get("valued"))
+    if not everyone or not choosy or not followers or valued is None or not replay.get("cutoff"):
+        return []
+    cutoff = str(replay["cutoff"])[:10]
+    # A personal export records only the owner's engagement: the replay then scores by it in place of engagement received.
+    who = ("the owner had engaged with" if "engagement_given" in str(choosy.get("how") or "")
+           else "who had engaged with the owner")
+    sentences = [f"On the owner's {followers:,.0f} real followers, {valued:,.0f} were engaged with by the owner after {cutoff}."]
+    precision, recall, kept = (_number(choosy.get(k)) for k in ("precision", "recall", "followed"))
+    if kept:
+        sentences.append(f"Following back only those {who} twice before then would have kept {kept:,.0f} of "
+                         f"them, {percent(precision)} of whom the owner went on to engage with, but only {percent(recall)} of all "
+                         "those the owner engaged with later; following everyone keeps them all "
+                         f"({percent(_number(everyone.get('precision')) or 0)} of them engaged with later).")
+    else:
+        sentences.append(f"Following back only those {who} twice before then would have kept none of them.")
+    return sentences
 
 
 ANSWERS = {"01": answer_01, "02": answer_02, "03": answer_03, "04": answer_04}

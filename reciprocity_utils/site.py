@@ -25,6 +25,8 @@ from .report import read_results
 # Notebook cells carrying these tags never reach a published page.
 HIDDEN_CELL_TAGS = ("injected-parameters", "remove-cell")
 KEY_FIGURE_TAG = "key-figure"
+# A study may tag another figure for personal exports (study 04: the replay on the owner's followers).
+PERSONAL_KEY_FIGURE_TAG = "key-figure-personal"
 STYLESHEET = "style.css"
 THUMBNAIL_WIDTH = 360
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
@@ -191,13 +193,18 @@ def reading_guide(stem: str, results: dict[str, Any]) -> str:
             "could not show.</p></aside>")
 
 
-def key_figure_png(executed: Path) -> bytes | None:
-    """The PNG of the notebook's key figure (tagged cell first, else the first figure)."""
+def _figure_cells(executed: Path, personal: bool = False) -> list:
+    """Code cells in the order a key figure is looked for: the tagged cell (the personal one first when asked), then all."""
     import nbformat
 
     cells = [c for c in nbformat.read(executed, as_version=4).cells if c.cell_type == "code"]
-    tagged = [c for c in cells if KEY_FIGURE_TAG in c.metadata.get("tags", [])]
-    for cell in tagged + cells:
+    tags = [PERSONAL_KEY_FIGURE_TAG, KEY_FIGURE_TAG] if personal else [KEY_FIGURE_TAG]
+    return [c for tag in tags for c in cells if tag in c.metadata.get("tags", [])] + cells
+
+
+def key_figure_png(executed: Path, personal: bool = False) -> bytes | None:
+    """The PNG of the notebook's key figure (tagged cell first, else the first figure)."""
+    for cell in _figure_cells(executed, personal):
         for output in cell.get("outputs", []):
             data = output.get("data", {})
             if "image/png" in data:
@@ -236,15 +243,13 @@ STRENGTH_WORDS = {
     "causal reading supported": "an association whose timing supports reading it as an effect",
     "not observable": "cannot be answered from this source",
     "simulated": "a simulation under stated assumptions, not a measurement",
+    "replayed": "counted on the owner's own followers (the simulation beside it is generic)",
 }
 
 
-def key_figure_title(executed: Path) -> str | None:
-    """The title of the key figure (its first axes' title), for the thumbnail's alternative text."""
-    import nbformat
-
-    cells = [c for c in nbformat.read(executed, as_version=4).cells if c.cell_type == "code"]
-    for cell in [c for c in cells if KEY_FIGURE_TAG in c.metadata.get("tags", [])] + cells:
+def key_figure_title(executed: Path, personal: bool = False) -> str | None:
+    """The caption of the key figure, for the thumbnail's alternative text."""
+    for cell in _figure_cells(executed, personal):
         for output in cell.get("outputs", []):
             data = output.get("data", {})
             if "image/png" in data or EMBEDDED_PNG.search(data.get("text/html", "")):
@@ -290,10 +295,11 @@ def write_index(output_dir: Path, executed: list[Path], run_info: dict[str, Any]
         )
         title = html.escape(notebook_title(path))
         answer = study_answer(path.stem, results)
-        png = key_figure_png(path) if answer is None or answer.strength != "not observable" else None
+        personal = answer is not None and answer.strength == "replayed"
+        png = key_figure_png(path, personal) if answer is None or answer.strength != "not observable" else None
         thumbnail = (
             f"<a href='{html.escape(path.stem)}.html'><img src='{thumbnail_data_uri(png)}' alt='Key figure of {title}: "
-            f"{html.escape(key_figure_title(path) or 'open the study for its description')}'></a>" if png else ""
+            f"{html.escape(key_figure_title(path, personal) or 'open the study for its description')}'></a>" if png else ""
         )
         said = (f"<p class='question'>{html.escape(answer.question)}</p><p class='answer'>{html.escape(answer.text)}</p>"
                 f"<p class='muted'>Strength of evidence: {html.escape(STRENGTH_WORDS[answer.strength])}</p>") if answer else ""

@@ -72,8 +72,9 @@ def test_the_strategy_answer_says_it_is_a_simulation_and_where_its_ratio_came_fr
     assert "timing design supports reading it as an effect" in text and "as if it were an effect" not in text
 
 
-# Text a reader should never meet on a page: missing values, Python reprs, hidden tags, doubled stops.
-UNREADABLE = re.compile(r"(?<![\w-])(nan|None|NaN|<NA>|NaT)(?![\w-])|\.\.(?!\.)|\d\.\d+e[-+]\d+|&lt;NA&gt;")
+# Text a reader should never meet on a page: missing values, Python reprs, hidden tags, doubled stops
+# ("None" as a value stands alone; "None of the …" opens an English sentence).
+UNREADABLE = re.compile(r"(?<![\w-])(nan|None(?!\s+[a-z])|NaN|<NA>|NaT)(?![\w-])|\.\.(?!\.)|\d\.\d+e[-+]\d+|&lt;NA&gt;")
 
 
 def visible_text(page: str) -> str:

@@ -158,3 +158,24 @@ def test_an_archive_without_tweets_or_likes_says_not_observable_never_zero(tmp_p
     if find_browser():
         problems = check_site(out)
         assert not problems, "\n".join(map(str, problems))
+
+
+def test_the_personal_export_card_of_study_04_shows_the_owners_replay_not_the_generic_preset(published_2021):
+    from test_answers import visible_text
+
+    index_html = (published_2021 / "index.html").read_text(encoding="utf-8")
+    index = " ".join(visible_text(index_html).split())
+    card = index[index.index("04 · Follow everyone"):]
+    replay = json.loads((published_2021 / "04-follow-strategies.results.json").read_text())["details"]["replay"]
+    assert card.startswith("04 · Follow everyone")
+    assert f"On the owner's {replay['candidates']:,} real followers, {replay['valued']:,} were engaged with by the owner" in card
+    assert "In a generic simulation, not calibrated on this export" in card
+    assert "counted on the owner's own followers" in card
+    # The card's picture is the replay on the owner's followers (its caption is the thumbnail's alternative text).
+    import html
+
+    alts = [html.unescape(alt) for alt in re.findall(r"alt='(Key figure of 04[^']*)'", index_html)]
+    assert len(alts) == 1 and "applied to the owner's real followers" in alts[0], alts
+    # The handle-level lists to act on stay private.
+    assert not (published_2021 / "02-reciprocity.ego-lists.csv").exists()
+    assert (private_dir(published_2021) / "02-reciprocity.ego-lists.csv").exists()
