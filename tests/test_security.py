@@ -427,15 +427,16 @@ def _assert_nothing_runs_in_a_browser(site: Path, tmp_path: Path) -> None:
     import re
     import subprocess
 
-    from test_site_browser import CHROMIUM, CHROMIUM_FLAGS
+    from reciprocity_utils.site_check import BROWSER_FLAGS, find_browser
 
-    if CHROMIUM is None:
+    browser = find_browser()
+    if browser is None:
         return  # the HTML-level checks above still ran
     for page in sorted(site.glob("*.html")):
         bare = tmp_path / f"no-policy-{page.name}"
         bare.write_text(re.sub(r"<meta http-equiv=.Content-Security-Policy.[^>]*>", "", page.read_text(encoding="utf-8")), encoding="utf-8")
         for shown in (page, bare):
-            done = subprocess.run([CHROMIUM, *CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'profile'}", "--dump-dom", shown.as_uri()],
+            done = subprocess.run([browser, *BROWSER_FLAGS, f"--user-data-dir={tmp_path / 'profile'}", "--dump-dom", shown.as_uri()],
                                   capture_output=True, text=True, timeout=120)
             assert done.returncode == 0, done.stderr[-1000:]
             title = re.search(r"<title>(.*?)</title>", done.stdout, re.S)
