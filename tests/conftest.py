@@ -42,23 +42,23 @@ def sample_report(tmp_path_factory):
     return run_report(read_params_file(PARAMS_DIR / "sample.yaml"), output_dir=tmp_path_factory.mktemp("report") / "sample", progress=False)
 
 
+def _published(tmp_path_factory, name: str, *parts: str) -> Path:
+    """`reciprocity run` on one input under ../shared/data, into a fresh report folder."""
+    from reciprocity_utils.cli import main
+
+    source = needs_shared_data(*parts)
+    out = tmp_path_factory.mktemp("publish") / name
+    assert main(["run", str(source), "--out", str(out)]) == 0
+    return out
+
+
 @pytest.fixture(scope="session")
 def published_2021(tmp_path_factory):
     """`reciprocity run` on the real 2021 X archive (a personal export), once per test session."""
-    from reciprocity_utils.cli import main
-
-    archive = needs_shared_data("exports", "twitter_archive", "larsbrinkhoff_2021-03-22")
-    out = tmp_path_factory.mktemp("publish") / "lars2021"
-    assert main(["run", str(archive), "--out", str(out)]) == 0
-    return out
+    return _published(tmp_path_factory, "lars2021", "exports", "twitter_archive", "larsbrinkhoff_2021-03-22")
 
 
 @pytest.fixture(scope="session")
 def published_football(tmp_path_factory):
     """`reciprocity run` on a real whole network (UCD football: follows, mentions and retweets among 248 accounts)."""
-    from reciprocity_utils.cli import main
-
-    group = needs_shared_data("networks", "ucd-twitter-multiview", "football")
-    out = tmp_path_factory.mktemp("publish") / "football"
-    assert main(["run", str(group), "--out", str(out)]) == 0
-    return out
+    return _published(tmp_path_factory, "football", "networks", "ucd-twitter-multiview", "football")

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import html
 import re
-
-import pytest
 
 from reciprocity_utils.answers import p_words, percent, study_answer
 from reciprocity_utils.report import read_results
+from reciprocity_utils.site_check import visible_text
 
 NETWORK = {"scope": "network", "followers_known": True, "following_known": True, "engagement_observed": "everyone", "follow_times": True}
 PERSONAL = {"scope": "ego", "followers_known": True, "following_known": True, "engagement_observed": "owner_outgoing", "follow_times": False}
@@ -77,10 +75,6 @@ def test_the_strategy_answer_says_it_is_a_simulation_and_where_its_ratio_came_fr
 UNREADABLE = re.compile(r"(?<![\w-])(nan|None(?!\s+[a-z])|NaN|<NA>|NaT)(?![\w-])|\.\.(?!\.)|\d\.\d+e[-+]\d+|&lt;NA&gt;")
 
 
-def visible_text(page: str) -> str:
-    page = re.sub(r"<(script|style)[^>]*>.*?</\1>", " ", page, flags=re.S | re.I)
-    page = re.sub(r"data:image/[a-z]+;base64,[A-Za-z0-9+/=]+", "", page)
-    return html.unescape(re.sub(r"<[^>]+>", " ", page))
 
 
 def test_the_sample_index_answers_every_question_in_readable_words(sample_report):
