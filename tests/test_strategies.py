@@ -633,3 +633,20 @@ def test_the_tornado_caption_is_computed_from_the_table():
     assert ("Red bars cross zero" in figure.caption) == bool(table["winner_changes"].any())
     labels = [t.get_text() for t in figure.figure.axes[0].get_yticklabels()]
     assert "daily churn of followers not followed back (from the data)" in labels
+
+
+def test_a_reading_list_that_costs_attention_reads_less_and_can_lose():
+    small = dict(horizon_days=90, n_initial_followers=80, n_new_followers=80)
+    listed = st.read_only_list(st.follow_everyone())
+    free = st.simulate(listed, st.preset("person", **small), replications=6, seed=2)
+    costly = st.simulate(listed, st.preset("person", **small, list_cost=30.0), replications=6, seed=2)
+    assert costly.horizon["posts_read"].mean() < free.horizon["posts_read"].mean()
+    # A policy without a list pays nothing: the same numbers either way.
+    everyone = [st.simulate(st.follow_everyone(), st.preset("person", **small, list_cost=c), replications=6, seed=2) for c in (0.0, 30.0)]
+    assert np.array_equal(everyone[0].horizon["utility"], everyone[1].horizon["utility"])
+    # The tornado varies it, and on the person preset a costly list changes the winner.
+    table = st.assumption_sensitivity(st.standard_policies(365), st.preset("person"),
+                                      [st.Assumption("list_cost", "attention a reading list takes", 0.0, 30.0)], replications=6)
+    assert table.attrs["base_winner"] == "follow everyone, read list"
+    assert table.loc[table["end"] == "high", "winner_changes"].item()
+    assert "attention a reading list takes at 30 makes" in st.assumption_sentence(table)

@@ -91,7 +91,7 @@ def test_04_on_the_sample(tmp_path):
     assert 0 < headline["person_winner_share_of_runs"] <= 1 and 0 < headline["brand_winner_share_of_runs"] <= 1
     # Every assumption varied alone at both ends, and the page says what moves the ranking.
     assumptions = details["assumptions"]
-    assert len(assumptions["table"]) == 12 and assumptions["base_winner"] == headline["person_winner"]
+    assert len(assumptions["table"]) == 14 and assumptions["base_winner"] == headline["person_winner"]
     assert assumptions["sentence"] in outputs_text(notebook)
 
     # Replay: checked against a count with plain pandas on the input files.

@@ -18,7 +18,8 @@ Policies (small frozen dataclasses, combined in :class:`Policy`)
 - :class:`Reset`: on ``day``, unfollow everyone, re-follow the ``keep`` current followers with the
   highest score, then follow back by the rule ``then``;
 - :class:`ReadingList`: follow as the follow-back rule says but read only the ``size`` followees
-  with the highest score (the list is refreshed every ``every_days`` days).
+  with the highest score (the list is refreshed every ``every_days`` days). Keeping it takes the
+  scenario's ``list_cost`` (posts' worth of attention per day) from the budget: 0, free, by default.
 
 Accounts the owner has unfollowed (pruned or reset) are never followed back again by the rule.
 Scores (:data:`SCORES`) are oriented so that higher means more worth following.

@@ -47,6 +47,7 @@ def default_assumptions(scenario: Scenario, from_data: tuple[str, ...] = ()) -> 
         Assumption("mutual_churn_hazard", "daily churn of followers followed back", 0.0, churn),
         Assumption("spam_share", "share of followers who are spam", 0.03, 0.30),
         Assumption("attention_budget", "attention budget (posts read per day)", scenario.attention_budget / 4, scenario.attention_budget * 4),
+        Assumption("list_cost", "attention a reading list takes (posts' worth per day)", 0.0, scenario.attention_budget / 2),
         Assumption("noise_weight", "cost of reading a post from a one-way account", scenario.noise_weight / 3, scenario.noise_weight * 3),
     ]
     return [dataclasses.replace(a, from_data=a.field in from_data) for a in assumptions]
@@ -99,8 +100,7 @@ def assumption_sentence(table: pd.DataFrame) -> str:
                     f"one. Its lead moves most with the {strongest}. ")
         if measured:
             return sentence + (f"So the winner does not depend on what was measured on these data ({', '.join(measured)}): it "
-                               "follows from assumptions built into the model, such as a reading list that costs nothing to "
-                               "keep (not varied here), and from the scenario's weights.")
+                               "follows from the model's assumptions and the scenario's weights.")
         return sentence + ("None of these numbers was measured on these data, so the ranking says what the model assumes, not "
                            "what these data show.")
     parts = [f"the {row['assumption']} at {row['value']:.3g} makes “{row['winner']}” win" for row in changed.to_dict("records")]

@@ -49,6 +49,9 @@ class Scenario:
     reciprocation_boost: float = 1.0
     mutual_connections_mean: float = 2.0
     relationship_window_days: int = 30
+    # Attention that keeping a reading list takes, in posts' worth per day (choosing and updating
+    # it, switching to it): taken from the budget of a policy with a list. 0 assumes it is free.
+    list_cost: float = 0.0
     # What "wins" means (see utility): one follower is worth reach_weight, one post a day read from a
     # two-way account signal_weight, and one post a day of anything else costs noise_weight.
     reach_weight: float = 0.05
@@ -79,7 +82,7 @@ class Scenario:
                                     f"rate_ratio_high, not {self.rate_ratio_low}, {self.mutual_rate_ratio}, {self.rate_ratio_high}")
         for name in ("spam_post_multiplier", "spam_affinity", "post_rate_median", "post_rate_sigma", "affinity_sigma",
                      "owner_engagement_per_read", "follower_engagement_rate", "reciprocation_boost", "mutual_connections_mean",
-                     "reach_weight", "signal_weight", "noise_weight"):
+                     "reach_weight", "signal_weight", "noise_weight", "list_cost"):
             _check_number(name, getattr(self, name), low=0.0)
         _check_whole("relationship_window_days", self.relationship_window_days, 1)
 

@@ -221,6 +221,8 @@ def _run(policy: Policy, scenario: Scenario, replications: int, seed: int, budge
     horizon = scenario.horizon_days
     shape = (cells, replications, scenario.n_candidates)
     budget = np.asarray(budgets, dtype=np.float64).reshape(cells, 1)
+    if policy.reading_list is not None:
+        budget = np.maximum(budget - scenario.list_cost, 0.0)  # keeping the list takes attention from reading
     hazard = np.asarray(hazards, dtype=np.float32).reshape(cells, 1, 1)
     ratio = scenario.rate_ratios(replications, np.random.default_rng(ratio_seed)).reshape(1, replications, 1)
     boost = np.float32(scenario.reciprocation_boost)

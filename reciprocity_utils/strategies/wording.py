@@ -39,6 +39,7 @@ SCENARIO_FIELDS = {
     "reach_weight": "utility of one follower",
     "signal_weight": "utility of one post a day read from a two-way account",
     "noise_weight": "cost of one post a day read from anyone else",
+    "list_cost": "attention a reading list takes (posts' worth per day)",
 }
 
 
