@@ -85,6 +85,7 @@ def assumption_sensitivity(policies: list[Policy], scenario: Scenario, assumptio
     table = pd.DataFrame(rows)
     table.attrs["base_winner"] = base
     table.attrs["base_lead"] = lead_now["mean"]
+    table.attrs["scenario"] = scenario.name
     return table
 
 
@@ -105,6 +106,6 @@ def assumption_sentence(table: pd.DataFrame) -> str:
                            "what these data show.")
     parts = [f"the {row['assumption']} at {row['value']:.3g} makes “{row['winner']}” win" for row in changed.to_dict("records")]
     data_moves = bool(changed["from_data"].any())
-    return (f"“{base}” wins with the scenario's values, but " + "; ".join(parts) + f". The lead moves most with the {strongest}. "
+    return (f"With the {table.attrs.get('scenario', 'scenario')}'s values “{base}” wins, but " + "; ".join(parts) + f". The lead moves most with the {strongest}. "
             + ("The winner therefore depends on a number measured on these data." if data_moves else
                "None of these was measured on these data: the winner depends on assumptions, not on what was measured."))
