@@ -121,3 +121,22 @@ def test_the_index_of_every_report_answers_each_question_in_a_sentence(report_fo
         assert answer.question in index and text in index, stem
         # An answer is a sentence: it ends with a full stop and says something (or why it cannot).
         assert text.endswith(".") and len(text.split()) >= 8, text
+
+
+def test_study_04_states_where_its_engagement_multiplier_came_from_and_its_range(report_folder):
+    from reciprocity_utils.report import read_results
+    from reciprocity_utils.site_check import visible_text
+
+    calibration = read_results(report_folder, "04-follow-strategies")["details"]["rate_ratio_calibration"]
+    page = visible_text((report_folder / "04-follow-strategies.html").read_text(encoding="utf-8"))
+    stated = page[page.index("Engagement multiplier for mutual pairs:"):][:600]
+    study_03 = read_results(report_folder, "03-followback-engagement")["headline"]
+    if study_03.get("adjusted_irr") is None:
+        assert calibration["case"] == "default" and "a default" in stated
+    else:
+        # Study 03's estimate is an effect only where its timing design said so; else a range from 1 up to it.
+        assert calibration["case"] in ("association", "effect") and calibration["point"] == study_03["adjusted_irr"]
+        if calibration["case"] == "association":
+            assert f"drawn between 1 (no effect) and the association, {calibration['point']:.2f}" in stated
+        else:
+            assert f"drawn from {calibration['low']:.2f} to {calibration['high']:.2f}" in stated
