@@ -522,7 +522,8 @@ def test_the_explorer_builds_without_simulating_and_redraws_on_demand():
     tiny = dataclasses.replace(SMALL, horizon_days=10)
     box = strategy_plots.strategy_explorer([st.follow_everyone(), st.follow_no_one()], tiny, replications=2)
     sliders = [child for child in box.children if hasattr(child, "value") and not isinstance(child.value, str)]
-    assert {s.description for s in sliders} >= {"attention budget (posts/day)", "churn hazard (per day)"}
+    assert {s.description for s in sliders} >= {"attention budget (posts/day)", "churn hazard (per day)",
+                                                "attention a reading list takes (posts/day)"}
     sliders[0].value = 15.0  # moving a slider re-simulates without error
 
 

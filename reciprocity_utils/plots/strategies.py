@@ -246,8 +246,9 @@ def strategy_explorer(policies: list[st.Policy], scenario: st.Scenario, replicat
 
     from . import show, show_table
 
-    style = {"description_width": "11rem"}
-    layout = widgets.Layout(width="36rem")
+    # Wide enough for the longest label ("attention a reading list takes ..."): JupyterLab cuts labels with an ellipsis.
+    style = {"description_width": "17rem"}
+    layout = widgets.Layout(width="44rem")
     controls = {
         "attention_budget": widgets.FloatLogSlider(value=scenario.attention_budget, base=10, min=0.7, max=3.7, step=0.05,
                                                    description="attention budget (posts/day)", continuous_update=False, style=style, layout=layout),
@@ -259,6 +260,10 @@ def strategy_explorer(policies: list[st.Policy], scenario: st.Scenario, replicat
                                                  description="mutual engagement ratio", continuous_update=False, style=style, layout=layout),
         "noise_weight": widgets.FloatSlider(value=scenario.noise_weight, min=0.0, max=1.0, step=0.05, description="cost of a noise post",
                                             continuous_update=False, style=style, layout=layout),
+        # The assumption the tornado most often finds decisive for the person preset.
+        "list_cost": widgets.FloatSlider(value=scenario.list_cost, min=0.0, max=round(scenario.attention_budget, 1), step=0.5,
+                                         description="attention a reading list takes (posts/day)", continuous_update=False,
+                                         style=style, layout=layout),
     }
     output = widgets.Output()
 
