@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .model import follow_times_sentence
-from .wording import p_words, percent
+from .wording import owner_comparison_sentences, p_words, percent
 
 QUESTIONS = {
     "01": "What do these data hold, and what could they observe?",
@@ -130,6 +130,16 @@ def answer_03(results: dict[str, Any]) -> Answer:
     coverage = _coverage(results)
     answer = Answer(QUESTIONS["03"])
     ratio, low, high = (_number(head.get(k)) for k in ("adjusted_irr", "adjusted_irr_ci_low", "adjusted_irr_ci_high"))
+    owner_sentences = _owner_comparisons(head)
+    if (ratio is None or low is None or high is None) and owner_sentences:
+        answer.strength = "associational"
+        answer.sentences.extend(owner_sentences)
+        answer.sentences.append("These are associations from one owner's contacts, not adjusted for the other accounts' own activity "
+                                "and popularity; whether the follow-back causes the difference cannot be checked from them.")
+        if coverage.get("engagement_observed") == "owner_outgoing":
+            answer.sentences.append(f"Whether others engage more with the owner once followed back cannot be seen, because "
+                                    f"{_missing_engagement_reason(coverage)}.")
+        return answer
     if ratio is None or low is None or high is None:
         answer.strength = "not observable"
         reason = (_follows_missing(coverage) if coverage.get("followers_known") is False or coverage.get("following_known") is False
@@ -161,6 +171,15 @@ def answer_03(results: dict[str, Any]) -> Answer:
     else:
         answer.sentences.append("Without follow and engagement times, whether it is an effect of the follow-back cannot be checked.")
     return answer
+
+
+def _owner_comparisons(head: dict[str, Any]) -> list[str]:
+    """The owner's comparisons (personal data), one sentence per direction that was estimated."""
+    numbers = []
+    for key in ("owner_irr", "toward_owner_irr"):
+        values = tuple(_number(head.get(k)) for k in (key, f"{key}_ci_low", f"{key}_ci_high"))
+        numbers.append(values if None not in values else None)
+    return owner_comparison_sentences(*numbers)
 
 
 def answer_04(results: dict[str, Any]) -> Answer:

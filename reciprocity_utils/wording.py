@@ -28,3 +28,23 @@ def percent(share: float) -> str:
     if share < 0.001:
         return "under 0.1%"
     return f"{share:.0%}" if share >= 0.1 else f"{share:.1%}"
+
+
+OWNER_COMPARISON_WORDS = (
+    "The owner engages {r:.2f} times as much with accounts that follow back as with those that do not",
+    "Followers engage {r:.2f} times as much with the owner when the owner follows them back as when not",
+)
+
+
+def owner_comparison_sentences(outgoing: tuple[float, float, float] | None, incoming: tuple[float, float, float] | None) -> list[str]:
+    """The owner's two comparisons (ratio, interval low, high; ``None`` when not estimated), one sentence each."""
+    sentences = []
+    for numbers, words in zip((outgoing, incoming), OWNER_COMPARISON_WORDS):
+        if numbers is None:
+            continue
+        ratio, low, high = numbers
+        text = words.format(r=ratio) + f" (95% interval {low:.2f} to {high:.2f})"
+        if low <= 1 <= high:
+            text += ": no difference these data can distinguish from none, which is not evidence that there is none"
+        sentences.append(text + ".")
+    return sentences

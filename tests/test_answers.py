@@ -54,6 +54,21 @@ def test_the_followback_answer_carries_its_strength_of_evidence():
     assert missing.strength == "not observable" and missing.text.startswith("Cannot be answered from this source, because")
 
 
+def test_the_owners_comparisons_answer_in_both_directions_where_observed_and_never_more():
+    collected = {**PERSONAL, "engagement_observed": "everyone"}
+    head = {"adjusted_irr": None, "owner_irr": 2.5, "owner_irr_ci_low": 1.4, "owner_irr_ci_high": 4.4,
+            "toward_owner_irr": 1.6, "toward_owner_irr_ci_low": 0.8, "toward_owner_irr_ci_high": 3.1}
+    answer = study_answer("03-followback-engagement", {"headline": head, "details": {"coverage": collected}})
+    assert answer.strength == "associational"
+    assert "The owner engages 2.50 times as much" in answer.text and "Followers engage 1.60 times as much" in answer.text
+    assert "no difference these data can distinguish from none" in answer.text  # only the second interval covers 1
+    assert answer.text.count("no difference these data can distinguish") == 1 and "cannot be checked" in answer.text
+    assert "cannot be seen" not in answer.text
+    outgoing_only = {k: v for k, v in head.items() if not k.startswith("toward")}
+    archive = study_answer("03-followback-engagement", {"headline": outgoing_only, "details": {"coverage": PERSONAL}})
+    assert "Followers engage" not in archive.text and "cannot be seen, because a personal export records only" in archive.text
+
+
 def test_the_strategy_answer_says_it_is_a_simulation_and_where_its_ratio_came_from():
     head = {"person_winner": "selective", "brand_winner": "follow everyone", "person_winner_share_of_runs": 0.62,
             "brand_winner_share_of_runs": 1.0}

@@ -61,7 +61,8 @@ def test_the_personal_export_reads_plainly_and_says_what_it_cannot_answer(publis
     index = " ".join(visible_text((published_2021 / "index.html").read_text(encoding="utf-8")).split())
     assert "A personal export: it shows who follows the owner and whom the owner follows" in index
     assert "The owner engaged with" in index and "Whether mutual pairs engage both ways cannot be seen here" in index
-    assert "Does a follow-back predict more engagement? Cannot be answered from this source, because a personal export" in index
+    assert "Does a follow-back predict more engagement? The owner engages" in index
+    assert "Whether others engage more with the owner once followed back cannot be seen, because a personal export" in index
     assert "a default, not a value measured on these data" in index
 
 

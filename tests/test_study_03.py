@@ -125,7 +125,9 @@ def test_on_a_personal_archive_only_the_owners_engagement_is_compared(tmp_path):
     per_account = pd.Series({b: events.get(b, 0) for b in followees})
     is_mutual = pd.Series({b: b in followers for b in followees})
     expected = per_account[is_mutual].mean() / per_account[~is_mutual].mean()
-    assert headline["raw_irr"] == pytest.approx(expected)
+    assert headline["owner_irr"] == pytest.approx(expected) and headline["raw_irr"] is None
+    assert headline["owner_irr_ci_low"] < headline["owner_irr"] < headline["owner_irr_ci_high"]
+    assert "toward_owner_irr" not in headline  # what others did toward the owner is not in an archive
     ego = {row["status"]: row for row in details["ego"]}
     assert ego["mutual"]["accounts"] == 25 and ego["owner follows, not followed back"]["accounts"] == 59 - 25
 

@@ -50,16 +50,16 @@ from __future__ import annotations
 from ..model import INTERACTION_KINDS
 from .checks import PermutationResult, PredictiveResult, _auc_by_level, out_of_time_auc, permutation_test, weighted_auc
 from .pair_controls import PAIR_CONTROL_WORDS, shared_followees
-from .conclusions import e_value, e_value_of_interval, plain_conclusion, sensitivity_sentence
+from .conclusions import e_value, e_value_of_interval, owner_conclusion, plain_conclusion, sensitivity_sentence
 from .covariance import (
     COVARIANCE_LABELS, COVARIANCE_METHODS, HEADLINE_COVARIANCE, SMALL_CLUSTER_METHODS, Z_95, Covariances, _dyadic_covariance, _positive_semidefinite,
     robust_covariances,
 )
 from .designs import (
-    PAIR_ADJUSTED_PREFIX, ModerationResult, is_pair_adjusted, covariance_comparison, ego_comparison, fit_all, moderated_effect, other_direction_specs, raw_comparison,
+    PAIR_ADJUSTED_PREFIX, ModerationResult, is_pair_adjusted, covariance_comparison, ego_comparison, ego_incoming_comparison, fit_all, moderated_effect, other_direction_specs, raw_comparison,
     moderation_table, moderation_words, pair_adjusted_specs, robustness_table, standard_specs,
 )
-from .estimators import CountRegression, fit_count_regression
+from .estimators import CountRegression, NotEstimable, fit_count_regression
 from .event_study import TimingResult, event_bins, event_time_segments, timing_design
 from .models import (
     ACTIVITY_CONTROLS, DEGREE_CONTROLS, PAIR_CONTROLS, Estimate, ModelFit, ModelFrame, ModelSpec, _design, fit_model, model_frame,
@@ -76,9 +76,9 @@ from .validation import (
 __all__ = [
     "ACTIVITY_CONTROLS", "ADJUSTED_LABEL", "COVARIANCE_LABELS", "COVARIANCE_METHODS", "CountRegression", "DEGREE_CONTROLS",
     "Estimate", "HEADLINE_COVARIANCE", "INTERACTION_KINDS", "ModelFit", "ModelFrame", "ModelSpec", "NOTEBOOK_VALIDATION_SCENARIOS",
-    "RAW_LABEL", "StudyData", "VALIDATION_SCENARIOS", "check_study_parameters", "covariance_comparison", "ego_comparison",
+    "NotEstimable", "RAW_LABEL", "StudyData", "VALIDATION_SCENARIOS", "check_study_parameters", "covariance_comparison", "ego_comparison", "ego_incoming_comparison",
     "fit_all", "fit_count_regression", "fit_model", "fit_notes", "fits_table", "heterogeneous_effects", "model_frame",
-    "moderated_effect", "other_direction_specs", "out_of_time_auc", "permutation_test", "plain_conclusion", "planted_truth",
+    "moderated_effect", "other_direction_specs", "out_of_time_auc", "owner_conclusion", "permutation_test", "plain_conclusion", "planted_truth",
     "prepare_study", "raw_by_kind", "raw_comparison", "robust_covariances", "robustness_table", "run_validation",
     "standard_specs", "summarise_validation", "timing_design", "validation_replication", "weighted_auc",
     "PAIR_ADJUSTED_PREFIX", "PAIR_CONTROLS", "PAIR_CONTROL_WORDS", "is_pair_adjusted", "shared_followees", "EVENT_STUDY", "NO_TIMES_ESTIMATOR", "SLOW_FOLLOW_BACKS", "e_value", "e_value_of_interval",

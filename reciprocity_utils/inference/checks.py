@@ -11,7 +11,7 @@ from scipy import stats
 
 from ..dyads import DyadTable, engagement_segments
 from ..model import INTERACTION_KINDS, StudyDataset
-from .estimators import fit_count_regression
+from .estimators import NotEstimable, fit_count_regression
 from .models import ModelFrame
 
 
@@ -179,7 +179,8 @@ def out_of_time_auc(
     train = features(edges[1], [0], 1)
     test = features(edges[2], [0, 1], 2)
     if test["engaged_after"].nunique() < 2 or train["engaged_after"].nunique() < 2:
-        raise ValueError("the out-of-time comparison needs arcs with and without engagement in both windows")
+        raise NotEstimable("the out-of-time comparison needs arcs with and without engagement in both windows, and these data have "
+                           "too few")
     combined = ["mutual", "log_b_followers", "engaged_before"]
     model = LogisticRegression(C=1e6, max_iter=1000).fit(train[combined], train["engaged_after"])
     predictors = {

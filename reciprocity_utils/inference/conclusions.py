@@ -20,6 +20,7 @@ import math
 
 from .event_study import TimingResult
 from .models import Estimate, ModelFit
+from ..wording import owner_comparison_sentences
 from .pair_controls import PAIR_CONTROLS, pair_controls_words
 
 
@@ -106,3 +107,16 @@ def plain_conclusion(
     else:
         sentences.append("Without follow and engagement times the timing of the effect cannot be checked, so no causal claim is made.")
     return " ".join(sentences)
+
+
+def owner_conclusion(outgoing: Estimate | None, incoming: Estimate | None) -> str:
+    """The owner's comparisons in words: associations in each observed direction, never more.
+
+    ``outgoing``: the owner's engagement toward followees, mutual against not; ``incoming``:
+    followers' engagement toward the owner, mutual (the owner followed back) against not.
+    Either may be ``None`` (not observed, or one group never engaged).
+    """
+    numbers = [(e.value, *e.interval()) if e is not None else None for e in (outgoing, incoming)]
+    return " ".join(owner_comparison_sentences(*numbers) + [
+        "Each is an association that cannot be adjusted for who follows back: the other accounts' own activity and popularity "
+        "are not in the data."])

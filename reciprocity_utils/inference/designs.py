@@ -294,35 +294,55 @@ def covariance_comparison(fit: ModelFit) -> pd.DataFrame:
 # Personal exports: only the owner's outgoing engagement
 
 
-def ego_comparison(dyads: DyadTable, kinds: tuple[str, ...] | list[str] = INTERACTION_KINDS) -> tuple[pd.DataFrame, Estimate | None, list[str]]:
+def ego_comparison(dyads: DyadTable, kinds: tuple[str, ...] | list[str] = INTERACTION_KINDS,
+                   both_ways: bool = False) -> tuple[pd.DataFrame, Estimate | None, list[str]]:
     """The owner's engagement toward accounts the owner follows, by whether they follow back.
 
-    Only the owner's outgoing engagement is observed in personal exports, so this is the one
-    comparison they allow. There is one sender, so nothing about the owner needs controlling,
-    but nothing about the other accounts can be (their activity is not in the export): the ratio
+    A personal export observes only the owner's outgoing engagement, so this is the one
+    comparison it allows. There is one sender, so nothing about the owner needs controlling,
+    but nothing about the other accounts can be (their activity is not in the data): the ratio
     mixes any effect of the follow-back with who tends to follow back. Each followee appears
-    once, so the robust interval is also clustered on b.
+    once, so the robust interval is also clustered on b. With ``both_ways`` (a collection that
+    observed engagement toward the owner too) the limits say so; see :func:`ego_incoming_comparison`.
     """
     frame = dyads.frame
-    kinds = tuple(kinds)
     owner_rows = frame[frame["a_is_owner"] & frame["ab_total"].notna()]
-    limits = [
-        "Only the owner's own engagement is recorded; what others did toward the owner is not in the export.",
-        "Other accounts' activity and popularity are unknown, so the comparison cannot be adjusted for them.",
-    ]
+    limits = ([] if both_ways else ["Only the owner's own engagement is recorded; what others did toward the owner is not in the export."])
+    limits.append("Other accounts' activity and popularity are unknown, so the comparison cannot be adjusted for them.")
     if owner_rows.empty:
-        return pd.DataFrame(), None, limits + ["The export holds no follows by the owner with recorded engagement."]
+        return pd.DataFrame(), None, limits + ["The data hold no follows by the owner with recorded engagement."]
     if owner_rows["mutual"].isna().any():
         return pd.DataFrame(), None, limits + ["The export does not list followers, so follow-backs cannot be told apart."]
-    y = owner_rows[[f"ab_{k}" for k in kinds]].sum(axis=1).to_numpy(dtype=float)
-    mutual = owner_rows["mutual"].to_numpy(dtype=float)
-    b = owner_rows["b_id"].cat.codes.to_numpy().astype(np.int64)
-    a = owner_rows["a_id"].cat.codes.to_numpy().astype(np.int64)
-    exposure = owner_rows["exposure_days"].to_numpy(dtype=float) if dyads.has_times else np.ones(len(y))
-    rows = []
-    for value, label in ((0.0, "owner follows, not followed back"), (1.0, "mutual")):
+    table, estimate = _owner_side(owner_rows, dyads, kinds, ("owner follows, not followed back", "mutual"),
+                                  "owner's engagement, mutual vs one-way")
+    return table, estimate, limits
+
+
+def ego_incoming_comparison(dyads: DyadTable, kinds: tuple[str, ...] | list[str] = INTERACTION_KINDS) -> tuple[pd.DataFrame, Estimate | None]:
+    """Followers' engagement toward the owner, by whether the owner follows them back.
+
+    Only where engagement toward the owner was observed (a collection from the platform's API).
+    The same limits as :func:`ego_comparison`: an association, not adjusted for the followers.
+    """
+    frame = dyads.frame
+    rows = frame[frame["b_is_owner"] & frame["ab_total"].notna()]
+    if rows.empty or rows["mutual"].isna().any():
+        return pd.DataFrame(), None
+    return _owner_side(rows, dyads, kinds, ("follows the owner, not followed back", "mutual"), "engagement toward the owner, mutual vs one-way")
+
+
+def _owner_side(rows: pd.DataFrame, dyads: DyadTable, kinds, labels: tuple[str, str], name: str) -> tuple[pd.DataFrame, Estimate | None]:
+    """Engagement along the arcs in ``rows`` (a toward b), one-way against mutual: counts and a Poisson ratio."""
+    kinds = tuple(kinds)
+    y = rows[[f"ab_{k}" for k in kinds]].sum(axis=1).to_numpy(dtype=float)
+    mutual = rows["mutual"].to_numpy(dtype=float)
+    b = rows["b_id"].cat.codes.to_numpy().astype(np.int64)
+    a = rows["a_id"].cat.codes.to_numpy().astype(np.int64)
+    exposure = rows["exposure_days"].to_numpy(dtype=float) if dyads.has_times else np.ones(len(y))
+    table = []
+    for value, label in zip((0.0, 1.0), labels):
         chosen = mutual == value
-        rows.append(
+        table.append(
             {
                 "status": label,
                 "accounts": int(chosen.sum()),
@@ -332,15 +352,14 @@ def ego_comparison(dyads: DyadTable, kinds: tuple[str, ...] | list[str] = INTERA
             }
         )
     estimate = None
-    if 0 < mutual.sum() < len(mutual) and y.sum() > 0:
+    engaged = [y[mutual == value].sum() for value in (0.0, 1.0)]
+    if 0 < mutual.sum() < len(mutual) and min(engaged) > 0:
         frame_for_model = ModelFrame(
             pd.DataFrame({"a": a, "b": b, "arc": np.arange(len(y)), "mutual": mutual, "exposure_days": exposure, "y_ab": y}),
             "arcs", dyads.has_times, kinds, [],
         )
-        estimate = fit_model(frame_for_model, ModelSpec("owner's engagement, mutual vs one-way")).mutual
-    return pd.DataFrame(rows), estimate, limits
-
-
+        estimate = fit_model(frame_for_model, ModelSpec(name)).mutual
+    return pd.DataFrame(table), estimate
 
 
 def moderation_table(results: dict[str, ModerationResult]) -> pd.DataFrame:

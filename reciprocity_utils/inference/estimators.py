@@ -16,6 +16,10 @@ from scipy import special
 # Count regressions with fixed effects (Poisson, or negative binomial with a known dispersion)
 
 
+class NotEstimable(ValueError):
+    """The data cannot support this estimate (too few events or no variation): a page says so instead of failing."""
+
+
 @dataclass
 class CountRegression:
     """A log-linear count regression with fixed effects absorbed: coefficients and what was dropped.
@@ -159,7 +163,7 @@ def fit_count_regression(
     fixed_effects = [np.asarray(g) for g in fixed_effects]
     keep, all_zero, singletons = _drop_uninformative(y, fixed_effects)
     if not keep.any():
-        raise ValueError("no observation carries information once fixed effects are absorbed (every group has zero engagement)")
+        raise NotEstimable("no observation carries information once fixed effects are absorbed (every group has zero engagement)")
     everything = bool(keep.all())
     y_k, offset_k = (y, offset) if everything else (y[keep], offset[keep])
     codes = [pd.factorize(g if everything else g[keep])[0] for g in fixed_effects]

@@ -15,7 +15,7 @@ from scipy import stats
 from ..dyads import DyadTable
 from ..model import INTERACTION_KINDS
 from .covariance import COVARIANCE_LABELS, COVARIANCE_METHODS, HEADLINE_COVARIANCE, SMALL_CLUSTER_METHODS, critical_value, robust_covariances, two_sided_p
-from .estimators import fit_count_regression
+from .estimators import NotEstimable, fit_count_regression
 from .pair_controls import PAIR_CONTROLS, shared_followees
 
 
@@ -304,7 +304,7 @@ def fit_model(frame: ModelFrame, spec: ModelSpec) -> ModelFit:
     b = frame.data["b"].to_numpy()[used]
     arcs = frame.data["arc"].to_numpy()[used]
     if len(y) == 0 or (spec.family != "logit" and y.sum() == 0) or np.ptp(X[:, 0]) == 0:
-        raise ValueError(f"{spec.label}: nothing to estimate (no observations, no engagement, or no variation in mutual status)")
+        raise NotEstimable(f"{spec.label}: nothing to estimate (no observations, no engagement, or no variation in mutual status)")
     n_terms = 2 if spec.moderator else 1
     design = weights = None
     if spec.family == "logit":

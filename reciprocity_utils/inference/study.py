@@ -123,6 +123,12 @@ def prepare_study(dataset: StudyDataset, kinds: tuple[str, ...] | list[str] = IN
             "The source records only the owner's own engagement: models of engagement between accounts need everyone's "
             "engagement, so only the owner's comparison below is possible."
         )
+    elif coverage.scope == "ego":
+        unavailable = (
+            "Every follow in this source involves the owner, so the models that compare many accounts' pairs (each account's "
+            "own activity and popularity absorbed) cannot be fitted: only the owner's comparison below, in both directions, is "
+            "possible. A network collection (`reciprocity collect ... --depth 1`) allows the models."
+        )
     frame = arcs_frame = None
     if unavailable is None:
         arcs_frame = model_frame(dyads, kinds=kinds)
