@@ -137,6 +137,30 @@ def cmd_run(args: argparse.Namespace) -> int:
     return _render(params, args)
 
 
+def cmd_collect(args: argparse.Namespace) -> int:
+    from .collect import Bounds, CollectionError, collect
+
+    bounds = Bounds(days=args.days, max_posts=args.max_posts, max_accounts=args.max_accounts, max_pages=args.max_pages,
+                    max_engagement_pages=args.max_engagement_pages)
+    servers = {"appview": args.appview, "plc": args.plc} if args.platform == "bluesky" else {"base_url": args.base_url, "token": args.token}
+    servers = {k: v for k, v in servers.items() if v}
+    try:
+        manifest = collect(args.platform, args.account, args.out, depth=args.depth, bounds=bounds, **servers)
+    except CollectionError as error:
+        print(f"error: {_one_line(error)}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    requests = manifest["requests"]
+    print(f"Collected {manifest.get('owner_handle') or manifest['owner']} ({manifest['mode']} mode) into {args.out}: "
+          f"{manifest['followers_listed']:,} followers, {manifest['follows_listed']:,} follows, {manifest['mutuals_listed']:,} mutuals; "
+          f"{requests['pages_fetched']:,} pages fetched, {requests['pages_reused']:,} already on disk, "
+          f"{requests['rate_limit_waits']:,} rate-limit waits ({requests['seconds_waited_for_rate_limits']:.0f} s).")
+    problems = {**manifest["gone_accounts"], **manifest["cut_lists"], **manifest["unreadable"]}
+    for what, count in problems.items():
+        print(f"  {what}: {count:,}")
+    print(f"Next: reciprocity run {args.out} --out reports/<name>  (the collection is personal data: keep {args.out} private)")
+    return EXIT_OK
+
+
 def cmd_check(args: argparse.Namespace) -> int:
     """Open every page of a report in headless Chromium and print what a reader would trip over."""
     from .paths import private_dir
@@ -235,6 +259,29 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--timeout", type=int, default=900, help="seconds one notebook cell may run (default 900)")
     run.add_argument("--force", action="store_true", help=FORCE_HELP)
     run.set_defaults(func=cmd_run)
+
+    collect = sub.add_parser(
+        "collect", help="collect an account's follows and two-way engagement from the Bluesky or Mastodon API",
+        description="Writes every page as received and a manifest into --out; `reciprocity run OUT` reads it. An interrupted "
+                    "collection resumes when the same command runs again. Ego mode (--depth 0) gets the owner's followers, "
+                    "follows and engagement both ways; network mode (--depth 1) also the follows and engagement of up to "
+                    "--max-accounts contacts, for study 03's network models.",
+    )
+    collect.add_argument("platform", choices=["bluesky", "mastodon"])
+    collect.add_argument("account", help="Bluesky: a handle (alice.bsky.social) or DID; Mastodon: @user@instance")
+    collect.add_argument("--out", required=True, help="folder for the collection (new or one to resume); keep it private")
+    collect.add_argument("--depth", type=int, default=0, choices=[0, 1], help="0: ego mode (default); 1: network mode")
+    collect.add_argument("--days", type=float, default=180.0, help="engagement window in days before now (default 180)")
+    collect.add_argument("--max-posts", type=int, default=300, help="owner's posts whose engagement is collected (default 300)")
+    collect.add_argument("--max-accounts", type=int, default=500,
+                         help="network mode: contacts collected (mutuals first); ego mode: mutuals whose follow-back is dated (default 500)")
+    collect.add_argument("--max-pages", type=int, default=100, help="pages per listing of one account (default 100)")
+    collect.add_argument("--max-engagement-pages", type=int, default=10, help="pages of likes/reposts per post (default 10)")
+    collect.add_argument("--appview", default=None, help="Bluesky AppView base URL (default https://public.api.bsky.app)")
+    collect.add_argument("--plc", default=None, help="PLC directory base URL (default https://plc.directory)")
+    collect.add_argument("--base-url", default=None, help="Mastodon: instance base URL (default https://INSTANCE from the account)")
+    collect.add_argument("--token", default=None, help="Mastodon access token (better: the MASTODON_TOKEN environment variable)")
+    collect.set_defaults(func=cmd_collect)
 
     check = sub.add_parser(
         "check", help="open every page of a report in headless Chromium and list what a reader would trip over",

@@ -1,7 +1,7 @@
 """Loaders: each source becomes one validated :class:`~reciprocity_utils.model.StudyDataset`.
 
 One module per source: ``generic`` (the folder format), ``twitter`` (X archives, classic
-archives), ``instagram``, ``mastodon``, ``bluesky``, ``research`` (UCD groups, SNAP, Higgs,
+archives), ``instagram``, ``mastodon``, ``bluesky``, ``collected`` (folders written by ``reciprocity collect``), ``research`` (UCD groups, SNAP, Higgs,
 .mtx, sociometric matrices), ``graphs`` (GML/GEXF/GraphML), ``pajek`` (.net/.paj), ``twarc``; ``snapshots`` combines
 several exports of one account; ``detect`` names the format of a path; ``common`` reads
 archives safely. :func:`load_dataset` (one path) and :func:`load_paths` (several) are the
@@ -17,6 +17,7 @@ from typing import Callable
 
 from ..model import DatasetValidationError, StudyDataset
 from .bluesky import PartialRepositoryWarning, load_bluesky
+from .collected import load_collected
 from .detect import FORMAT_DESCRIPTIONS, detect_format
 from .generic import load_generic
 from .graphs import load_graph_file
@@ -45,6 +46,7 @@ LOADERS: dict[str, Callable[..., StudyDataset]] = {
     "instagram": load_instagram,
     "mastodon": load_mastodon,
     "bluesky": load_bluesky,
+    "collected": load_collected,
     "ucd": load_ucd_group,
     "mtx": load_mtx,
     "snap": load_snap,

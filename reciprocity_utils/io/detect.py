@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ..collect.store import is_collection
 from .bluesky import car_files_in, looks_like_car
 from .common import InputTree, archive_kind
 from .generic import looks_generic
@@ -29,6 +30,7 @@ FORMAT_DESCRIPTIONS = {
     "instagram": "an Instagram export, zip or folder (followers_and_following/followers_1.json, following.json)",
     "mastodon": "a Mastodon archive (.tar.gz/.zip/folder: actor.json, outbox.json) or following_accounts.csv",
     "bluesky": "a Bluesky repository export (.car)",
+    "collected": "a folder written by `reciprocity collect` (collection.json + pages/) from the Bluesky or Mastodon API",
     "ucd": "a UCD Twitter multiview group folder (<g>.ids, <g>-follows.mtx, <g>-mentions.mtx, <g>-retweets.mtx)",
     "mtx": "a MatrixMarket-style edge list with real account ids (.mtx, first line 'N N L')",
     "snap": "a SNAP edge list ('a b' per line, '#' comments)",
@@ -42,7 +44,7 @@ FORMAT_DESCRIPTIONS = {
 
 
 # What makes a folder recognisable, in one line for the error that finds none of it.
-FOLDER_SIGNS = ("follows.csv (generic), dataset.json (a saved dataset), data/manifest.js (X archive), "
+FOLDER_SIGNS = ("follows.csv (generic), dataset.json (a saved dataset), collection.json (reciprocity collect), data/manifest.js (X archive), "
                 "followers_and_following/ or followers_1.json (Instagram), outbox.json or following_accounts.csv (Mastodon), "
                 "<group>.ids with <group>-follows.mtx (UCD), one .car (Bluesky) or .edges files (SNAP ego networks)")
 
@@ -70,6 +72,8 @@ def detect_format(path: str | Path) -> str:
     if path.is_dir():
         if (path / "dataset.json").exists():
             return "dataset"
+        if is_collection(path):
+            return "collected"
         if looks_generic(path):
             return "generic"
         if ucd_group_name(path):
