@@ -53,6 +53,33 @@ def test_fixed_effects_poisson_equals_statsmodels_with_dummy_columns():
     assert fit.dropped_all_zero + fit.dropped_singletons == int((~kept).sum())
 
 
+@pytest.mark.parametrize("components", [1, 3])
+def test_two_way_demeaning_by_conjugate_gradients_equals_alternating_projections_on_a_sparse_network(components):
+    """A sparse chain-like network (slow for alternating projections), in one or several disconnected parts."""
+    from reciprocity_utils.inference import estimators
+
+    rng = np.random.default_rng(11)
+    n_accounts, rows = 900, []
+    part = n_accounts // components
+    for start in range(0, n_accounts, part):  # each part: a ring of accounts plus a few shortcuts
+        members = np.arange(start, start + part)
+        rows += [(m, members[(i + 1) % part]) for i, m in enumerate(members)]
+        rows += [(rng.choice(members), rng.choice(members)) for _ in range(part // 10)]
+    a, b = np.array(rows).T
+    a, b = pd.factorize(a)[0], pd.factorize(b)[0]
+    weights = rng.uniform(0.2, 3.0, len(a))
+    columns = np.asfortranarray(rng.normal(size=(len(a), 2)) + np.column_stack([a * 0.01, b * -0.02]))
+    fast = estimators._demean(columns, weights, [a, b], 1e-11)
+    estimators.TWO_WAY_SOLVER = "alternating projections"
+    try:
+        slow = estimators._demean(columns, weights, [a, b], 1e-11)
+    finally:
+        estimators.TWO_WAY_SOLVER = "conjugate gradients"
+    assert np.abs(fast - slow).max() < 1e-7
+    for codes in (a, b):  # the residuals are orthogonal to every fixed effect
+        assert np.abs(np.bincount(codes, weights=weights * fast[:, 0])).max() < 1e-7
+
+
 def test_poisson_and_negative_binomial_without_fixed_effects_equal_statsmodels():
     dataset = network_dataset(generate_network(n_accounts=120, seed=6))
     _, frame, _ = frames_of(dataset)
