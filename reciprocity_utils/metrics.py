@@ -41,7 +41,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .account_codes import AccountCodes
+from .account_codes import MAX_ACCOUNTS, AccountCodes, _pair_keys, _refuse_repeated_arcs, reverse_arcs
 from .camps import (
     ALL_ACCOUNTS,
     DEFAULT_BOOTSTRAP_DRAWS,
@@ -104,9 +104,6 @@ DEFINITIONS = {
 
 SECONDS_PER_DAY = 86_400
 MICROSECONDS_PER_DAY = SECONDS_PER_DAY * 1_000_000
-# Pair keys (min*N + max)*2 + 1 must fit in a signed 64-bit integer.
-MAX_ACCOUNTS = 2**31 - 1
-
 
 # ---------------------------------------------------------------------------------------------
 # Encoding and the core on integer codes
@@ -154,41 +151,6 @@ def _encoded(dataset: StudyDataset, arcs: EncodedFollows | None) -> EncodedFollo
     return arcs
 
 
-def _pair_keys(follower: np.ndarray, followee: np.ndarray, n_accounts: int) -> np.ndarray:
-    """One 64-bit key per arc: the unordered pair (min*N + max) times two, plus 1 when the arc points downward."""
-    follower = np.asarray(follower, dtype=np.int64)
-    followee = np.asarray(followee, dtype=np.int64)
-    if follower.shape != followee.shape or follower.ndim != 1:
-        raise ValueError(f"follower and followee codes must be one-dimensional and equally long, got shapes {follower.shape} and {followee.shape}")
-    if not 0 <= n_accounts <= MAX_ACCOUNTS:
-        raise ValueError(f"n_accounts must be between 0 and {MAX_ACCOUNTS:,}, got {n_accounts!r}")
-    if len(follower) == 0:
-        return np.empty(0, dtype=np.int64)
-    lowest = min(follower.min(), followee.min())
-    highest = max(follower.max(), followee.max())
-    if lowest < 0 or highest >= n_accounts:
-        raise ValueError(f"account codes must lie in [0, {n_accounts}), found values from {lowest} to {highest}")
-    loops = np.flatnonzero(follower == followee)
-    if len(loops):
-        raise ValueError(f"arc {loops[0]} is a self-loop (account code {follower[loops[0]]}); {len(loops):,} in all. Remove self-follows first")
-    # In place, one array: each temporary of 10M follows costs its page faults.
-    keys = np.minimum(follower, followee)
-    keys *= n_accounts
-    keys += np.maximum(follower, followee)
-    keys <<= 1
-    keys += follower > followee
-    return keys
-
-
-def _refuse_repeated_arcs(sorted_keys: np.ndarray, n_accounts: int) -> None:
-    repeated = np.flatnonzero(sorted_keys[1:] == sorted_keys[:-1])
-    if len(repeated):
-        key = sorted_keys[repeated[0]]
-        low, high = divmod(int(key >> 1), n_accounts)
-        source, target = (high, low) if key & 1 else (low, high)
-        raise ValueError(f"follow arcs must be distinct: arc {source}->{target} (account codes) appears more than once ({len(repeated):,} repeats)")
-
-
 def mutual_pairs(follower: np.ndarray, followee: np.ndarray, n_accounts: int) -> tuple[np.ndarray, np.ndarray]:
     """The mutual pairs as two code arrays (lower code, higher code), sorted.
 
@@ -200,20 +162,6 @@ def mutual_pairs(follower: np.ndarray, followee: np.ndarray, n_accounts: int) ->
     pairs = keys >> 1
     mutual = pairs[1:][pairs[1:] == pairs[:-1]]
     return mutual // max(n_accounts, 1), mutual % max(n_accounts, 1)
-
-
-def reverse_arcs(follower: np.ndarray, followee: np.ndarray, n_accounts: int) -> np.ndarray:
-    """For each arc, the position of its reverse arc, or -1 when the follow is not returned."""
-    keys = _pair_keys(follower, followee, n_accounts)
-    order = np.argsort(keys)
-    sorted_keys = keys[order]
-    _refuse_repeated_arcs(sorted_keys, n_accounts)
-    pairs = sorted_keys >> 1
-    first = np.flatnonzero(pairs[1:] == pairs[:-1])
-    reverse = np.full(len(keys), -1, dtype=np.int64)
-    reverse[order[first]] = order[first + 1]
-    reverse[order[first + 1]] = order[first]
-    return reverse
 
 
 @dataclass(frozen=True)

@@ -34,6 +34,7 @@ from typing import Any, Callable, Literal
 import numpy as np
 import pandas as pd
 
+from .account_codes import AccountCodes, count_returned_arcs
 from .paths import open_for_writing, output_folder
 
 INTERACTION_KINDS = ("reply", "mention", "repost", "quote", "like")
@@ -401,9 +402,13 @@ class StudyDataset:
     def counts(self) -> dict[str, Any]:
         """Headline counts every study starts from."""
         follows = self.follows
-        pairs = pd.MultiIndex.from_frame(follows[["follower_id", "followee_id"]])
-        reversed_pairs = pd.MultiIndex.from_frame(follows[["followee_id", "follower_id"]])
-        returned = int(pairs.isin(reversed_pairs).sum()) if len(follows) else 0
+        returned = 0
+        if len(follows) and self.coverage.mutuality_observable:
+            # Integer codes and sorted pair keys: a MultiIndex lookup of text pairs costs ~5x the memory and time.
+            codes = AccountCodes(self.accounts["account_id"])
+            follower, followee = codes.of_columns([(follows["follower_id"], "follows, follower_id"),
+                                                   (follows["followee_id"], "follows, followee_id")])
+            returned = count_returned_arcs(follower, followee, codes.n)
         kinds = self.interactions.groupby("kind", observed=True)["count"].sum()
         return {
             "accounts": int(len(self.accounts)),
