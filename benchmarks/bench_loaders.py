@@ -68,11 +68,46 @@ def timed(label: str, path: Path) -> None:
           f"{counts['follows']:>10,} follows {counts['interaction_rows']:>9,} interactions")
 
 
+def reader_peak(path: Path, reader: str) -> None:
+    """In a fresh process: read an edge list with one reader; print seconds and peak memory (VmHWM)."""
+    from reciprocity_utils.io import common
+
+    if reader == "line reader":
+        common._read_uniform_columns = lambda *args, **kwargs: None
+    start = time.perf_counter()
+    rows, _ = common.read_whitespace_lines(path, min_fields=2, max_fields=2, names=["follower_id", "followee_id"])
+    seconds = time.perf_counter() - start
+    peak = [float(line.split()[1]) / 1024 for line in open("/proc/self/status") if line.startswith("VmHWM:")][0]
+    print(json.dumps({"seconds": seconds, "peak_mib": peak, "rows": len(rows)}))
+
+
+def compare_readers(path: Path, arcs: int) -> None:
+    """The edge-list reader alone, Arrow's CSV reader against the line reader, each in its own process."""
+    import subprocess
+    import sys
+
+    baseline = json.loads(subprocess.run([sys.executable, "-c", "import json; from reciprocity_utils.io import common; "
+                                          "print(json.dumps([float(l.split()[1]) / 1024 for l in open('/proc/self/status') "
+                                          "if l.startswith('VmHWM:')][0]))"], capture_output=True, text=True, check=True).stdout)
+    for reader in ("Arrow CSV reader", "line reader"):
+        out = subprocess.run([sys.executable, __file__, "--reader", reader, "--path", str(path)], capture_output=True, text=True,
+                             check=True).stdout
+        figures = json.loads(out.strip().splitlines()[-1])
+        per_edge = (figures["peak_mib"] - baseline) * 2**20 / arcs
+        print(f"  edge-list reader, {reader:<17} {figures['seconds']:6.2f} s   peak {figures['peak_mib']:7.0f} MiB "
+              f"({per_edge:,.0f} B per edge above the {baseline:.0f} MiB of an idle process)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="ten times smaller inputs")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--reader", help=argparse.SUPPRESS)
+    parser.add_argument("--path", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.reader:
+        reader_peak(Path(args.path), args.reader)
+        return
     scale = 10 if args.quick else 1
     arcs, followers, tweets = 2_000_000 // scale, 200_000 // scale, 100_000 // scale
     with tempfile.TemporaryDirectory() as scratch:
@@ -84,6 +119,7 @@ def main() -> None:
                 archive.write(path, "twitter-export/" + path.relative_to(scratch / "archive").as_posix())
         print(f"{'input':<38} {'time':>10}   {'memory':>17}   sizes")
         timed(f"SNAP edge list, {arcs:,} arcs", scratch / "edges.txt")
+        compare_readers(scratch / "edges.txt", arcs)
         timed(f"X archive folder, {followers:,} followers", scratch / "archive")
         timed(f"X archive zip, {tweets:,} tweets", scratch / "archive.zip")
 

@@ -209,3 +209,33 @@ def test_twarc_csv_with_unknown_columns_names_what_was_expected():
     with pytest.raises(DatasetValidationError, match="author_id") as error:
         load_dataset(FIXTURES / "bad" / "twarc_unknown_columns.csv", format="twarc_csv")
     assert error.value.where == "line 1" and "tweet, who, words" in str(error.value)
+
+
+@pytest.mark.parametrize("text, uniform", [
+    ("# Nodes: 3\n1\t2\n2\t3\n3\t1\n", True),                # SNAP: header, tabs
+    ("# a header\r\n# another\r\n10 20\r\n20 10\r\n", True),   # CRLF, spaces
+    ("1 2 5\n2 3 7\n", True),                               # fewer fields than the most allowed
+    ("1 2\n# a comment inside\n2 3\n", False),              # not the fast case: the line reader
+    ("1  2\n2 3\n", False),                                 # two spaces: the line reader
+    ("1 2 1 RT\n2 3 4\n", False),                           # ragged rows: the line reader
+])
+def test_the_arrow_reader_gives_what_the_line_reader_gives(tmp_path, text, uniform):
+    """Edge lists take Arrow's CSV reader when they are uniform; either way rows, line numbers and headers agree."""
+    from reciprocity_utils.io import common
+
+    path = tmp_path / "edges.txt"
+    path.write_bytes(text.encode())
+    names = ["a", "b", "c", "d"]
+    assert (common._read_uniform_columns(text.encode(), ("#", "%"), 2, 4, names) is not None) == uniform
+    got = common.read_whitespace_lines(path, min_fields=2, max_fields=4, names=names)
+    original = common._read_uniform_columns
+    common._read_uniform_columns = lambda *args, **kwargs: None
+    try:
+        expected = common.read_whitespace_lines(path, min_fields=2, max_fields=4, names=names)
+    finally:
+        common._read_uniform_columns = original
+    assert got[1] == expected[1]
+    assert list(got[0].index) == list(expected[0].index) and list(got[0].columns) == list(expected[0].columns)
+    for column in expected[0]:
+        assert got[0][column].astype(object).where(got[0][column].notna(), None).tolist() == \
+            expected[0][column].astype(object).where(expected[0][column].notna(), None).tolist()

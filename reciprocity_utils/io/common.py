@@ -395,7 +395,11 @@ def read_whitespace_lines(
     fields is an error naming its line.
     """
     names = names or [str(i) for i in range(max_fields)]
-    text = decode_text(read_input_bytes(path), str(path))
+    data = read_input_bytes(path)
+    fast = _read_uniform_columns(data, comments, min_fields, max_fields, names)
+    if fast is not None:
+        return fast
+    text = decode_text(data, str(path))
     lines = pd.Series(text.splitlines(), dtype="string").str.strip()
     is_comment = lines.str.startswith(comments) if comments else pd.Series(False, index=lines.index)
     header = lines[is_comment].tolist()
@@ -422,6 +426,63 @@ def read_whitespace_lines(
     fields = fields.iloc[:, :max_fields]
     fields.columns = names[: fields.shape[1]]
     return fields.astype("string"), header
+
+
+def _read_uniform_columns(data: bytes, comments: tuple[str, ...], min_fields: int, max_fields: int,
+                          names: list[str]) -> tuple[pd.DataFrame, list[str]] | None:
+    """The common case read by Arrow's CSV reader (about a fifth of the memory): ``None`` when it does not apply.
+
+    Applies when comments are only the first lines, no line is blank, fields are separated by
+    one tab or one space throughout, and every row has the same number of fields within bounds.
+    Anything else (and every malformed file) takes the line-by-line reader, which names the
+    offending line. Rows keep their 0-based line numbers as the index, as that reader's do.
+    """
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    if b"\r" in data and data.count(b"\r") != data.count(b"\r\n"):
+        return None  # a carriage return that does not end a line: the line reader decides
+    header: list[str] = []
+    position = 0
+    marks = tuple(c.encode() for c in comments)
+    while marks and data.startswith(marks, position):
+        end = data.find(b"\n", position)
+        end = len(data) if end < 0 else end
+        try:
+            header.append(data[position:end].decode("utf-8").strip())  # strip: CRLF files too
+        except UnicodeDecodeError:
+            return None
+        position = end + 1
+    body = data[position:]
+    trimmed = body.rstrip(b"\r\n")
+    if not body.strip() or body.startswith((b"\n", b"\r\n")) or b"\n\n" in trimmed or b"\n\r\n" in trimmed:
+        return None
+    if any(b"\n" + mark in body for mark in marks):
+        return None
+    first = body[: body.find(b"\n") if b"\n" in body else len(body)].rstrip(b"\r")
+    delimiter = "\t" if b"\t" in first else " "
+    if b"  " in body or b"\t\t" in body or (delimiter == "\t" and b" " in first) or first.endswith((b" ", b"\t")):
+        return None
+    width = first.count(delimiter.encode()) + 1
+    if not min_fields <= width <= max_fields:
+        return None
+    try:
+        table = pacsv.read_csv(pa.py_buffer(body), read_options=pacsv.ReadOptions(column_names=names[:width]),
+                               parse_options=pacsv.ParseOptions(delimiter=delimiter, quote_char=False, double_quote=False),
+                               convert_options=pacsv.ConvertOptions(column_types={n: pa.string() for n in names[:width]},
+                                                                    strings_can_be_null=False))
+    except (pa.ArrowInvalid, UnicodeDecodeError):
+        return None
+    # Arrow-backed text: the ids stay in Arrow's buffers instead of one Python object each.
+    frame = table.to_pandas(types_mapper=lambda t: pd.StringDtype("pyarrow") if t == pa.string() else None)
+    if frame.isna().any().any() or (frame == "").any().any():
+        return None
+    frame.index = pd.RangeIndex(len(header), len(header) + len(frame))
+    for name in names[width:max_fields]:  # as the line reader: every optional column present, empty
+        frame[name] = pd.Series(pd.NA, index=frame.index, dtype=pd.StringDtype("pyarrow"))
+    return frame, header
 
 
 def require_digits(frame: pd.DataFrame, columns: list[str], origin: str, expected: str) -> None:
