@@ -122,12 +122,12 @@ class Collector:
         if self.progress:
             print(message, file=sys.stderr, flush=True)
 
-    def accounts_progress(self, items: list, what: str):
+    def accounts_progress(self, items: list, what: str, unit: str = "account"):
         if not self.progress:
             return items
         from tqdm.auto import tqdm
 
-        return tqdm(items, desc=what, unit="account", file=sys.stderr)
+        return tqdm(items, desc=what, unit=unit, file=sys.stderr)
 
 
 def parse_time(value: Any) -> datetime | None:

@@ -79,7 +79,7 @@ class BlueskyCollector(Collector):
             if len(posts) > self.bounds.max_posts:
                 self.log.cut(f"owner's posts in the window beyond the first {self.bounds.max_posts}")
             posts = posts[: self.bounds.max_posts]
-            for uri in self.accounts_progress(posts, "engagement on the owner's posts"):
+            for uri in self.accounts_progress(posts, "engagement on the owner's posts", unit="post"):
                 self._engagement_on(uri)
             looked_up = mutuals[: self.bounds.max_accounts]
             if len(mutuals) > len(looked_up):

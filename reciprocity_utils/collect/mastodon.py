@@ -75,7 +75,7 @@ class MastodonCollector(Collector):
             if len(own) > self.bounds.max_posts:
                 self.log.cut(f"owner's posts in the window beyond the first {self.bounds.max_posts}")
             own = own[: self.bounds.max_posts]
-            for status in self.accounts_progress(own, "engagement on the owner's posts"):
+            for status in self.accounts_progress(own, "engagement on the owner's posts", unit="post"):
                 self._engagement_on(status["id"], owner)
             if self.has_token:
                 self._pages("/api/v1/favourites", {"limit": 40}, "favourites", "owner's favourites", self.bounds.max_engagement_pages)
