@@ -21,7 +21,19 @@ from .paths import PROJECT_ROOT, SAMPLE_DIR, resolve_path
 from .privacy import pseudonymizer_for
 from .report import dataset_details, read_results, record_results, run_report
 
-__version__ = "0.1.0"
+
+
+def _installed_version() -> str:
+    """The version in the package's metadata (pyproject.toml is its only source)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("reciprocity-utils")
+    except PackageNotFoundError:  # imported from a checkout that was never installed
+        return "unknown (not installed: pip install -e .)"
+
+
+__version__ = _installed_version()
 
 __all__ = [
     # study modules, for notebooks: metrics (02), dyads and inference (03), strategies (04), plots, privacy, synthetic

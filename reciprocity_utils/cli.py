@@ -201,6 +201,9 @@ def build_parser() -> argparse.ArgumentParser:
                "2 bad input or parameters (one line naming the file, record and field); 3 an internal error (one line "
                "to report; RECIPROCITY_DEBUG=1 shows the trace).",
     )
+    from . import __version__
+
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
     from .io import FORMAT_DESCRIPTIONS

@@ -69,3 +69,27 @@ def test_the_notebooks_kernel_turns_numpy_hugepage_advice_off():
         env={**spec.env, "PATH": ""}, capture_output=True, text=True, check=True,
     )
     assert child.stdout.strip() == "False"
+
+
+def test_version_comes_from_the_package_metadata_and_both_entry_points_print_it():
+    import subprocess
+    import sys
+    from importlib.metadata import version
+
+    import reciprocity_utils
+
+    declared = tomllib.loads((PROJECT_ROOT / "pyproject.toml").read_text())["project"]["version"]
+    assert reciprocity_utils.__version__ == version("reciprocity-utils") == declared
+    for command in ([sys.executable, "-m", "reciprocity_utils", "--version"],):
+        done = subprocess.run(command, capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0 and done.stdout.strip() == f"reciprocity {declared}"
+
+
+def test_licence_citation_and_changelog_are_there_and_agree():
+    project = tomllib.loads((PROJECT_ROOT / "pyproject.toml").read_text())["project"]
+    assert project["license"] == "MIT" and "MIT License" in (PROJECT_ROOT / "LICENSE").read_text()
+    citation = yaml.safe_load((PROJECT_ROOT / "CITATION.cff").read_text())
+    assert {"cff-version", "message", "title", "authors"} <= set(citation)
+    assert citation["version"] == project["version"] and citation["license"] == "MIT"
+    assert all(reference.get("doi") for reference in citation["references"])  # each method cited resolvably
+    assert f"## {project['version']}" in (PROJECT_ROOT / "CHANGELOG.md").read_text()
