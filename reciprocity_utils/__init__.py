@@ -4,8 +4,9 @@ Data flows one way: export -> :class:`StudyDataset` (``io``, ``model``) -> studi
 calling this package) -> rendered reports (``report``). The public API is listed in ``__all__``.
 """
 
-from . import dyads, inference, metrics, plots, privacy, strategies, synthetic
-from .io import detect_format, load_dataset, load_paths
+import importlib
+from typing import Any
+
 from .model import (
     INTERACTION_KINDS,
     Coverage,
@@ -16,12 +17,33 @@ from .model import (
     ValidationReport,
     build_dataset,
 )
-from .parameters import ParameterError, check_parameters, open_input
 from .paths import PROJECT_ROOT, SAMPLE_DIR, resolve_path
-from .privacy import pseudonymizer_for
-from .report import dataset_details, read_results, record_results, run_report
+
+# Imported when first used (PEP 562), so `reciprocity --help` or `load` does not pay for
+# statsmodels, scipy, matplotlib and papermill: ``ru.inference`` and
+# ``from reciprocity_utils import load_dataset`` work as before.
+_SUBMODULES = ("dyads", "inference", "metrics", "plots", "privacy", "strategies", "synthetic")
+_NAMES = {
+    "detect_format": "io", "load_dataset": "io", "load_paths": "io",
+    "ParameterError": "parameters", "check_parameters": "parameters", "open_input": "parameters",
+    "pseudonymizer_for": "privacy",
+    "dataset_details": "report", "read_results": "report", "record_results": "report", "run_report": "report",
+}
 
 
+def __getattr__(name: str) -> Any:
+    if name in _SUBMODULES:
+        value = importlib.import_module(f".{name}", __name__)
+    elif name in _NAMES:
+        value = getattr(importlib.import_module(f".{_NAMES[name]}", __name__), name)
+    else:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_SUBMODULES, *_NAMES})
 
 def _installed_version() -> str:
     """The version in the package's metadata (pyproject.toml is its only source)."""

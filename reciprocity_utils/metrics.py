@@ -33,15 +33,15 @@ import dataclasses
 import os
 import random
 from collections.abc import Callable
-from functools import singledispatch
 from dataclasses import dataclass
+from functools import singledispatch
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from .account_codes import MAX_ACCOUNTS, AccountCodes, _pair_keys, _refuse_repeated_arcs, reverse_arcs
+from .account_codes import AccountCodes, _pair_keys, _refuse_repeated_arcs, reverse_arcs
 from .camps import (
     ALL_ACCOUNTS,
     DEFAULT_BOOTSTRAP_DRAWS,

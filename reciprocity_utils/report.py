@@ -24,11 +24,24 @@ import numpy as np
 import yaml
 
 from .paths import (
-    NOTEBOOKS_DIR, PROJECT_ROOT, REPORTS_DIR, local_path_values, private_dir, publishable_parameters, publishable_text, resolve_path,
+    NOTEBOOKS_DIR,
+    PROJECT_ROOT,
+    REPORTS_DIR,
+    local_path_values,
+    private_dir,
+    publishable_parameters,
+    publishable_text,
+    resolve_path,
 )
 from .publish import StagedReport, stage_report
 from .recipes import (
-    PLAIN_SCALARS, RecipeError, check_parameter_values, check_study_name, notebook_defaults, parameterized_notebook, read_recipe,
+    PLAIN_SCALARS,
+    RecipeError,
+    check_parameter_values,
+    check_study_name,
+    notebook_defaults,
+    parameterized_notebook,
+    read_recipe,
 )
 
 

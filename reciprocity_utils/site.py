@@ -18,9 +18,9 @@ from pathlib import Path
 from typing import Any
 
 from .answers import data_in_words, study_answer
-from .wording import p_words, percent
 from .plots import format_label, format_value
 from .report import read_results
+from .wording import p_words, percent
 
 # Notebook cells carrying these tags never reach a published page.
 HIDDEN_CELL_TAGS = ("injected-parameters", "remove-cell")

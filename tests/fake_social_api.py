@@ -207,7 +207,6 @@ class FakeSocialAPI:
 
     # -----------------------------------------------------------------------------------------
     def route(self, path: str, q: dict[str, str], headers) -> tuple[int, object, dict[str, str]]:
-        w = self.world
         if path.startswith("/plc/"):
             account = self.by_did(path[len("/plc/"):])
             return 200, {"@context": ["https://www.w3.org/ns/did/v1"], "id": account.did, "alsoKnownAs": [f"at://{account.handle}"],

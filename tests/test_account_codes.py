@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from reciprocity_utils.account_codes import AccountCodes
 from reciprocity_utils import dyads
+from reciprocity_utils.account_codes import AccountCodes
 from reciprocity_utils.dyads import _sorted_by_pair
 
 

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-
 from fake_social_api import FakeSocialAPI, make_world
+
 from reciprocity_utils.collect import Bounds, CollectionError, collect
 from reciprocity_utils.io import detect_format, load_dataset
 

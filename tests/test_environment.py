@@ -93,3 +93,35 @@ def test_licence_citation_and_changelog_are_there_and_agree():
     assert citation["version"] == project["version"] and citation["license"] == "MIT"
     assert all(reference.get("doi") for reference in citation["references"])  # each method cited resolvably
     assert f"## {project['version']}" in (PROJECT_ROOT / "CHANGELOG.md").read_text()
+
+
+HEAVY_MODULES = ("statsmodels", "matplotlib", "seaborn", "scipy.stats", "papermill", "sklearn", "nbconvert")
+
+
+def test_help_and_load_import_only_what_they_use():
+    """`reciprocity --help` and `load` never import the statistics, plotting or report stacks (import weight, not time)."""
+    import subprocess
+    import sys
+
+    script = ("import sys; from reciprocity_utils.cli import build_parser; build_parser(); "
+              "from reciprocity_utils.io import load_dataset; load_dataset('data/sample').counts(); "
+              f"print([m for m in {HEAVY_MODULES!r} if m in sys.modules])")
+    done = subprocess.run([sys.executable, "-X", "importtime", "-c", script], capture_output=True, text=True, timeout=120,
+                          cwd=PROJECT_ROOT)
+    assert done.returncode == 0, done.stderr[-500:]
+    assert done.stdout.strip() == "[]", f"imported for --help/load: {done.stdout.strip()}"
+    # The import time of what was imported, as -X importtime reports it (top-level modules' cumulative times).
+    top = [int(line.split("|")[1]) for line in done.stderr.splitlines()
+           if line.startswith("import time:") and "|" in line and not line.split("|")[2].startswith("  ")
+           and line.split("|")[1].strip().isdigit()]
+    assert sum(top) / 1e6 < 3.0, f"{sum(top) / 1e6:.2f} s of imports"
+
+
+def test_the_code_is_formatted_and_lint_clean():
+    """`make test` fails on format drift or lint findings (ruff, configured in pyproject.toml)."""
+    import subprocess
+    import sys
+
+    for command in (["format", "--check", "."], ["check", "."]):
+        done = subprocess.run([sys.executable, "-m", "ruff", *command], capture_output=True, text=True, timeout=120, cwd=PROJECT_ROOT)
+        assert done.returncode == 0, f"ruff {' '.join(command)} (run `ruff format . && ruff check --fix .`):\n{done.stdout[-2000:]}"

@@ -6,8 +6,8 @@ import contextlib
 from pathlib import Path
 
 import pytest
-
 from conftest import SHARED_DATA, needs_shared_data
+
 from reciprocity_utils.cli import main
 from reciprocity_utils.io import FORMATS, PartialRepositoryWarning, detect_format
 

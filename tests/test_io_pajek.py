@@ -12,8 +12,8 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import needs_shared_data
+
 from reciprocity_utils import DatasetValidationError, detect_format, load_dataset, metrics
 
 SMALL = """% a comment line

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import libipld
 import pytest
-
 from conftest import needs_shared_data
+
 from reciprocity_utils import DatasetValidationError, detect_format, load_dataset
 from reciprocity_utils.io import PartialRepositoryWarning, load_paths
 

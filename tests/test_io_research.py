@@ -12,8 +12,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
-
 from conftest import needs_shared_data
+
 from reciprocity_utils import DatasetValidationError, detect_format, load_dataset
 
 FIXTURES = Path(__file__).parent / "fixtures" / "io"

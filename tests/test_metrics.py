@@ -14,8 +14,7 @@ import pandas as pd
 import pytest
 from conftest import needs_shared_data
 
-from reciprocity_utils import Coverage, ParameterError, RawTable, build_dataset, load_dataset
-from reciprocity_utils import metrics
+from reciprocity_utils import Coverage, ParameterError, RawTable, build_dataset, load_dataset, metrics
 from reciprocity_utils.privacy import pseudonymizer_for
 
 NAN = float("nan")

@@ -7,8 +7,8 @@ import re
 from dataclasses import asdict
 
 import pytest
-
 from conftest import needs_shared_data
+
 from reciprocity_utils import StudyDataset, load_dataset
 from reciprocity_utils.cli import main
 from reciprocity_utils.paths import private_dir
@@ -142,8 +142,9 @@ def test_an_archive_without_tweets_or_likes_says_not_observable_never_zero(tmp_p
     """Without tweets and likes nothing says whom the owner engaged with: no 0%, no list of 'dormant' mutuals."""
     import shutil
 
-    from reciprocity_utils.site_check import check_site, find_browser
     from test_answers import visible_text
+
+    from reciprocity_utils.site_check import check_site, find_browser
 
     archive = tmp_path / "archive"
     shutil.copytree(needs_shared_data(*ARCHIVE_2021), archive)

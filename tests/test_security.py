@@ -19,12 +19,18 @@ import pytest
 
 from reciprocity_utils import cli
 from reciprocity_utils.io import load_paths
-from reciprocity_utils.metrics import degree_preserving_null, available_cores
+from reciprocity_utils.metrics import available_cores, degree_preserving_null
 from reciprocity_utils.model import DatasetValidationError
 from reciprocity_utils.paths import NOTEBOOKS_DIR, PARAMS_DIR, SAMPLE_DIR, UnsafeOutputError, open_for_writing, private_dir
 from reciprocity_utils.publish import SITE_MANIFEST, PublishError, stage_report
 from reciprocity_utils.recipes import (
-    RecipeError, check_study_name, check_value, injected_assignments, load_plain_yaml, parameterized_notebook, read_recipe,
+    RecipeError,
+    check_study_name,
+    check_value,
+    injected_assignments,
+    load_plain_yaml,
+    parameterized_notebook,
+    read_recipe,
 )
 from reciprocity_utils.report import ReportError, read_params_file, run_report
 from reciprocity_utils.spreadsheet import spreadsheet_safe, write_safe_csv

@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-
 from conftest import needs_shared_data
+
 from reciprocity_utils import RawTable, build_dataset, metrics
 from reciprocity_utils.io.snapshots import load_snapshots
 from reciprocity_utils.model import Coverage

@@ -8,9 +8,9 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import needs_shared_data
 from scipy import stats
 
-from conftest import needs_shared_data
 from reciprocity_utils import ParameterError, RawTable, build_dataset, record_results
 from reciprocity_utils import strategies as st
 from reciprocity_utils.model import Coverage

@@ -14,8 +14,7 @@ import papermill
 import pytest
 from conftest import needs_shared_data
 
-from reciprocity_utils import SAMPLE_DIR, load_dataset, read_results
-from reciprocity_utils import camps, metrics
+from reciprocity_utils import SAMPLE_DIR, camps, load_dataset, metrics, read_results
 from reciprocity_utils.paths import NOTEBOOKS_DIR, private_dir
 
 pytestmark = pytest.mark.notebook

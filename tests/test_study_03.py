@@ -41,7 +41,6 @@ def sample_by_state() -> tuple[pd.DataFrame, pd.DataFrame]:
     follows["followed_at"] = pd.to_datetime(follows["followed_at"], utc=True)
     events["at"] = pd.to_datetime(events["at"], utc=True)
     events["count"] = events["count"].astype(int)
-    start = min(follows["followed_at"].min(), events["at"].min())
     end = max(follows["followed_at"].max(), events["at"].max())
     reverse = follows.rename(columns={"follower_id": "followee_id", "followee_id": "follower_id", "followed_at": "back_at"})
     arcs = follows.merge(reverse, on=["follower_id", "followee_id"], how="left")

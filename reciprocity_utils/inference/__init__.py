@@ -49,28 +49,78 @@ from __future__ import annotations
 
 from ..model import INTERACTION_KINDS
 from .checks import PermutationResult, PredictiveResult, _auc_by_level, out_of_time_auc, permutation_test, weighted_auc
-from .pair_controls import PAIR_CONTROL_WORDS, shared_followees
 from .conclusions import e_value, e_value_of_interval, owner_conclusion, plain_conclusion, sensitivity_sentence
 from .covariance import (
-    COVARIANCE_LABELS, COVARIANCE_METHODS, HEADLINE_COVARIANCE, SMALL_CLUSTER_METHODS, Z_95, Covariances, _dyadic_covariance, _positive_semidefinite,
+    COVARIANCE_LABELS,
+    COVARIANCE_METHODS,
+    HEADLINE_COVARIANCE,
+    SMALL_CLUSTER_METHODS,
+    Z_95,
+    Covariances,
+    _dyadic_covariance,
+    _positive_semidefinite,
     robust_covariances,
 )
 from .designs import (
-    PAIR_ADJUSTED_PREFIX, ModerationResult, is_pair_adjusted, covariance_comparison, ego_comparison, ego_incoming_comparison, fit_all, moderated_effect, other_direction_specs, raw_comparison,
-    moderation_table, moderation_words, pair_adjusted_specs, robustness_table, standard_specs,
+    PAIR_ADJUSTED_PREFIX,
+    ModerationResult,
+    covariance_comparison,
+    ego_comparison,
+    ego_incoming_comparison,
+    fit_all,
+    is_pair_adjusted,
+    moderated_effect,
+    moderation_table,
+    moderation_words,
+    other_direction_specs,
+    pair_adjusted_specs,
+    raw_comparison,
+    robustness_table,
+    standard_specs,
 )
 from .estimators import CountRegression, NotEstimable, fit_count_regression
 from .event_study import TimingResult, event_bins, event_time_segments, timing_design
 from .models import (
-    ACTIVITY_CONTROLS, DEGREE_CONTROLS, PAIR_CONTROLS, Estimate, ModelFit, ModelFrame, ModelSpec, _design, fit_model, model_frame,
+    ACTIVITY_CONTROLS,
+    DEGREE_CONTROLS,
+    PAIR_CONTROLS,
+    Estimate,
+    ModelFit,
+    ModelFrame,
+    ModelSpec,
+    _design,
+    fit_model,
+    model_frame,
 )
+from .pair_controls import PAIR_CONTROL_WORDS, shared_followees
 from .study import (
-    ADJUSTED_LABEL, RAW_LABEL, StudyData, check_study_parameters, fit_notes, fits_table, headline_fit, planted_truth, prepare_study,
+    ADJUSTED_LABEL,
+    RAW_LABEL,
+    StudyData,
+    check_study_parameters,
+    fit_notes,
+    fits_table,
+    headline_fit,
+    planted_truth,
+    prepare_study,
     raw_by_kind,
 )
 from .validation import (
-    EVENT_STUDY, NO_TIMES_ESTIMATOR, NOTEBOOK_VALIDATION_SCENARIOS, PAIR_AFFINITY, PAIR_CONTROLLED_ESTIMATOR, SLOW_FOLLOW_BACKS, VALIDATION_ESTIMATORS, VALIDATION_SCENARIOS,
-    heterogeneous_effects, readable_validation, run_validation, summarise_event_study, summarise_validation, validation_replication, without_times,
+    EVENT_STUDY,
+    NO_TIMES_ESTIMATOR,
+    NOTEBOOK_VALIDATION_SCENARIOS,
+    PAIR_AFFINITY,
+    PAIR_CONTROLLED_ESTIMATOR,
+    SLOW_FOLLOW_BACKS,
+    VALIDATION_ESTIMATORS,
+    VALIDATION_SCENARIOS,
+    heterogeneous_effects,
+    readable_validation,
+    run_validation,
+    summarise_event_study,
+    summarise_validation,
+    validation_replication,
+    without_times,
 )
 
 __all__ = [

@@ -14,7 +14,6 @@ from ..model import INTERACTION_KINDS, StudyDataset
 from .estimators import NotEstimable, fit_count_regression
 from .models import ModelFrame
 
-
 # ---------------------------------------------------------------------------------------------
 # Permutation check
 

@@ -18,9 +18,9 @@ from __future__ import annotations
 
 import math
 
+from ..wording import owner_comparison_sentences
 from .event_study import TimingResult
 from .models import Estimate, ModelFit
-from ..wording import owner_comparison_sentences
 from .pair_controls import PAIR_CONTROLS, pair_controls_words
 
 

@@ -9,8 +9,6 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-
-
 Z_95 = stats.norm.ppf(0.975)
 # Covariance estimators, from least to most dependence allowed for.
 COVARIANCE_METHODS = ("model", "robust", "cluster_a", "cluster_b", "two_way", "dyadic")

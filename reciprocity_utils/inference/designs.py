@@ -11,10 +11,17 @@ import pandas as pd
 
 from ..dyads import DyadTable
 from ..model import INTERACTION_KINDS
-from .covariance import COVARIANCE_LABELS, COVARIANCE_METHODS, HEADLINE_COVARIANCE, SMALL_CLUSTER_METHODS, Covariances, critical_value, robust_covariances
-from .pair_controls import PAIR_CONTROLS, pair_controls_words
+from .covariance import (
+    COVARIANCE_LABELS,
+    COVARIANCE_METHODS,
+    HEADLINE_COVARIANCE,
+    SMALL_CLUSTER_METHODS,
+    Covariances,
+    critical_value,
+    robust_covariances,
+)
 from .models import ACTIVITY_CONTROLS, DEGREE_CONTROLS, Estimate, ModelFit, ModelFrame, ModelSpec, fit_model
-
+from .pair_controls import PAIR_CONTROLS, pair_controls_words
 
 # ---------------------------------------------------------------------------------------------
 # Raw comparison

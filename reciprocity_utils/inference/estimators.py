@@ -10,8 +10,6 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
-
-
 # ---------------------------------------------------------------------------------------------
 # Count regressions with fixed effects (Poisson, or negative binomial with a known dispersion)
 

@@ -36,10 +36,10 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ..wording import p_words
 from ..account_codes import AccountCodes
 from ..dyads import MICROSECONDS_PER_DAY, NOT_A_TIME, DyadTable, _as_us, _epoch_us, _match, state_period_pieces
 from ..model import INTERACTION_KINDS, StudyDataset
+from ..wording import p_words
 from .covariance import COVARIANCE_METHODS, HEADLINE_COVARIANCE, Z_95, effective_clusters, robust_covariances
 from .estimators import fit_count_regression
 from .models import Estimate

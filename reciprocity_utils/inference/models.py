@@ -10,14 +10,20 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 import statsmodels.api as sm
-from scipy import stats
 
 from ..dyads import DyadTable
 from ..model import INTERACTION_KINDS
-from .covariance import COVARIANCE_LABELS, COVARIANCE_METHODS, HEADLINE_COVARIANCE, SMALL_CLUSTER_METHODS, critical_value, robust_covariances, two_sided_p
+from .covariance import (
+    COVARIANCE_LABELS,
+    COVARIANCE_METHODS,
+    HEADLINE_COVARIANCE,
+    SMALL_CLUSTER_METHODS,
+    critical_value,
+    robust_covariances,
+    two_sided_p,
+)
 from .estimators import NotEstimable, fit_count_regression
 from .pair_controls import PAIR_CONTROLS, shared_followees
-
 
 DEGREE_CONTROLS = ("a_followers_excl_b", "a_following_excl_b", "b_followers_excl_a", "b_following_excl_a")
 ACTIVITY_CONTROLS = ("a_sent_excl_b", "a_received_excl_b", "b_sent_excl_a", "b_received_excl_a")

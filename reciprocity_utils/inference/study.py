@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,7 +13,6 @@ from ..model import INTERACTION_KINDS, StudyDataset
 from .covariance import HEADLINE_COVARIANCE
 from .designs import is_pair_adjusted, raw_comparison
 from .models import ModelFit, ModelFrame, model_frame
-
 
 # ---------------------------------------------------------------------------------------------
 # What the notebook needs around the models: parameters, observability, planted truth

@@ -12,10 +12,9 @@ from scipy import stats
 from ..dyads import build_dyads, engagement_segments
 from .checks import permutation_test
 from .covariance import COVARIANCE_LABELS, Z_95
-from .event_study import timing_design
 from .designs import pair_adjusted_specs
+from .event_study import timing_design
 from .models import ACTIVITY_CONTROLS, DEGREE_CONTROLS, ModelSpec, fit_model, model_frame
-
 
 # ---------------------------------------------------------------------------------------------
 # Validation on generated networks with a planted ratio

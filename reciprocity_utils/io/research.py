@@ -25,8 +25,16 @@ import pandas as pd
 
 from ..model import Coverage, DatasetValidationError, RawTable, StudyDataset, build_dataset
 from .common import (
-    archive_kind, decode_text, file_provenance, folder_file_names, follow_network_dataset, inside_folder, plain_suffix, read_input_bytes,
-    read_whitespace_lines, require_digits,
+    archive_kind,
+    decode_text,
+    file_provenance,
+    folder_file_names,
+    follow_network_dataset,
+    inside_folder,
+    plain_suffix,
+    read_input_bytes,
+    read_whitespace_lines,
+    require_digits,
 )
 
 UCD_LAYERS = {"mentions": "mention", "retweets": "repost"}

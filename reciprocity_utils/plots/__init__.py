@@ -20,9 +20,8 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
-from ..wording import p_text
-
 from ..model import INTERACTION_KINDS
+from ..wording import p_text
 
 PALETTE = dict(zip(INTERACTION_KINDS, sns.color_palette("colorblind", len(INTERACTION_KINDS))))
 STYLE = "whitegrid"

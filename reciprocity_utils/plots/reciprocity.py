@@ -11,7 +11,6 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
-from ..wording import p_words
 from ..metrics import (
     ALL_ACCOUNTS,
     AccountBehaviour,
@@ -21,6 +20,7 @@ from ..metrics import (
     NullModel,
     TwoCamps,
 )
+from ..wording import p_words
 from . import STYLE, Figure, draw_empty, show_table
 
 _PALETTE = sns.color_palette("colorblind")

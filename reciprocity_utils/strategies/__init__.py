@@ -98,52 +98,6 @@ Modules (everything is importable from ``reciprocity_utils.strategies``):
 
 from __future__ import annotations
 
-from .policies import (  # noqa: F401
-    DEFAULT_THRESHOLDS,
-    FOLLOW_BACK_RULES,
-    follow_everyone,
-    follow_no_one,
-    FollowBack,
-    great_unfollow,
-    Policy,
-    Prune,
-    read_only_list,
-    ReadingList,
-    Reset,
-    score_policies,
-    SCORES,
-    selective,
-    SIMULATED_SCORES,
-    standard_policies,
-    StrategyError,
-    with_pruning,
-)
-from .scenarios import (  # noqa: F401
-    RateRatioCalibration,
-    calibrate_rate_ratio,
-    check_study_parameters,
-    preset,
-    PRESETS,
-    Scenario,
-)
-from .simulator import (  # noqa: F401
-    compare_policies,
-    HORIZON_OUTCOMES,
-    interval,
-    measure_bounds,
-    OUTCOMES,
-    paired_difference,
-    simulate,
-    SimulationResult,
-    summary_table,
-    utility,
-)
-from .sensitivity import (  # noqa: F401
-    default_grid,
-    GRID_MEASURES,
-    sensitivity,
-    SensitivityResult,
-)
 from .assumptions import (  # noqa: F401
     Assumption,
     assumption_sensitivity,
@@ -151,31 +105,77 @@ from .assumptions import (  # noqa: F401
     default_assumptions,
 )
 from .churn import (  # noqa: F401
+    KWAK_OBSERVED_DAYS,
+    KWAK_ONE_WAY_BROKEN_SHARE,
     _hazard_fit,
     choose_churn_hazard,
     churn_from_follow_events,
     churn_from_snapshots,
-    KWAK_OBSERVED_DAYS,
-    KWAK_ONE_WAY_BROKEN_SHARE,
     literature_churn_hazard,
     snapshot_time,
 )
+from .policies import (  # noqa: F401
+    DEFAULT_THRESHOLDS,
+    FOLLOW_BACK_RULES,
+    SCORES,
+    SIMULATED_SCORES,
+    FollowBack,
+    Policy,
+    Prune,
+    ReadingList,
+    Reset,
+    StrategyError,
+    follow_everyone,
+    follow_no_one,
+    great_unfollow,
+    read_only_list,
+    score_policies,
+    selective,
+    standard_policies,
+    with_pruning,
+)
 from .replay import (  # noqa: F401
+    ReplayResult,
     choose_replay_owner,
     replay_account_table,
     replay_candidates,
     replay_policies,
     replay_policy,
     replay_precision_recall,
-    ReplayResult,
+)
+from .scenarios import (  # noqa: F401
+    PRESETS,
+    RateRatioCalibration,
+    Scenario,
+    calibrate_rate_ratio,
+    check_study_parameters,
+    preset,
+)
+from .sensitivity import (  # noqa: F401
+    GRID_MEASURES,
+    SensitivityResult,
+    default_grid,
+    sensitivity,
+)
+from .simulator import (  # noqa: F401
+    HORIZON_OUTCOMES,
+    OUTCOMES,
+    SimulationResult,
+    compare_policies,
+    interval,
+    measure_bounds,
+    paired_difference,
+    simulate,
+    summary_table,
+    utility,
 )
 from .wording import (  # noqa: F401
+    SCENARIO_FIELDS,
     conclusion,
     interval_table,
     map_sentence,
     policy_table,
     replay_sentence,
-    SCENARIO_FIELDS,
     scenario_table,
     weights_sentence,
     win_share_table,

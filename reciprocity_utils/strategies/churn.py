@@ -12,7 +12,6 @@ from ..model import StudyDataset
 from ..snapshot_states import owner_states
 from .policies import StrategyError, _check_number
 
-
 # Kwak, Chun and Moon (2011): share of one-way follow relationships broken over 51 observed days.
 KWAK_ONE_WAY_BROKEN_SHARE = 0.1228
 KWAK_OBSERVED_DAYS = 51

@@ -8,7 +8,6 @@ import numbers
 from dataclasses import dataclass
 from typing import Any, Literal
 
-
 SCORES = {
     "engagement_received": "engagement-days the owner has received from the account so far (in the replay: before the cutoff)",
     "mutual_connections": "accounts the owner follows that also follow the account ('followed by people you follow')",

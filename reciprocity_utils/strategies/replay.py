@@ -11,9 +11,8 @@ import numpy as np
 import pandas as pd
 
 from ..model import StudyDataset
-from .policies import FollowBack, Policy, StrategyError, _check_number
 from .churn import literature_churn_hazard
-
+from .policies import FollowBack, Policy, StrategyError, _check_number
 
 # ---------------------------------------------------------------------------------------------
 # Replay on real follows

@@ -11,9 +11,8 @@ from typing import Any, Literal
 
 import numpy as np
 
-from .policies import StrategyError, _check_number, _check_whole
 from .churn import literature_churn_hazard
-
+from .policies import StrategyError, _check_number, _check_whole
 
 # ---------------------------------------------------------------------------------------------
 # Scenarios

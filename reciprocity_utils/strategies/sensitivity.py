@@ -7,11 +7,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from .churn import literature_churn_hazard
 from .policies import Policy, StrategyError, _check_number, _check_whole
 from .scenarios import Scenario
-from .churn import literature_churn_hazard
 from .simulator import _run, interval, utility
-
 
 # ---------------------------------------------------------------------------------------------
 # Sensitivity over attention budget x churn hazard

@@ -12,7 +12,6 @@ from scipy import stats
 from .policies import Policy, StrategyError, _check_number, _check_whole
 from .scenarios import Scenario
 
-
 OUTCOMES = {
     "followers": "accounts following the owner at the end of the day (reach)",
     "followees": "accounts the owner follows",

@@ -9,10 +9,9 @@ import pandas as pd
 
 from ..wording import percent
 from .policies import Policy
+from .replay import ReplayResult
 from .scenarios import Scenario
 from .simulator import SimulationResult, interval, paired_difference, summary_table
-from .replay import ReplayResult
-
 
 # ---------------------------------------------------------------------------------------------
 # Tables and sentences for the notebook
