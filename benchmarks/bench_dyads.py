@@ -93,7 +93,11 @@ def write_large_input(folder: Path, n_accounts: int, n_follows: int, n_events: i
     tables = {
         "accounts": pd.DataFrame({"account_id": arrow_text(ids)}),
         "follows": pd.DataFrame(
-            {"follower_id": arrow_text(ids[a]), "followee_id": arrow_text(ids[b]), "followed_at": pd.to_datetime(followed, unit="us", utc=True)}
+            {
+                "follower_id": arrow_text(ids[a]),
+                "followee_id": arrow_text(ids[b]),
+                "followed_at": pd.to_datetime(followed, unit="us", utc=True),
+            }
         ),
         "interactions": pd.DataFrame(
             {
@@ -174,8 +178,10 @@ def table_benchmark(scale: float) -> None:
         started = time.perf_counter()
         write_large_input(folder, n_accounts, n_follows, n_events)
         follows = pd.read_parquet(folder / "follows.parquet", columns=["follower_id"])
-        print(f"Input: {len(follows):,} follows, {n_events:,} interactions, {n_accounts:,} accounts "
-              f"(generated in {time.perf_counter() - started:.1f} s)")
+        print(
+            f"Input: {len(follows):,} follows, {n_events:,} interactions, {n_accounts:,} accounts "
+            f"(generated in {time.perf_counter() - started:.1f} s)"
+        )
         rows = []
         for method, label, environment in (
             ("dyads", "build_dyads (full table), numpy's default huge-page advice", {}),
@@ -185,22 +191,33 @@ def table_benchmark(scale: float) -> None:
             ("duckdb-count", "DuckDB join: same, computed but not materialised", {}),
         ):
             # The defaults come first, before any other run has warmed the machine's memory.
-            output = subprocess.run([sys.executable, str(SCRIPT), "--run", method, "--folder", str(folder)],
-                                    check=True, capture_output=True, text=True, env=os.environ | environment).stdout.split()
+            output = subprocess.run(
+                [sys.executable, str(SCRIPT), "--run", method, "--folder", str(folder)],
+                check=True,
+                capture_output=True,
+                text=True,
+                env=os.environ | environment,
+            ).stdout.split()
             seconds, peak, loaded, n_rows, check = float(output[0]), float(output[1]), float(output[2]), int(output[3]), int(output[4])
-            rows.append({"method": label, "seconds": seconds, "peak_MiB": peak, "input_resident_MiB": loaded, "rows": n_rows, "a->b events": check})
+            rows.append(
+                {"method": label, "seconds": seconds, "peak_MiB": peak, "input_resident_MiB": loaded, "rows": n_rows, "a->b events": check}
+            )
     frame = pd.DataFrame(rows)
     duck_computed = frame.loc[frame["method"].str.contains("computed"), "seconds"].iloc[0]
     frame["x DuckDB computed"] = frame["seconds"] / duck_computed
     print(frame.to_string(index=False, float_format=lambda v: f"{v:,.2f}"))
     print("Goals: build_dyads < 6 s, peak < 4096 MiB, within 2x of DuckDB.")
-    print("Memory settings: numpy advises the kernel to back arrays of 4 MiB or more with 2 MiB huge pages; on "
-          "virtual machines that back guest memory lazily, each fresh huge page is zeroed through host faults, which "
-          "dominates the build (NUMPY_MADVISE_HUGEPAGE=0 turns the advice off). With MALLOC_MMAP_MAX_=0 glibc serves "
-          "large arrays from its heap and reuses freed ones instead of asking the kernel for fresh pages each time "
-          "(DuckDB keeps its own memory the same way). The kernel `make env` registers sets the first.")
-    print("a->b events: build_dyads counts events inside each follow's exposure window (at or after the follow), "
-          "the plain join every event between the two accounts.")
+    print(
+        "Memory settings: numpy advises the kernel to back arrays of 4 MiB or more with 2 MiB huge pages; on "
+        "virtual machines that back guest memory lazily, each fresh huge page is zeroed through host faults, which "
+        "dominates the build (NUMPY_MADVISE_HUGEPAGE=0 turns the advice off). With MALLOC_MMAP_MAX_=0 glibc serves "
+        "large arrays from its heap and reuses freed ones instead of asking the kernel for fresh pages each time "
+        "(DuckDB keeps its own memory the same way). The kernel `make env` registers sets the first."
+    )
+    print(
+        "a->b events: build_dyads counts events inside each follow's exposure window (at or after the follow), "
+        "the plain join every event between the two accounts."
+    )
 
 
 def models_benchmark(scale: float) -> None:
@@ -213,8 +230,10 @@ def models_benchmark(scale: float) -> None:
     started = time.perf_counter()
     network = generate_network(n_accounts=n_accounts, mean_out_degree=degree, seed=1)
     dataset = network_dataset(network)
-    print(f"\nGenerated {len(dataset.follows):,} follows and {len(dataset.interactions):,} interactions among {n_accounts:,} accounts "
-          f"in {time.perf_counter() - started:.1f} s (planted ratio {network.truth['planted']['mutual_rate_ratio']:g})")
+    print(
+        f"\nGenerated {len(dataset.follows):,} follows and {len(dataset.interactions):,} interactions among {n_accounts:,} accounts "
+        f"in {time.perf_counter() - started:.1f} s (planted ratio {network.truth['planted']['mutual_rate_ratio']:g})"
+    )
     timings = []
 
     def timed(label, function):
@@ -231,8 +250,10 @@ def models_benchmark(scale: float) -> None:
     fits = timed("six models with and without controls", lambda: inference.fit_all(frame, inference.standard_specs(frame))[0])
     timed("other direction (raw rate ratio)", lambda: inference.fit_all(frame, inference.other_direction_specs(frame)))
     adjusted = fits[inference.ADJUSTED_LABEL]
-    timed("moderator: follow-back rate and brand", lambda: (
-        inference.moderated_effect(frame), inference.moderated_effect(frame, "b_is_brand", center=0.0, grid=[0, 1])))
+    timed(
+        "moderator: follow-back rate and brand",
+        lambda: (inference.moderated_effect(frame), inference.moderated_effect(frame, "b_is_brand", center=0.0, grid=[0, 1])),
+    )
     timed("robustness set (controls, design, kinds)", lambda: inference.robustness_table(frame, arcs, fits))
     timed("raw comparisons", lambda: (inference.raw_comparison(arcs), inference.raw_comparison(frame), inference.raw_by_kind(arcs)))
     models_seconds = time.perf_counter() - models_started
@@ -242,12 +263,16 @@ def models_benchmark(scale: float) -> None:
     checks_seconds = time.perf_counter() - models_started - models_seconds
     print(pd.DataFrame(timings).to_string(index=False, float_format=lambda v: f"{v:,.2f}"))
     adjusted = adjusted.mutual
-    print(f"{len(frame):,} model observations ({len(dyads.frame):,} dyads). Adjusted rate ratio {adjusted.value:.3f} "
-          f"(95% {adjusted.interval()[0]:.3f}-{adjusted.interval()[1]:.3f}); permutations run: {permutation.n_permutations}"
-          f"{' (capped)' if permutation.capped else ''}")
-    print(f"Models: {models_seconds:.1f} s (goal < 30 s); checks (permutation, timing, AUC): {checks_seconds:.1f} s; "
-          f"peak memory {peak_mib():,.0f} MiB; numpy huge-page advice {'on' if huge_page_advice() else 'off'} "
-          "(the study kernels run with it off)")
+    print(
+        f"{len(frame):,} model observations ({len(dyads.frame):,} dyads). Adjusted rate ratio {adjusted.value:.3f} "
+        f"(95% {adjusted.interval()[0]:.3f}-{adjusted.interval()[1]:.3f}); permutations run: {permutation.n_permutations}"
+        f"{' (capped)' if permutation.capped else ''}"
+    )
+    print(
+        f"Models: {models_seconds:.1f} s (goal < 30 s); checks (permutation, timing, AUC): {checks_seconds:.1f} s; "
+        f"peak memory {peak_mib():,.0f} MiB; numpy huge-page advice {'on' if huge_page_advice() else 'off'} "
+        "(the study kernels run with it off)"
+    )
 
 
 def huge_page_advice() -> bool:

@@ -47,15 +47,28 @@ def write_x_archive(folder: Path, followers: int, tweets: int, seed: int) -> Non
     (data / "follower.js").write_text(wrap("follower", 0, [{"follower": {"accountId": i}} for i in ids]))
     (data / "following.js").write_text(wrap("following", 0, [{"following": {"accountId": i}} for i in ids[: followers // 10]]))
     targets = rng.choice(ids, size=tweets)
-    records = [{"tweet": {
-        "id_str": str(10**18 + n), "created_at": "Mon Jan 03 10:00:00 +0000 2022", "full_text": f"@u{t[-6:]} hello",
-        "in_reply_to_user_id_str": t if n % 2 else None, "in_reply_to_screen_name": f"u{t[-6:]}",
-        "entities": {"user_mentions": [{"id_str": t, "screen_name": f"u{t[-6:]}"}], "urls": []},
-    }} for n, t in enumerate(targets)]
+    records = [
+        {
+            "tweet": {
+                "id_str": str(10**18 + n),
+                "created_at": "Mon Jan 03 10:00:00 +0000 2022",
+                "full_text": f"@u{t[-6:]} hello",
+                "in_reply_to_user_id_str": t if n % 2 else None,
+                "in_reply_to_screen_name": f"u{t[-6:]}",
+                "entities": {"user_mentions": [{"id_str": t, "screen_name": f"u{t[-6:]}"}], "urls": []},
+            }
+        }
+        for n, t in enumerate(targets)
+    ]
     (data / "tweets.js").write_text(wrap("tweets", 0, records))
-    manifest = {"userInfo": {"accountId": OWNER, "userName": "bench"}, "archiveInfo": {"generationDate": "2024-01-01T00:00:00Z"},
-                "dataTypes": {name: {"files": [{"fileName": f"data/{name}.js", "globalName": f"YTD.{name}.part0"}]}
-                              for name in ("follower", "following", "tweets")}}
+    manifest = {
+        "userInfo": {"accountId": OWNER, "userName": "bench"},
+        "archiveInfo": {"generationDate": "2024-01-01T00:00:00Z"},
+        "dataTypes": {
+            name: {"files": [{"fileName": f"data/{name}.js", "globalName": f"YTD.{name}.part0"}]}
+            for name in ("follower", "following", "tweets")
+        },
+    }
     (data / "manifest.js").write_text("window.__THAR_CONFIG = " + json.dumps(manifest))
 
 
@@ -64,8 +77,10 @@ def timed(label: str, path: Path) -> None:
     dataset = load_dataset(path)
     seconds = time.perf_counter() - start
     counts = dataset.counts()
-    print(f"{label:<38} {seconds:8.2f} s   peak +{peak_mib() - before:7.0f} MiB   "
-          f"{counts['follows']:>10,} follows {counts['interaction_rows']:>9,} interactions")
+    print(
+        f"{label:<38} {seconds:8.2f} s   peak +{peak_mib() - before:7.0f} MiB   "
+        f"{counts['follows']:>10,} follows {counts['interaction_rows']:>9,} interactions"
+    )
 
 
 def reader_peak(path: Path, reader: str) -> None:
@@ -86,16 +101,30 @@ def compare_readers(path: Path, arcs: int) -> None:
     import subprocess
     import sys
 
-    baseline = json.loads(subprocess.run([sys.executable, "-c", "import json; from reciprocity_utils.io import common; "
-                                          "print(json.dumps([float(l.split()[1]) / 1024 for l in open('/proc/self/status') "
-                                          "if l.startswith('VmHWM:')][0]))"], capture_output=True, text=True, check=True).stdout)
+    baseline = json.loads(
+        subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                "import json; from reciprocity_utils.io import common; "
+                "print(json.dumps([float(l.split()[1]) / 1024 for l in open('/proc/self/status') "
+                "if l.startswith('VmHWM:')][0]))",
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    )
     for reader in ("Arrow CSV reader", "line reader"):
-        out = subprocess.run([sys.executable, __file__, "--reader", reader, "--path", str(path)], capture_output=True, text=True,
-                             check=True).stdout
+        out = subprocess.run(
+            [sys.executable, __file__, "--reader", reader, "--path", str(path)], capture_output=True, text=True, check=True
+        ).stdout
         figures = json.loads(out.strip().splitlines()[-1])
         per_edge = (figures["peak_mib"] - baseline) * 2**20 / arcs
-        print(f"  edge-list reader, {reader:<17} {figures['seconds']:6.2f} s   peak {figures['peak_mib']:7.0f} MiB "
-              f"({per_edge:,.0f} B per edge above the {baseline:.0f} MiB of an idle process)")
+        print(
+            f"  edge-list reader, {reader:<17} {figures['seconds']:6.2f} s   peak {figures['peak_mib']:7.0f} MiB "
+            f"({per_edge:,.0f} B per edge above the {baseline:.0f} MiB of an idle process)"
+        )
 
 
 def main() -> None:

@@ -76,9 +76,16 @@ def write_frame(n_accounts: int, folder: Path, seed: int = 1) -> tuple[Path, dic
         table[name] = X[:, j]
     path = folder / f"frame_{n_accounts}.parquet"
     table.to_parquet(path)
-    facts = {"accounts": n_accounts, "follows": len(dataset.follows), "events": int(dataset.interactions["count"].sum()),
-             "observations": len(table), "generate_s": generated, "prepare_study_s": prepared, "spec": spec.label,
-             "planted": network.truth["planted"]["mutual_rate_ratio"]}
+    facts = {
+        "accounts": n_accounts,
+        "follows": len(dataset.follows),
+        "events": int(dataset.interactions["count"].sum()),
+        "observations": len(table),
+        "generate_s": generated,
+        "prepare_study_s": prepared,
+        "spec": spec.label,
+        "planted": network.truth["planted"]["mutual_rate_ratio"],
+    }
     return path, facts
 
 
@@ -89,10 +96,15 @@ def fit_here(path: Path, solver: str) -> dict:
     table = pd.read_parquet(path)
     names = [c for c in table.columns if c not in ("y", "offset", "a", "b")]
     started = time.perf_counter()
-    fit = estimators.fit_count_regression(table["y"].to_numpy(), table[names].to_numpy(), table["offset"].to_numpy(),
-                                          [table["a"].to_numpy(), table["b"].to_numpy()])
-    return {"seconds": time.perf_counter() - started, "coefficient": float(fit.params[names.index("mutual")]),
-            "iterations": fit.iterations, "peak_mib": peak_mib()}
+    fit = estimators.fit_count_regression(
+        table["y"].to_numpy(), table[names].to_numpy(), table["offset"].to_numpy(), [table["a"].to_numpy(), table["b"].to_numpy()]
+    )
+    return {
+        "seconds": time.perf_counter() - started,
+        "coefficient": float(fit.params[names.index("mutual")]),
+        "iterations": fit.iterations,
+        "peak_mib": peak_mib(),
+    }
 
 
 def in_process(python: str, arguments: list[str]) -> dict:
@@ -113,10 +125,12 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         for n in args.accounts:
             path, facts = write_frame(n, Path(folder))
-            print(f"\n{facts['accounts']:,} accounts, {facts['follows']:,} follows (mean out-degree "
-                  f"{facts['follows'] / facts['accounts']:.1f}), {facts['events']:,} events, {facts['observations']:,} model "
-                  f"observations; generated in {facts['generate_s']:.1f} s, prepare_study {facts['prepare_study_s']:.1f} s; "
-                  f"model: {facts['spec']}; planted ratio {facts['planted']:g}")
+            print(
+                f"\n{facts['accounts']:,} accounts, {facts['follows']:,} follows (mean out-degree "
+                f"{facts['follows'] / facts['accounts']:.1f}), {facts['events']:,} events, {facts['observations']:,} model "
+                f"observations; generated in {facts['generate_s']:.1f} s, prepare_study {facts['prepare_study_s']:.1f} s; "
+                f"model: {facts['spec']}; planted ratio {facts['planted']:g}"
+            )
             rows = []
             solvers = ["conjugate gradients"] + ([] if args.skip_projections else ["alternating projections"])
             for solver in solvers:

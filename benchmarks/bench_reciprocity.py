@@ -185,7 +185,11 @@ def child(method: str, graph_file: str) -> None:
     r, rho, mutual_total = METHODS[method](*arguments)
     seconds = time.perf_counter() - started
     after = memory_mib("VmHWM")
-    print(json.dumps({"seconds": seconds, "peak_mib": after, "extra_mib": max(0.0, after - before), "r": r, "rho": rho, "mutual": mutual_total}))
+    print(
+        json.dumps(
+            {"seconds": seconds, "peak_mib": after, "extra_mib": max(0.0, after - before), "r": r, "rho": rho, "mutual": mutual_total}
+        )
+    )
 
 
 def measure(method: str, graph_file: Path) -> dict:
@@ -225,8 +229,11 @@ def main() -> None:
                     continue
                 row = measure(method, graph_file)
                 answers.add((round(row["r"], 12), round(row["rho"], 12), row["mutual"]))
-                print(f"{len(follower):>11,} {n:>10,}  {method:<18} {row['seconds']:>8.2f} {row['peak_mib']:>9.0f} {row['extra_mib']:>9.0f}  "
-                      f"{row['r']:>8.5f} {row['rho']:>8.5f}", flush=True)
+                print(
+                    f"{len(follower):>11,} {n:>10,}  {method:<18} {row['seconds']:>8.2f} {row['peak_mib']:>9.0f} {row['extra_mib']:>9.0f}  "
+                    f"{row['r']:>8.5f} {row['rho']:>8.5f}",
+                    flush=True,
+                )
             print(f"{'':>23}  all methods agree on r, rho and the mutual counts: {'yes' if len(answers) == 1 else 'NO: ' + str(answers)}")
     n_networks = 20 if args.quick else 100
     print(f"\nnull model: {n_networks} degree-preserving randomized networks of a 100,000-follow graph, 10 rewiring trials per follow each")
@@ -234,6 +241,7 @@ def main() -> None:
         seconds, observed, z = null_ensemble_seconds(100_000, n_networks, workers)
         print(f"  {workers} process{'es' if workers > 1 else ''}: {seconds:.1f} s (observed r = {observed:.4f}, z = {z:.1f})", flush=True)
     print(f"\nload average during the run (2 cores shared with other work): {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+
 
 if __name__ == "__main__":
     main()

@@ -36,8 +36,10 @@ def main() -> None:
     # Most followers arrive during the year, so the owner's timeline keeps growing: the heavy case.
     scenario = st.preset("person", n_initial_followers=followers // 5, n_new_followers=followers - followers // 5, horizon_days=days)
     policies = [st.follow_everyone(), st.read_only_list(st.follow_everyone(), size=100, name="follow everyone, read list")]
-    print(f"strategy simulator: {followers:,} followers x {days} days x {replications} replications "
-          f"({followers * replications:,} account-replications per day)")
+    print(
+        f"strategy simulator: {followers:,} followers x {days} days x {replications} replications "
+        f"({followers * replications:,} account-replications per day)"
+    )
     print(f"{'policy':<32}{'seconds':>10}{'peak MiB (tracemalloc)':>26}{'mean followers':>17}")
     for policy in policies:
         row = measure(policy, scenario, replications, args.seed)

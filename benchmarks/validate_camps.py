@@ -71,11 +71,15 @@ def main() -> None:
         return "ok" if row["two_camps_said"] >= 0.8 else "low power"
 
     table["check"] = table.apply(check, axis=1)
-    shown = table.rename(columns={"naive_dip": "naive dip rejects", "calibrated": "calibrated rejects", "two_camps_said": '"two camps" said'})
+    shown = table.rename(
+        columns={"naive_dip": "naive dip rejects", "calibrated": "calibrated rejects", "two_camps_said": '"two camps" said'}
+    )
     for column in ("naive dip rejects", "calibrated rejects", '"two camps" said'):
         shown[column] = shown[column].map(lambda v: f"{v:.1%}")
-    print(f"Two-camps test: {replications} replications per scenario, {args.draws} simulated networks per null, "
-          f"{args.processes} processes; target size {TARGET_SIZE[0]:.0%}-{TARGET_SIZE[1]:.0%} under single peaks.\n")
+    print(
+        f"Two-camps test: {replications} replications per scenario, {args.draws} simulated networks per null, "
+        f"{args.processes} processes; target size {TARGET_SIZE[0]:.0%}-{TARGET_SIZE[1]:.0%} under single peaks.\n"
+    )
     print(shown.to_string(index=False))
     print(f"\nElapsed {elapsed:.0f} s.")
 

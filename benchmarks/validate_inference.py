@@ -51,15 +51,20 @@ def main() -> None:
     parser.add_argument("--skip", default=None, help="leave out the scenarios whose name contains this text")
     args = parser.parse_args()
     replications = args.replications or (40 if args.quick else 500)
-    scenarios = {name: {**options, "timing": True} for name, options in VALIDATION_SCENARIOS.items()
-                 if (args.only is None or args.only in name) and (args.skip is None or args.skip not in name)}
+    scenarios = {
+        name: {**options, "timing": True}
+        for name, options in VALIDATION_SCENARIOS.items()
+        if (args.only is None or args.only in name) and (args.skip is None or args.skip not in name)
+    }
     for name, options in scenarios.items():
         if options["mutual_rate_ratio"] == 1.0:
             options["n_permutations"] = args.permutations
     started = time.perf_counter()
     results = run_validation(replications, scenarios, first_seed=10_000, processes=args.processes)
     elapsed = time.perf_counter() - started
-    summary = summarise_validation(results, methods=("model", "robust", "cluster_a", "cluster_b", "two_way_normal", "two_way", "dyadic", "two_way_cr3"))
+    summary = summarise_validation(
+        results, methods=("model", "robust", "cluster_a", "cluster_b", "two_way_normal", "two_way", "dyadic", "two_way_cr3")
+    )
     pd.set_option("display.width", 200)
     pd.set_option("display.max_rows", 500)
     pd.set_option("display.max_colwidth", 40)
@@ -68,29 +73,39 @@ def main() -> None:
         print(f"\n== {scenario} (truth {part['truth'].iloc[0]:g}) ==")
         print(part[columns].to_string(index=False, float_format=lambda v: f"{v:.3f}"))
     headline = summary[(summary["estimator"] == "adjusted (fixed effects)") & (summary["interval"] == "two-way clustered on a and b")]
-    print("\nAdjusted estimator, two-way clustered 95% intervals (targets apply where the assumptions hold: as generated, and effects that differ by account):")
+    print(
+        "\nAdjusted estimator, two-way clustered 95% intervals (targets apply where the assumptions hold: as generated, and effects that differ by account):"
+    )
     for row in headline.itertuples():
         claimed = row.scenario.startswith(("as generated", "effect differs by account"))
         if row.truth == 1.0:
             verdict = "within" if TARGET_SIZE[0] <= row.rejects_1 <= TARGET_SIZE[1] else "OUTSIDE"
-            print(f"  {row.scenario}: rejects a true ratio of 1 in {row.rejects_1:.1%}"
-                  + (f" ({verdict} {TARGET_SIZE[0]:.0%}-{TARGET_SIZE[1]:.0%})" if claimed else ""))
+            print(
+                f"  {row.scenario}: rejects a true ratio of 1 in {row.rejects_1:.1%}"
+                + (f" ({verdict} {TARGET_SIZE[0]:.0%}-{TARGET_SIZE[1]:.0%})" if claimed else "")
+            )
         verdict = "within" if TARGET_COVERAGE[0] <= row.coverage <= TARGET_COVERAGE[1] else "OUTSIDE"
-        print(f"  {row.scenario}: coverage {row.coverage:.1%}"
-              + (f" ({verdict} {TARGET_COVERAGE[0]:.0%}-{TARGET_COVERAGE[1]:.0%})" if claimed else "")
-              + f", bias of log estimate {row.bias:+.4f}")
+        print(
+            f"  {row.scenario}: coverage {row.coverage:.1%}"
+            + (f" ({verdict} {TARGET_COVERAGE[0]:.0%}-{TARGET_COVERAGE[1]:.0%})" if claimed else "")
+            + f", bias of log estimate {row.bias:+.4f}"
+        )
     verdicts = summarise_event_study(results)
     print("\nEvent study verdicts (a claim needs every week before within a factor 1.5, and a change after):")
     print(verdicts.drop(columns=["truth"]).to_string(index=False, float_format=lambda v: f"{v:.3f}"))
     within = verdicts[verdicts["scenario"].str.startswith("anticipation") & ~verdicts["scenario"].str.contains("beyond the leads")]
     if len(within):
         worst = within["claims the wrong sign"].max()
-        print(f"  wrong-signed claims under anticipation within the leads (7 to 60 days): at most {worst:.1%} "
-              f"({'within' if worst <= 0.05 else 'OUTSIDE'} the 5% bound)")
+        print(
+            f"  wrong-signed claims under anticipation within the leads (7 to 60 days): at most {worst:.1%} "
+            f"({'within' if worst <= 0.05 else 'OUTSIDE'} the 5% bound)"
+        )
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    print(f"\n{len(results):,} replications in {elapsed:.0f} s with {args.processes} processes "
-          f"(peak memory: main {peak:.0f} MiB, largest worker {children:.0f} MiB)")
+    print(
+        f"\n{len(results):,} replications in {elapsed:.0f} s with {args.processes} processes "
+        f"(peak memory: main {peak:.0f} MiB, largest worker {children:.0f} MiB)"
+    )
 
 
 if __name__ == "__main__":

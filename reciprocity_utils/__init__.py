@@ -24,10 +24,17 @@ from .paths import PROJECT_ROOT, SAMPLE_DIR, resolve_path
 # ``from reciprocity_utils import load_dataset`` work as before.
 _SUBMODULES = ("dyads", "inference", "metrics", "plots", "privacy", "strategies", "synthetic")
 _NAMES = {
-    "detect_format": "io", "load_dataset": "io", "load_paths": "io",
-    "ParameterError": "parameters", "check_parameters": "parameters", "open_input": "parameters",
+    "detect_format": "io",
+    "load_dataset": "io",
+    "load_paths": "io",
+    "ParameterError": "parameters",
+    "check_parameters": "parameters",
+    "open_input": "parameters",
     "pseudonymizer_for": "privacy",
-    "dataset_details": "report", "read_results": "report", "record_results": "report", "run_report": "report",
+    "dataset_details": "report",
+    "read_results": "report",
+    "record_results": "report",
+    "run_report": "report",
 }
 
 
@@ -44,6 +51,7 @@ def __getattr__(name: str) -> Any:
 
 def __dir__() -> list[str]:
     return sorted({*globals(), *_SUBMODULES, *_NAMES})
+
 
 def _installed_version() -> str:
     """The version in the package's metadata (pyproject.toml is its only source)."""

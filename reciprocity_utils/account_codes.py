@@ -128,7 +128,7 @@ class AccountCodes:
             numbers = _parsed(values.slice(first, _SLICE))
             if numbers is None:
                 return None
-            codes[first:first + len(numbers)] = self._numbers.get_indexer(numbers)
+            codes[first : first + len(numbers)] = self._numbers.get_indexer(numbers)
         return codes
 
     def of_columns(self, columns: Sequence[tuple[pd.Series, str]]) -> list[np.ndarray]:
@@ -152,7 +152,9 @@ def _pair_keys(follower: np.ndarray, followee: np.ndarray, n_accounts: int) -> n
     follower = np.asarray(follower, dtype=np.int64)
     followee = np.asarray(followee, dtype=np.int64)
     if follower.shape != followee.shape or follower.ndim != 1:
-        raise ValueError(f"follower and followee codes must be one-dimensional and equally long, got shapes {follower.shape} and {followee.shape}")
+        raise ValueError(
+            f"follower and followee codes must be one-dimensional and equally long, got shapes {follower.shape} and {followee.shape}"
+        )
     if not 0 <= n_accounts <= MAX_ACCOUNTS:
         raise ValueError(f"n_accounts must be between 0 and {MAX_ACCOUNTS:,}, got {n_accounts!r}")
     if len(follower) == 0:
@@ -163,7 +165,9 @@ def _pair_keys(follower: np.ndarray, followee: np.ndarray, n_accounts: int) -> n
         raise ValueError(f"account codes must lie in [0, {n_accounts}), found values from {lowest} to {highest}")
     loops = np.flatnonzero(follower == followee)
     if len(loops):
-        raise ValueError(f"arc {loops[0]} is a self-loop (account code {follower[loops[0]]}); {len(loops):,} in all. Remove self-follows first")
+        raise ValueError(
+            f"arc {loops[0]} is a self-loop (account code {follower[loops[0]]}); {len(loops):,} in all. Remove self-follows first"
+        )
     # In place, one array: each temporary of 10M follows costs its page faults.
     keys = np.minimum(follower, followee)
     keys *= n_accounts
@@ -179,7 +183,9 @@ def _refuse_repeated_arcs(sorted_keys: np.ndarray, n_accounts: int) -> None:
         key = sorted_keys[repeated[0]]
         low, high = divmod(int(key >> 1), n_accounts)
         source, target = (high, low) if key & 1 else (low, high)
-        raise ValueError(f"follow arcs must be distinct: arc {source}->{target} (account codes) appears more than once ({len(repeated):,} repeats)")
+        raise ValueError(
+            f"follow arcs must be distinct: arc {source}->{target} (account codes) appears more than once ({len(repeated):,} repeats)"
+        )
 
 
 def reverse_arcs(follower: np.ndarray, followee: np.ndarray, n_accounts: int) -> np.ndarray:

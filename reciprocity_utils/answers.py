@@ -65,20 +65,30 @@ def answer_01(results: dict[str, Any]) -> Answer:
         answer.sentences.append(f"{accounts:,.0f} accounts and {follows:,.0f} follows.")
     scope = coverage.get("scope")
     if scope == "ego":
-        known = [words for key, words in (("followers_known", "who follows the owner"), ("following_known", "whom the owner follows"))
-                 if coverage.get(key)]
-        answer.sentences.append("A personal export: it shows " + (" and ".join(known) if known else "neither follow direction")
-                                + ", not the follows among other accounts.")
+        known = [
+            words
+            for key, words in (("followers_known", "who follows the owner"), ("following_known", "whom the owner follows"))
+            if coverage.get(key)
+        ]
+        answer.sentences.append(
+            "A personal export: it shows "
+            + (" and ".join(known) if known else "neither follow direction")
+            + ", not the follows among other accounts."
+        )
     events = _number(head.get("engagement_events"))
     if coverage.get("engagement_observed") == "none" or events is None:
         answer.sentences.append("No engagement is recorded.")
     elif coverage.get("engagement_observed") == "owner_outgoing":
-        answer.sentences.append(f"{events:,.0f} engagement events, all by the owner: what others did toward the owner is not in the export.")
+        answer.sentences.append(
+            f"{events:,.0f} engagement events, all by the owner: what others did toward the owner is not in the export."
+        )
     else:
         answer.sentences.append(f"{events:,.0f} engagement events between accounts.")
     answer.sentences.append(follow_times_sentence(bool(coverage.get("follow_times")), coverage.get("snapshots")))
     repaired = _number(head.get("rows_repaired"))
-    answer.sentences.append("No input row needed repair." if not repaired else f"{repaired:,.0f} input rows were repaired (listed on the page).")
+    answer.sentences.append(
+        "No input row needed repair." if not repaired else f"{repaired:,.0f} input rows were repaired (listed on the page)."
+    )
     return answer
 
 
@@ -89,8 +99,7 @@ def answer_02(results: dict[str, Any]) -> Answer:
     r = _number(head.get("arc_reciprocity"))
     if r is None:
         answer.strength = "not observable"
-        answer.sentences.append(f"Cannot be answered from this source, because {_follows_missing(coverage)}: a follow-back "
-                                "cannot be seen.")
+        answer.sentences.append(f"Cannot be answered from this source, because {_follows_missing(coverage)}: a follow-back cannot be seen.")
         return answer
     sentence = f"{percent(r)} of follows are returned"
     rho = _number(head.get("rho"))
@@ -102,26 +111,39 @@ def answer_02(results: dict[str, Any]) -> Answer:
     if z is not None and p is not None and mean is not None:
         if p <= 0.05:
             direction = "more" if z > 0 else "fewer"
-            answer.sentences.append(f"That is {direction} than chance: networks randomized with the same numbers of followers and "
-                                    f"followees return {percent(mean)} ({p_words(p)}).")
+            answer.sentences.append(
+                f"That is {direction} than chance: networks randomized with the same numbers of followers and "
+                f"followees return {percent(mean)} ({p_words(p)})."
+            )
         else:
-            answer.sentences.append(f"Randomized networks with the same degrees return {percent(mean)}: these data cannot tell the "
-                                    f"difference from chance ({p_words(p)}), which is not evidence that there is none.")
+            answer.sentences.append(
+                f"Randomized networks with the same degrees return {percent(mean)}: these data cannot tell the "
+                f"difference from chance ({p_words(p)}), which is not evidence that there is none."
+            )
     camps = (details.get("two_camps") or {}).get("verdict")
     above, below = _number(head.get("share_follow_back_above_80")), _number(head.get("share_follow_back_below_20"))
     if camps and above is not None and below is not None:
-        answer.sentences.append(f"{percent(above)} of accounts follow back over 80% of their followers and {percent(below)} under 20%; "
-                                f"the calibrated test finds {camps}.")
-    both, one, none = (_number(head.get(k)) for k in ("mutual_pairs_engaged_both_ways", "mutual_pairs_engaged_one_way", "mutual_pairs_dormant"))
+        answer.sentences.append(
+            f"{percent(above)} of accounts follow back over 80% of their followers and {percent(below)} under 20%; "
+            f"the calibrated test finds {camps}."
+        )
+    both, one, none = (
+        _number(head.get(k)) for k in ("mutual_pairs_engaged_both_ways", "mutual_pairs_engaged_one_way", "mutual_pairs_dormant")
+    )
     mutuals, others = _number(head.get("owner_engages_mutuals")), _number(head.get("owner_engages_followees_not_following_back"))
     if coverage.get("engagement_observed") == "owner_outgoing" and mutuals is not None and others is not None:
-        answer.sentences.append(f"The owner engaged with {percent(mutuals)} of the accounts who follow back and {percent(others)} of "
-                                "those who do not (what the owner did is all a personal export records).")
+        answer.sentences.append(
+            f"The owner engaged with {percent(mutuals)} of the accounts who follow back and {percent(others)} of "
+            "those who do not (what the owner did is all a personal export records)."
+        )
     if coverage.get("engagement_observed") != "everyone" or both is None:
-        answer.sentences.append(f"Whether mutual pairs engage both ways cannot be seen here, because {_missing_engagement_reason(coverage)}.")
+        answer.sentences.append(
+            f"Whether mutual pairs engage both ways cannot be seen here, because {_missing_engagement_reason(coverage)}."
+        )
     else:
-        answer.sentences.append(f"Of mutual pairs, {percent(both)} engage both ways, {percent(one or 0.0)} one way only and "
-                                f"{percent(none or 0.0)} not at all.")
+        answer.sentences.append(
+            f"Of mutual pairs, {percent(both)} engage both ways, {percent(one or 0.0)} one way only and {percent(none or 0.0)} not at all."
+        )
     return answer
 
 
@@ -134,37 +156,53 @@ def answer_03(results: dict[str, Any]) -> Answer:
     if (ratio is None or low is None or high is None) and owner_sentences:
         answer.strength = "associational"
         answer.sentences.extend(owner_sentences)
-        answer.sentences.append("These are associations from one owner's contacts, not adjusted for the other accounts' own activity "
-                                "and popularity; whether the follow-back causes the difference cannot be checked from them.")
+        answer.sentences.append(
+            "These are associations from one owner's contacts, not adjusted for the other accounts' own activity "
+            "and popularity; whether the follow-back causes the difference cannot be checked from them."
+        )
         if coverage.get("engagement_observed") == "owner_outgoing":
-            answer.sentences.append(f"Whether others engage more with the owner once followed back cannot be seen, because "
-                                    f"{_missing_engagement_reason(coverage)}.")
+            answer.sentences.append(
+                f"Whether others engage more with the owner once followed back cannot be seen, because "
+                f"{_missing_engagement_reason(coverage)}."
+            )
         return answer
     if ratio is None or low is None or high is None:
         answer.strength = "not observable"
-        reason = (_follows_missing(coverage) if coverage.get("followers_known") is False or coverage.get("following_known") is False
-                  else _missing_engagement_reason(coverage))
-        answer.sentences.append(f"Cannot be answered from this source, because {reason}. It needs both follow directions among "
-                                "the accounts and the engagement between them.")
+        reason = (
+            _follows_missing(coverage)
+            if coverage.get("followers_known") is False or coverage.get("following_known") is False
+            else _missing_engagement_reason(coverage)
+        )
+        answer.sentences.append(
+            f"Cannot be answered from this source, because {reason}. It needs both follow directions among "
+            "the accounts and the engagement between them."
+        )
         return answer
     timing = details.get("timing") or {}
     verdict = str(timing.get("verdict") or "")
     if low <= 1 <= high:
         answer.strength = "associational"
-        answer.sentences.append(f"No difference these data can distinguish from none: engagement toward an account that followed back "
-                                f"is {ratio:.2f} times that toward one that did not (95% interval {low:.2f} to {high:.2f}), which is not "
-                                "evidence that there is no effect.")
+        answer.sentences.append(
+            f"No difference these data can distinguish from none: engagement toward an account that followed back "
+            f"is {ratio:.2f} times that toward one that did not (95% interval {low:.2f} to {high:.2f}), which is not "
+            "evidence that there is no effect."
+        )
     else:
-        answer.sentences.append(f"Yes, as an association: a follower engages {ratio:.2f} times as much with an account that "
-                                f"followed back as with one that did not (95% interval {low:.2f} to {high:.2f}), after accounting for "
-                                "each account's own activity and popularity." if ratio > 1 else
-                                f"No, the opposite, as an association: a follower engages only {ratio:.2f} times as much with an "
-                                f"account that followed back as with one that did not (95% interval {low:.2f} to {high:.2f}), after "
-                                "accounting for each account's own activity and popularity.")
+        answer.sentences.append(
+            f"Yes, as an association: a follower engages {ratio:.2f} times as much with an account that "
+            f"followed back as with one that did not (95% interval {low:.2f} to {high:.2f}), after accounting for "
+            "each account's own activity and popularity."
+            if ratio > 1
+            else f"No, the opposite, as an association: a follower engages only {ratio:.2f} times as much with an "
+            f"account that followed back as with one that did not (95% interval {low:.2f} to {high:.2f}), after "
+            "accounting for each account's own activity and popularity."
+        )
         answer.strength = "causal reading supported" if verdict.startswith("supports") else "associational"
     if answer.strength == "causal reading supported":
-        answer.sentences.append("The timing of engagement around each follow-back supports reading it as an effect of the follow-back, "
-                                "though a rise beginning long before the follow-back cannot be ruled out.")
+        answer.sentences.append(
+            "The timing of engagement around each follow-back supports reading it as an effect of the follow-back, "
+            "though a rise beginning long before the follow-back cannot be ruled out."
+        )
     elif timing:
         reason = (timing.get("reason") or verdict).rstrip(".")
         answer.sentences.append("It is not shown to be an effect of the follow-back: " + reason[:1].lower() + reason[1:] + ".")
@@ -196,8 +234,9 @@ def answer_04(results: dict[str, Any]) -> Answer:
         answer.strength = "replayed"
         answer.sentences.extend(replayed)
     chosen = ([f"a person does best with “{person}”"] if person else []) + ([f"a brand with “{brand}”"] if brand else [])
-    answer.sentences.append(("In a generic simulation, not calibrated on this export, " if replayed else "In the simulation, ")
-                            + " and ".join(chosen) + ".")
+    answer.sentences.append(
+        ("In a generic simulation, not calibrated on this export, " if replayed else "In the simulation, ") + " and ".join(chosen) + "."
+    )
     calibration = details.get("rate_ratio_calibration") or {}
     point, low, high = (_number(calibration.get(k)) for k in ("point", "low", "high"))
     case = calibration.get("case")
@@ -205,15 +244,21 @@ def answer_04(results: dict[str, Any]) -> Answer:
     if all(share is not None for share in shares):
         answer.sentences.append(f"Those strategies win {percent(shares[0])} and {percent(shares[1])} of the simulated runs.")
     if case == "effect" and None not in (point, low, high):
-        answer.sentences.append(f"Each run takes a follow-back's effect on engagement from study 03 ({point:.2f}, 95% interval "
-                                f"{low:.2f} to {high:.2f}), whose timing design supports reading it as an effect.")
+        answer.sentences.append(
+            f"Each run takes a follow-back's effect on engagement from study 03 ({point:.2f}, 95% interval "
+            f"{low:.2f} to {high:.2f}), whose timing design supports reading it as an effect."
+        )
     elif case == "association" and point is not None:
-        answer.sentences.append(f"Study 03 measured an association ({point:.2f}), not an effect, so each run takes a multiplier "
-                                "between 1 (no effect) and that association; the page shows how the winner changes with it and "
-                                "with the other assumptions.")
+        answer.sentences.append(
+            f"Study 03 measured an association ({point:.2f}), not an effect, so each run takes a multiplier "
+            "between 1 (no effect) and that association; the page shows how the winner changes with it and "
+            "with the other assumptions."
+        )
     elif point is not None:
-        answer.sentences.append(f"It assumes a follow-back multiplies engagement by {point:.2f} (a default, not a value measured on "
-                                "these data); the page shows how the winner changes when that and the other assumptions change.")
+        answer.sentences.append(
+            f"It assumes a follow-back multiplies engagement by {point:.2f} (a default, not a value measured on "
+            "these data); the page shows how the winner changes when that and the other assumptions change."
+        )
     moves = (details.get("assumptions") or {}).get("sentence")
     if moves:
         answer.sentences.append(str(moves))
@@ -237,15 +282,16 @@ def _replay_sentences(details: dict[str, Any]) -> list[str]:
         return []
     cutoff = str(replay["cutoff"])[:10]
     # A personal export records only the owner's engagement: the replay then scores by it in place of engagement received.
-    who = ("the owner had engaged with" if "engagement_given" in str(choosy.get("how") or "")
-           else "who had engaged with the owner")
+    who = "the owner had engaged with" if "engagement_given" in str(choosy.get("how") or "") else "who had engaged with the owner"
     sentences = [f"On the owner's {followers:,.0f} real followers, {valued:,.0f} were engaged with by the owner after {cutoff}."]
     precision, recall, kept = (_number(choosy.get(k)) for k in ("precision", "recall", "followed"))
     if kept:
-        sentences.append(f"Following back only those {who} twice before then would have kept {kept:,.0f} of "
-                         f"them, {percent(precision)} of whom the owner went on to engage with, but only {percent(recall)} of all "
-                         "those the owner engaged with later; following everyone keeps them all "
-                         f"({percent(_number(everyone.get('precision')) or 0)} of them engaged with later).")
+        sentences.append(
+            f"Following back only those {who} twice before then would have kept {kept:,.0f} of "
+            f"them, {percent(precision)} of whom the owner went on to engage with, but only {percent(recall)} of all "
+            "those the owner engaged with later; following everyone keeps them all "
+            f"({percent(_number(everyone.get('precision')) or 0)} of them engaged with later)."
+        )
     else:
         sentences.append(f"Following back only those {who} twice before then would have kept none of them.")
     return sentences
@@ -259,13 +305,22 @@ def data_in_words(results: dict[str, Any]) -> str:
     details = results.get("details") or {}
     coverage, counts = _coverage(results), details.get("counts") or {}
     accounts, follows = _number(counts.get("accounts")), _number(counts.get("follows"))
-    size = f"{accounts:,.0f} accounts and {follows:,.0f} follows" if accounts is not None and follows is not None else "its accounts and follows"
-    kind = "a personal export (one owner's follows)" if coverage.get("scope") == "ego" else "a whole network (follows among all its accounts)"
+    size = (
+        f"{accounts:,.0f} accounts and {follows:,.0f} follows"
+        if accounts is not None and follows is not None
+        else "its accounts and follows"
+    )
+    kind = (
+        "a personal export (one owner's follows)" if coverage.get("scope") == "ego" else "a whole network (follows among all its accounts)"
+    )
     snapshots = coverage.get("snapshots") or []
     if snapshots:
         kind = f"{len(snapshots)} snapshots of one account's personal export"
-    engagement = {"everyone": "engagement in both directions", "owner_outgoing": "only the owner's own engagement",
-                  "none": "no engagement"}.get(coverage.get("engagement_observed"), "engagement as the study page describes")
+    engagement = {
+        "everyone": "engagement in both directions",
+        "owner_outgoing": "only the owner's own engagement",
+        "none": "no engagement",
+    }.get(coverage.get("engagement_observed"), "engagement as the study page describes")
     span = ""
     if coverage.get("time_start") and coverage.get("time_end"):
         span = f", from {str(coverage['time_start'])[:10]} to {str(coverage['time_end'])[:10]}"

@@ -130,7 +130,9 @@ def _counted_pairs(successes: np.ndarray, trials: np.ndarray) -> tuple[np.ndarra
     successes = np.asarray(successes, dtype=np.int64)
     trials = np.asarray(trials, dtype=np.int64)
     if successes.shape != trials.shape or successes.ndim != 1 or len(successes) == 0:
-        raise ValueError(f"successes and trials must be equally long, non-empty one-dimensional arrays, got shapes {successes.shape} and {trials.shape}")
+        raise ValueError(
+            f"successes and trials must be equally long, non-empty one-dimensional arrays, got shapes {successes.shape} and {trials.shape}"
+        )
     if (trials < 1).any() or (successes < 0).any() or (successes > trials).any():
         raise ValueError("each account needs at least one follower and 0 <= followed back <= followers")
     (k, n), counts = np.unique(np.stack([successes, trials]), axis=1, return_counts=True)
@@ -189,7 +191,7 @@ def fit_unimodal_logit_normal_binomial(successes: np.ndarray, trials: np.ndarray
     # keeps the trapezoid sum accurate far beyond the optimiser's tolerance.
     step = float(np.clip(1 / np.sqrt(n.max()), 0.01, 0.1))
     z = np.arange(-_Z_RANGE, _Z_RANGE + step / 2, step)
-    log_weights = -z**2 / 2 + np.log(step / np.sqrt(2 * np.pi))
+    log_weights = -(z**2) / 2 + np.log(step / np.sqrt(2 * np.pi))
 
     log_choose = float(counts @ (gammaln(n + 1) - gammaln(k + 1) - gammaln(n - k + 1)))
 
@@ -222,8 +224,7 @@ def _seed_sequence(seed: int | np.random.SeedSequence) -> np.random.SeedSequence
     return seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
 
 
-def simulate_successes(trials: np.ndarray, fit: NullFit, draws: int, seed: int | np.random.SeedSequence = 0,
-                       chunk_rows: int | None = None):
+def simulate_successes(trials: np.ndarray, fit: NullFit, draws: int, seed: int | np.random.SeedSequence = 0, chunk_rows: int | None = None):
     """Yield blocks of simulated successes k* ~ Binomial(n_i, p*), p* from ``fit``: one row per draw, one column per account.
 
     Blocks hold at most about two million values. The mixing and the binomial parts draw from two
@@ -263,8 +264,9 @@ class DipCalibration:
         return max(self.p_values.values())
 
 
-def calibrated_dip_test(successes: np.ndarray, trials: np.ndarray, draws: int = DEFAULT_BOOTSTRAP_DRAWS,
-                        seed: int | np.random.SeedSequence = 0) -> DipCalibration:
+def calibrated_dip_test(
+    successes: np.ndarray, trials: np.ndarray, draws: int = DEFAULT_BOOTSTRAP_DRAWS, seed: int | np.random.SeedSequence = 0
+) -> DipCalibration:
     """The dip of the rates k/n, calibrated by a parametric bootstrap under each fitted single-peaked null.
 
     For each null family (:data:`NULL_FITS`), with its own child of ``seed``:
@@ -319,7 +321,11 @@ def verdict(row: dict[str, Any] | pd.Series) -> str:
         return NOT_TESTED
     if p > SIGNIFICANCE:
         return NO_EVIDENCE
-    return TWO_CAMPS if _camp_sized(row["accounts_below"], row["accounts"]) and _camp_sized(row["accounts_above"], row["accounts"]) else NOT_TWO_CAMPS
+    return (
+        TWO_CAMPS
+        if _camp_sized(row["accounts_below"], row["accounts"]) and _camp_sized(row["accounts_above"], row["accounts"])
+        else NOT_TWO_CAMPS
+    )
 
 
 def _camp_sized(members: int, accounts: int) -> bool:
@@ -364,25 +370,60 @@ class TwoCamps:
     def overall(self) -> dict[str, Any]:
         rows = self.table[self.table["group"] == ALL_ACCOUNTS]
         if rows.empty:
-            return {"accounts": 0, "share_above": np.nan, "share_below": np.nan, "dip_p_value": np.nan,
-                    "calibrated_p": np.nan, "naive_dip_p": np.nan, "verdict": NOT_TESTED}
+            return {
+                "accounts": 0,
+                "share_above": np.nan,
+                "share_below": np.nan,
+                "dip_p_value": np.nan,
+                "calibrated_p": np.nan,
+                "naive_dip_p": np.nan,
+                "verdict": NOT_TESTED,
+            }
         return rows.iloc[0].to_dict()
 
     def as_dict(self) -> dict[str, Any]:
         """What study 02 records about the test, for tests and later studies."""
-        return {"min_followers": self.min_followers, "high": self.high, "low": self.low, "kind_test_p": self.kind_test_p,
-                "bootstrap_draws": self.draws, "seed": self.seed, "significance": SIGNIFICANCE,
-                "min_camp_share": MIN_CAMP_SHARE, "min_camp_accounts": MIN_CAMP_ACCOUNTS,
-                "verdict": self.overall()["verdict"], "table": self.table.to_dict("records")}
+        return {
+            "min_followers": self.min_followers,
+            "high": self.high,
+            "low": self.low,
+            "kind_test_p": self.kind_test_p,
+            "bootstrap_draws": self.draws,
+            "seed": self.seed,
+            "significance": SIGNIFICANCE,
+            "min_camp_share": MIN_CAMP_SHARE,
+            "min_camp_accounts": MIN_CAMP_ACCOUNTS,
+            "verdict": self.overall()["verdict"],
+            "table": self.table.to_dict("records"),
+        }
 
 
-COLUMNS = ["group", "accounts", "share_above", "share_between", "share_below", "accounts_above", "accounts_below",
-           "median_follow_back_rate", "dip", "calibrated_p", "p_beta_null", "p_logit_normal_null", "naive_dip_p", "naive_rejection_share",
-           "null_beta_alpha", "null_beta_beta", "null_logit_mean", "null_logit_sd", "verdict"]
+COLUMNS = [
+    "group",
+    "accounts",
+    "share_above",
+    "share_between",
+    "share_below",
+    "accounts_above",
+    "accounts_below",
+    "median_follow_back_rate",
+    "dip",
+    "calibrated_p",
+    "p_beta_null",
+    "p_logit_normal_null",
+    "naive_dip_p",
+    "naive_rejection_share",
+    "null_beta_alpha",
+    "null_beta_beta",
+    "null_logit_mean",
+    "null_logit_sd",
+    "verdict",
+]
 
 
-def _camp_row(group: str, followed_back: np.ndarray, followers: np.ndarray, high: float, low: float, draws: int,
-              seed: np.random.SeedSequence) -> dict[str, Any]:
+def _camp_row(
+    group: str, followed_back: np.ndarray, followers: np.ndarray, high: float, low: float, draws: int, seed: np.random.SeedSequence
+) -> dict[str, Any]:
     n = len(followers)
     rates = followed_back / followers if n else np.empty(0)
     test = calibrated_dip_test(followed_back, followers, draws, seed) if n >= MIN_DIP_TEST_ACCOUNTS else None
@@ -414,8 +455,14 @@ def eligible_counts(behaviour: AccountBehaviour, min_followers: int = 5) -> tupl
     return eligible["mutual"].to_numpy(np.int64), eligible["followers"].to_numpy(np.int64)
 
 
-def two_camps(behaviour: AccountBehaviour, min_followers: int = 5, high: float = HIGH_FOLLOW_BACK, low: float = LOW_FOLLOW_BACK,
-              draws: int = DEFAULT_BOOTSTRAP_DRAWS, seed: int = 0) -> TwoCamps:
+def two_camps(
+    behaviour: AccountBehaviour,
+    min_followers: int = 5,
+    high: float = HIGH_FOLLOW_BACK,
+    low: float = LOW_FOLLOW_BACK,
+    draws: int = DEFAULT_BOOTSTRAP_DRAWS,
+    seed: int = 0,
+) -> TwoCamps:
     """Test "accounts either follow back nearly everybody or nearly nobody" on accounts with enough followers.
 
     ``behaviour`` is ``metrics.account_behaviour(...)``: its ``mutual`` and ``followers`` columns
@@ -428,17 +475,33 @@ def two_camps(behaviour: AccountBehaviour, min_followers: int = 5, high: float =
         raise ValueError(f"draws must be a whole number of at least 1, got {draws!r}")
     table = behaviour.table
     if not behaviour.observable or behaviour.owner_only or len(table) < 2:
-        reason = "it needs the followers of many accounts" if behaviour.owner_only or behaviour.observable else "mutual follows are not observable"
-        return TwoCamps(pd.DataFrame(columns=COLUMNS), min_followers, high, low, float("nan"), draws, seed,
-                        (f"The two-camps test is not computed: {reason}.",))
+        reason = (
+            "it needs the followers of many accounts"
+            if behaviour.owner_only or behaviour.observable
+            else "mutual follows are not observable"
+        )
+        return TwoCamps(
+            pd.DataFrame(columns=COLUMNS),
+            min_followers,
+            high,
+            low,
+            float("nan"),
+            draws,
+            seed,
+            (f"The two-camps test is not computed: {reason}.",),
+        )
     eligible = table[table["followers"] >= min_followers]
-    notes = [f"{len(eligible):,} of {len(table):,} accounts have at least {min_followers} followers and enter the test; "
-             "fewer followers make the rate too coarse (1 of 2 is already 50%)."]
+    notes = [
+        f"{len(eligible):,} of {len(table):,} accounts have at least {min_followers} followers and enter the test; "
+        "fewer followers make the rate too coarse (1 of 2 is already 50%)."
+    ]
     groups = {ALL_ACCOUNTS: eligible}
     groups.update({str(kind): rows for kind, rows in eligible.dropna(subset=["kind"]).groupby("kind", sort=True)})  # a handful of kinds
     seeds = np.random.SeedSequence(seed).spawn(len(groups))
-    rows = [_camp_row(name, rows["mutual"].to_numpy(np.int64), rows["followers"].to_numpy(np.int64), high, low, draws, child)
-            for (name, rows), child in zip(groups.items(), seeds)]
+    rows = [
+        _camp_row(name, rows["mutual"].to_numpy(np.int64), rows["followers"].to_numpy(np.int64), high, low, draws, child)
+        for (name, rows), child in zip(groups.items(), seeds)
+    ]
     kind_rates = [rows["follow_back_rate"].to_numpy(float) for name, rows in groups.items() if name != ALL_ACCOUNTS]
     kind_p = float("nan")
     comparable = [rates for rates in kind_rates if len(rates) >= 2]
@@ -465,10 +528,15 @@ def _p(value: float) -> str:
 
 def _ends(overall: dict[str, Any], high: float, low: float, camp_sized: bool) -> str:
     """The ends of the distribution that do (or do not) hold a camp, in words."""
-    ends = [(overall["accounts_below"], overall["share_below"], f"fewer than {low:.0%}"),
-            (overall["accounts_above"], overall["share_above"], f"more than {high:.0%}")]
-    return " and ".join(f"{'' if camp_sized else 'only '}{share:.1%} ({count:,} account{'s' if count != 1 else ''}) follow back {what}"
-                        for count, share, what in ends if _camp_sized(count, overall["accounts"]) == camp_sized)
+    ends = [
+        (overall["accounts_below"], overall["share_below"], f"fewer than {low:.0%}"),
+        (overall["accounts_above"], overall["share_above"], f"more than {high:.0%}"),
+    ]
+    return " and ".join(
+        f"{'' if camp_sized else 'only '}{share:.1%} ({count:,} account{'s' if count != 1 else ''}) follow back {what}"
+        for count, share, what in ends
+        if _camp_sized(count, overall["accounts"]) == camp_sized
+    )
 
 
 def camps_in_words(camps: TwoCamps) -> str:
@@ -476,35 +544,53 @@ def camps_in_words(camps: TwoCamps) -> str:
     overall = camps.overall()
     if not overall["accounts"]:
         return ""
-    text = (f"Of {overall['accounts']:,} accounts with at least {camps.min_followers} followers, {_percent(overall['share_above'])} follow "
-            f"back more than {camps.high:.0%} of their followers and {_percent(overall['share_below'])} fewer than {camps.low:.0%} "
-            f"(Weng et al. 2010 found 72.4% above 80% on Twitter).")
+    text = (
+        f"Of {overall['accounts']:,} accounts with at least {camps.min_followers} followers, {_percent(overall['share_above'])} follow "
+        f"back more than {camps.high:.0%} of their followers and {_percent(overall['share_below'])} fewer than {camps.low:.0%} "
+        f"(Weng et al. 2010 found 72.4% above 80% on Twitter)."
+    )
     conclusion = overall["verdict"]
     p = overall["calibrated_p"]
-    method = (f"p = {_p(p)}, the larger of two p-values, each from {camps.draws:,} networks simulated with these follower "
-              "counts from a fitted single-peaked model, one beta-shaped and one logit-normal")
+    method = (
+        f"p = {_p(p)}, the larger of two p-values, each from {camps.draws:,} networks simulated with these follower "
+        "counts from a fitted single-peaked model, one beta-shaped and one logit-normal"
+    )
     camp = f"at least {MIN_CAMP_SHARE:.0%} of the accounts and at least {MIN_CAMP_ACCOUNTS} accounts"
     if conclusion == TWO_CAMPS:
-        text += (f" The accounts split into two camps: the calibrated dip test rejects a single peak ({method}), "
-                 f"and each end holds {camp}: {_ends(overall, camps.high, camps.low, True)}.")
+        text += (
+            f" The accounts split into two camps: the calibrated dip test rejects a single peak ({method}), "
+            f"and each end holds {camp}: {_ends(overall, camps.high, camps.low, True)}."
+        )
     elif conclusion == NOT_TWO_CAMPS:
-        text += (f" The follow-back rates are not spread like either single-peaked model: the calibrated dip test rejects both "
-                 f"({method}). But the accounts do not split into two camps: {_ends(overall, camps.high, camps.low, False)}, "
-                 f"while each camp needs {camp}.")
+        text += (
+            f" The follow-back rates are not spread like either single-peaked model: the calibrated dip test rejects both "
+            f"({method}). But the accounts do not split into two camps: {_ends(overall, camps.high, camps.low, False)}, "
+            f"while each camp needs {camp}."
+        )
     elif conclusion == NO_EVIDENCE:
-        text += (f" No evidence of two camps at this sample size: the calibrated dip test does not reject a single peak "
-                 f"({method}). This does not show that the rates have a single peak: a smaller second camp could go undetected "
-                 f"among {overall['accounts']:,} accounts.")
+        text += (
+            f" No evidence of two camps at this sample size: the calibrated dip test does not reject a single peak "
+            f"({method}). This does not show that the rates have a single peak: a smaller second camp could go undetected "
+            f"among {overall['accounts']:,} accounts."
+        )
     naive = overall["naive_dip_p"]
     if conclusion != NOT_TESTED and np.isfinite(naive) and (naive <= SIGNIFICANCE) != (p <= SIGNIFICANCE):
-        text += (f" Hartigan's dip test read from its published table gives p = {_p(naive)}, but that table assumes continuous data "
-                 "and is not valid for fractions of follower counts, with their ties at 0% and 100%")
+        text += (
+            f" Hartigan's dip test read from its published table gives p = {_p(naive)}, but that table assumes continuous data "
+            "and is not valid for fractions of follower counts, with their ties at 0% and 100%"
+        )
         share = overall["naive_rejection_share"]
-        text += (f": it rejected a single peak in {share:.0%} of the simulated single-peaked networks." if np.isfinite(share) else ".")
+        text += f": it rejected a single peak in {share:.0%} of the simulated single-peaked networks." if np.isfinite(share) else "."
     kinds = camps.table[camps.table["group"] != ALL_ACCOUNTS]
     if len(kinds):
-        text += " By kind: " + "; ".join(f"{g}: {_percent(a)} above, {_percent(b)} below ({n:,} accounts)"
-                                         for g, a, b, n in zip(kinds["group"], kinds["share_above"], kinds["share_below"], kinds["accounts"])) + "."
+        text += (
+            " By kind: "
+            + "; ".join(
+                f"{g}: {_percent(a)} above, {_percent(b)} below ({n:,} accounts)"
+                for g, a, b, n in zip(kinds["group"], kinds["share_above"], kinds["share_below"], kinds["accounts"])
+            )
+            + "."
+        )
         if np.isfinite(camps.kind_test_p):
             text += f" Kruskal–Wallis test of equal follow-back rates across kinds: {p_words(camps.kind_test_p)}."
     return text

@@ -91,24 +91,33 @@ def replicate(trials: np.ndarray, scenario: Scenario, seed: int, draws: int) -> 
     successes = np.random.default_rng(binomial_seed).binomial(trials, probabilities)
     test = calibrated_dip_test(successes, trials, draws=draws, seed=test_seed)
     rates = successes / trials
-    row = {"accounts": len(trials), "accounts_below": int((rates < LOW_FOLLOW_BACK).sum()),
-           "accounts_above": int((rates > HIGH_FOLLOW_BACK).sum()), "calibrated_p": test.calibrated_p}
-    return {"naive_rejects": test.naive_p < SIGNIFICANCE, "calibrated_rejects": test.calibrated_p <= SIGNIFICANCE,
-            "two_camps_said": verdict(row) == TWO_CAMPS, "calibrated_p": test.calibrated_p}
+    row = {
+        "accounts": len(trials),
+        "accounts_below": int((rates < LOW_FOLLOW_BACK).sum()),
+        "accounts_above": int((rates > HIGH_FOLLOW_BACK).sum()),
+        "calibrated_p": test.calibrated_p,
+    }
+    return {
+        "naive_rejects": test.naive_p < SIGNIFICANCE,
+        "calibrated_rejects": test.calibrated_p <= SIGNIFICANCE,
+        "two_camps_said": verdict(row) == TWO_CAMPS,
+        "calibrated_p": test.calibrated_p,
+    }
 
 
 def _replicate_many(trials: np.ndarray, scenario: Scenario, seeds: list[int], draws: int) -> list[dict]:
     return [replicate(trials, scenario, seed, draws) for seed in seeds]
 
 
-def run_validation(networks: dict[str, tuple[np.ndarray, np.ndarray]], replications: int, draws: int = 99,
-                   first_seed: int = 0, processes: int = 1) -> pd.DataFrame:
+def run_validation(
+    networks: dict[str, tuple[np.ndarray, np.ndarray]], replications: int, draws: int = 99, first_seed: int = 0, processes: int = 1
+) -> pd.DataFrame:
     """One row per replication: network, scenario, and what each test did. Replication r uses seed first_seed + r."""
     jobs = []
     for network, (successes, trials) in networks.items():
         for scenario in scenarios_for(successes, trials):
             seeds = list(range(first_seed, first_seed + replications))
-            chunks = [seeds[i::max(processes, 1)] for i in range(max(processes, 1))]
+            chunks = [seeds[i :: max(processes, 1)] for i in range(max(processes, 1))]
             jobs += [(network, scenario, trials, chunk) for chunk in chunks if chunk]
     if processes <= 1:
         outcomes = [_replicate_many(trials, scenario, chunk, draws) for _, scenario, trials, chunk in jobs]
@@ -117,16 +126,25 @@ def run_validation(networks: dict[str, tuple[np.ndarray, np.ndarray]], replicati
         from concurrent.futures import ProcessPoolExecutor
 
         with ProcessPoolExecutor(max_workers=processes, mp_context=multiprocessing.get_context("spawn")) as pool:
-            outcomes = list(pool.map(_replicate_many, [j[2] for j in jobs], [j[1] for j in jobs], [j[3] for j in jobs], [draws] * len(jobs)))
-    rows = [{"network": network, "scenario": scenario.name, "single_peaked": scenario.single_peaked, "accounts": len(trials), **outcome}
-            for (network, scenario, trials, _), results in zip(jobs, outcomes) for outcome in results]
+            outcomes = list(
+                pool.map(_replicate_many, [j[2] for j in jobs], [j[1] for j in jobs], [j[3] for j in jobs], [draws] * len(jobs))
+            )
+    rows = [
+        {"network": network, "scenario": scenario.name, "single_peaked": scenario.single_peaked, "accounts": len(trials), **outcome}
+        for (network, scenario, trials, _), results in zip(jobs, outcomes)
+        for outcome in results
+    ]
     return pd.DataFrame(rows)
 
 
 def summarise(replications: pd.DataFrame) -> pd.DataFrame:
     """Per network and scenario: replications, and the share in which each test rejected and "two camps" was said."""
     grouped = replications.groupby(["scenario", "network"], sort=False)
-    table = grouped.agg(accounts=("accounts", "first"), replications=("naive_rejects", "size"),
-                        naive_dip=("naive_rejects", "mean"), calibrated=("calibrated_rejects", "mean"),
-                        two_camps_said=("two_camps_said", "mean")).reset_index()
+    table = grouped.agg(
+        accounts=("accounts", "first"),
+        replications=("naive_rejects", "size"),
+        naive_dip=("naive_rejects", "mean"),
+        calibrated=("calibrated_rejects", "mean"),
+        two_camps_said=("two_camps_said", "mean"),
+    ).reset_index()
     return table

@@ -38,7 +38,9 @@ def _print_dataset_summary(dataset: StudyDataset, detected: str) -> None:
     print(f"  interactions: {counts['interaction_rows']:,} rows, {counts['interaction_events']:,} events ({kinds})")
     if len(dataset.follow_events):
         events = dataset.follow_events["event"].value_counts()
-        print(f"  follow events between snapshots: {int(events.get('follow', 0)):,} follows began, {int(events.get('unfollow', 0)):,} ended")
+        print(
+            f"  follow events between snapshots: {int(events.get('follow', 0)):,} follows began, {int(events.get('unfollow', 0)):,} ended"
+        )
     print("Coverage:")
     for sentence in dataset.coverage.describe():
         print(f"  - {sentence}")
@@ -140,8 +142,13 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_collect(args: argparse.Namespace) -> int:
     from .collect import Bounds, CollectionError, collect
 
-    bounds = Bounds(days=args.days, max_posts=args.max_posts, max_accounts=args.max_accounts, max_pages=args.max_pages,
-                    max_engagement_pages=args.max_engagement_pages)
+    bounds = Bounds(
+        days=args.days,
+        max_posts=args.max_posts,
+        max_accounts=args.max_accounts,
+        max_pages=args.max_pages,
+        max_engagement_pages=args.max_engagement_pages,
+    )
     servers = {"appview": args.appview, "plc": args.plc} if args.platform == "bluesky" else {"base_url": args.base_url, "token": args.token}
     servers = {k: v for k, v in servers.items() if v}
     try:
@@ -150,10 +157,12 @@ def cmd_collect(args: argparse.Namespace) -> int:
         print(f"error: {_one_line(error)}", file=sys.stderr)
         return EXIT_BAD_INPUT
     requests = manifest["requests"]
-    print(f"Collected {manifest.get('owner_handle') or manifest['owner']} ({manifest['mode']} mode) into {args.out}: "
-          f"{manifest['followers_listed']:,} followers, {manifest['follows_listed']:,} follows, {manifest['mutuals_listed']:,} mutuals; "
-          f"{requests['pages_fetched']:,} pages fetched, {requests['pages_reused']:,} already on disk, "
-          f"{requests['rate_limit_waits']:,} rate-limit waits ({requests['seconds_waited_for_rate_limits']:.0f} s).")
+    print(
+        f"Collected {manifest.get('owner_handle') or manifest['owner']} ({manifest['mode']} mode) into {args.out}: "
+        f"{manifest['followers_listed']:,} followers, {manifest['follows_listed']:,} follows, {manifest['mutuals_listed']:,} mutuals; "
+        f"{requests['pages_fetched']:,} pages fetched, {requests['pages_reused']:,} already on disk, "
+        f"{requests['rate_limit_waits']:,} rate-limit waits ({requests['seconds_waited_for_rate_limits']:.0f} s)."
+    )
     problems = {**manifest["gone_accounts"], **manifest["cut_lists"], **manifest["unreadable"]}
     for what, count in problems.items():
         print(f"  {what}: {count:,}")
@@ -178,8 +187,11 @@ def cmd_check(args: argparse.Namespace) -> int:
     for problem in problems:
         print(problem)
     pages = len(list(folder.glob("*.html")))
-    print(f"{pages} pages checked in a browser: " + (f"{len(problems)} problems." if problems else "nothing a reader would trip over.")
-          + f" Screenshots: {screenshots}")
+    print(
+        f"{pages} pages checked in a browser: "
+        + (f"{len(problems)} problems." if problems else "nothing a reader would trip over.")
+        + f" Screenshots: {screenshots}"
+    )
     return EXIT_STUDY_FAILED if problems else EXIT_OK
 
 
@@ -198,8 +210,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog="reciprocity",
         description="Measure follow-back reciprocity and engagement on your own follow data, and render reports.",
         epilog="Exit codes: 0 done; 1 a study failed (its notebook is kept for reading) or `check` found problems; "
-               "2 bad input or parameters (one line naming the file, record and field); 3 an internal error (one line "
-               "to report; RECIPROCITY_DEBUG=1 shows the trace).",
+        "2 bad input or parameters (one line naming the file, record and field); 3 an internal error (one line "
+        "to report; RECIPROCITY_DEBUG=1 shows the trace).",
     )
     from . import __version__
 
@@ -209,12 +221,17 @@ def build_parser() -> argparse.ArgumentParser:
     from .io import FORMAT_DESCRIPTIONS
 
     load = sub.add_parser(
-        "load", help="load and validate an export or research file, print a summary, optionally save it",
+        "load",
+        help="load and validate an export or research file, print a summary, optionally save it",
         description="Formats: " + "; ".join(f"{name}: {text}" for name, text in FORMAT_DESCRIPTIONS.items()),
     )
-    load.add_argument("paths", nargs="+", metavar="PATH",
-                      help="a .zip, .tar.gz, folder, .car, edge-list or graph file; several exports of one account are compared "
-                           "as snapshots (follow/unfollow events), a Mastodon archive may come with its CSV exports")
+    load.add_argument(
+        "paths",
+        nargs="+",
+        metavar="PATH",
+        help="a .zip, .tar.gz, folder, .car, edge-list or graph file; several exports of one account are compared "
+        "as snapshots (follow/unfollow events), a Mastodon archive may come with its CSV exports",
+    )
     load.add_argument("--format", default="auto", choices=["auto", *FORMAT_DESCRIPTIONS], help="input format (default: detect)")
     load.add_argument("--owner", default=None, help="account id of the export's owner, if the export does not say")
     load.add_argument("--followers", default=None, help="a followers list (Mastodon CSV form, or one DID per line for Bluesky)")
@@ -241,13 +258,18 @@ def build_parser() -> argparse.ArgumentParser:
     report.set_defaults(func=cmd_report)
 
     run = sub.add_parser(
-        "run", help="from one or more exports to a published report site in one command",
+        "run",
+        help="from one or more exports to a published report site in one command",
         description="Detect and load the exports, run every study, render reports/NAME/ with index.html. Other people's "
-                    "accounts appear under stable pseudonyms unless --reveal-names is given; the folder is safe to publish "
-                    "(the validated data with raw ids stays in the hidden sibling folder .NAME.private).",
+        "accounts appear under stable pseudonyms unless --reveal-names is given; the folder is safe to publish "
+        "(the validated data with raw ids stays in the hidden sibling folder .NAME.private).",
     )
-    run.add_argument("exports", nargs="+", metavar="EXPORT", help="export(s) as for `reciprocity load`: several exports of one "
-                     "account are compared as snapshots")
+    run.add_argument(
+        "exports",
+        nargs="+",
+        metavar="EXPORT",
+        help="export(s) as for `reciprocity load`: several exports of one account are compared as snapshots",
+    )
     run.add_argument("--out", required=True, help="report folder, e.g. reports/mine (its name becomes the study name)")
     run.add_argument("--params", default=None, help="a parameters file to start from (e.g. params/sample.yaml)")
     run.add_argument("-p", "--set", action="append", metavar="KEY=VALUE", help="override one study parameter (repeatable)")
@@ -264,11 +286,12 @@ def build_parser() -> argparse.ArgumentParser:
     run.set_defaults(func=cmd_run)
 
     collect = sub.add_parser(
-        "collect", help="collect an account's follows and two-way engagement from the Bluesky or Mastodon API",
+        "collect",
+        help="collect an account's follows and two-way engagement from the Bluesky or Mastodon API",
         description="Writes every page as received and a manifest into --out; `reciprocity run OUT` reads it. An interrupted "
-                    "collection resumes when the same command runs again. Ego mode (--depth 0) gets the owner's followers, "
-                    "follows and engagement both ways; network mode (--depth 1) also the follows and engagement of up to "
-                    "--max-accounts contacts, for study 03's network models.",
+        "collection resumes when the same command runs again. Ego mode (--depth 0) gets the owner's followers, "
+        "follows and engagement both ways; network mode (--depth 1) also the follows and engagement of up to "
+        "--max-accounts contacts, for study 03's network models.",
     )
     collect.add_argument("platform", choices=["bluesky", "mastodon"])
     collect.add_argument("account", help="Bluesky: a handle (alice.bsky.social) or DID; Mastodon: @user@instance")
@@ -276,8 +299,12 @@ def build_parser() -> argparse.ArgumentParser:
     collect.add_argument("--depth", type=int, default=0, choices=[0, 1], help="0: ego mode (default); 1: network mode")
     collect.add_argument("--days", type=float, default=180.0, help="engagement window in days before now (default 180)")
     collect.add_argument("--max-posts", type=int, default=300, help="owner's posts whose engagement is collected (default 300)")
-    collect.add_argument("--max-accounts", type=int, default=500,
-                         help="network mode: contacts collected (mutuals first); ego mode: mutuals whose follow-back is dated (default 500)")
+    collect.add_argument(
+        "--max-accounts",
+        type=int,
+        default=500,
+        help="network mode: contacts collected (mutuals first); ego mode: mutuals whose follow-back is dated (default 500)",
+    )
     collect.add_argument("--max-pages", type=int, default=100, help="pages per listing of one account (default 100)")
     collect.add_argument("--max-engagement-pages", type=int, default=10, help="pages of likes/reposts per post (default 10)")
     collect.add_argument("--appview", default=None, help="Bluesky AppView base URL (default https://public.api.bsky.app)")
@@ -287,14 +314,16 @@ def build_parser() -> argparse.ArgumentParser:
     collect.set_defaults(func=cmd_collect)
 
     check = sub.add_parser(
-        "check", help="open every page of a report in headless Chromium and list what a reader would trip over",
+        "check",
+        help="open every page of a report in headless Chromium and list what a reader would trip over",
         description="Hidden tags, missing-value words (nan, None, <NA>), doubled full stops, scientific notation, Python "
-                    "reprs, variable names in tables, figures without alt text or empty. Exit 0 when clean, 1 with problems. "
-                    "Needs Chromium (Debian/Ubuntu: apt-get install chromium).",
+        "reprs, variable names in tables, figures without alt text or empty. Exit 0 when clean, 1 with problems. "
+        "Needs Chromium (Debian/Ubuntu: apt-get install chromium).",
     )
     check.add_argument("folder", metavar="REPORT", help="a report folder made by `reciprocity run` or `report`")
-    check.add_argument("--screenshots", default=None,
-                       help="folder for one screenshot per page (default: screenshots/ in the report's private folder)")
+    check.add_argument(
+        "--screenshots", default=None, help="folder for one screenshot per page (default: screenshots/ in the report's private folder)"
+    )
     check.set_defaults(func=cmd_check)
     return parser
 
@@ -322,8 +351,11 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as error:  # noqa: BLE001 - the last guard: a bug is reported in one line, never a traceback
         inputs = getattr(args, "paths", None) or getattr(args, "exports", None) or []
         named = f" while reading {', '.join(map(str, inputs))}" if inputs else ""
-        print(f"internal error{named}: {type(error).__name__}: {_one_line(error)}; please report it to the project's issue "
-              "tracker with this line (RECIPROCITY_DEBUG=1 shows the full trace)", file=sys.stderr)
+        print(
+            f"internal error{named}: {type(error).__name__}: {_one_line(error)}; please report it to the project's issue "
+            "tracker with this line (RECIPROCITY_DEBUG=1 shows the full trace)",
+            file=sys.stderr,
+        )
         if os.environ.get("RECIPROCITY_DEBUG"):
             raise
         return EXIT_INTERNAL

@@ -111,12 +111,7 @@ class DyadTable:
     def split_known(self) -> bool:
         """Whether every arc's exposure and engagement can be split at the follow-back."""
         frame = self.frame
-        return bool(
-            len(frame)
-            and self.has_times
-            and frame["mutual_days"].notna().all()
-            and frame["ab_one_way"].notna().all()
-        )
+        return bool(len(frame) and self.has_times and frame["mutual_days"].notna().all() and frame["ab_one_way"].notna().all())
 
 
 # ---------------------------------------------------------------------------------------------
@@ -156,7 +151,7 @@ def _match(dataset: StudyDataset, codes: AccountCodes) -> _Matched:
     # its arcs (rows below n_arcs) come first, at most two of them, then its events.
     keys = np.empty(n_items, dtype=np.int64)
     for first, low, high in ((0, a, b), (n_arcs, actor, target)):
-        part = keys[first:first + len(low)]
+        part = keys[first : first + len(low)]
         np.minimum(low, high, out=part)
         part *= n
         part += np.maximum(low, high)
@@ -194,7 +189,9 @@ def _match(dataset: StudyDataset, codes: AccountCodes) -> _Matched:
     ab_arc = np.full(len(actor), -1, dtype=index_type)
     ba_arc = np.full(len(actor), -1, dtype=index_type)
     ab_arc[order] = np.where(first_from_actor, first_arc, np.where(second_from_actor, second_arc, -1))
-    ba_arc[order] = np.where((first_arc >= 0) & ~first_from_actor, first_arc, np.where((second_arc >= 0) & ~second_from_actor, second_arc, -1))
+    ba_arc[order] = np.where(
+        (first_arc >= 0) & ~first_from_actor, first_arc, np.where((second_arc >= 0) & ~second_from_actor, second_arc, -1)
+    )
     return _Matched(codes.n, a, b, reverse, actor, target, ab_arc, ba_arc)
 
 
@@ -214,13 +211,13 @@ def _sorted_by_pair(keys: np.ndarray, key_bound: int) -> tuple[np.ndarray, np.nd
     packed = keys.view(np.uint64)
     packed <<= np.uint64(row_bits)
     for first in range(0, len(packed), _SLICE):
-        part = packed[first:first + _SLICE]
+        part = packed[first : first + _SLICE]
         part |= np.arange(first, first + len(part), dtype=np.uint64)
     packed.sort()
     row = np.empty(len(packed), dtype=np.int32 if len(packed) < np.iinfo(np.int32).max else np.int64)
     mask = np.uint64((1 << row_bits) - 1)
     for first in range(0, len(packed), _SLICE):
-        row[first:first + _SLICE] = packed[first:first + _SLICE] & mask
+        row[first : first + _SLICE] = packed[first : first + _SLICE] & mask
     packed >>= np.uint64(row_bits)
     return packed.view(np.int64), row
 
@@ -271,7 +268,9 @@ class _EventCounts:
     with the number of (arc, kind) pairs that have events, not with the number of arcs.
     """
 
-    def __init__(self, arc: np.ndarray, kind: np.ndarray, weights: np.ndarray | None, chosen: np.ndarray, n_arcs: int, flag: np.ndarray | None = None):
+    def __init__(
+        self, arc: np.ndarray, kind: np.ndarray, weights: np.ndarray | None, chosen: np.ndarray, n_arcs: int, flag: np.ndarray | None = None
+    ):
         self.n_flags = 1 if flag is None else 2
         group = kind[chosen].astype(np.int64)
         if flag is not None:
@@ -373,8 +372,10 @@ def build_dyads(dataset: StudyDataset, community_column: str | None = "auto") ->
         notes.append("No engagement is recorded in this source, so engagement between the two accounts of a follow is unknown.")
     elif engagement == "owner_outgoing":
         ab_unobserved, ba_unobserved = ~owner[a], ~owner[b]
-        notes.append("Only the owner's own engagement is recorded: engagement toward the owner and between other accounts is not known, "
-                     "and is left blank rather than counted as none.")
+        notes.append(
+            "Only the owner's own engagement is recorded: engagement toward the owner and between other accounts is not known, "
+            "and is left blank rather than counted as none."
+        )
 
     # Follow times and the follow-back, as integer microseconds.
     followed = _epoch_us(dataset.follows["followed_at"])
@@ -447,6 +448,7 @@ def build_dyads(dataset: StudyDataset, community_column: str | None = "auto") ->
     event_since = mutual_since[matched.ab_arc[in_mutual]]
     after_switch[in_mutual] = (event_since != NOT_A_TIME) & at_known[in_mutual] & (at[in_mutual] >= event_since)
     del in_mutual, event_since
+
     def ab_side() -> tuple:
         counts = _EventCounts(matched.ab_arc, kind, weight, ab_in, n_arcs, flag=after_switch)
         per_kind, total = counts.by_kind()
@@ -469,8 +471,7 @@ def build_dyads(dataset: StudyDataset, community_column: str | None = "auto") ->
     if before_follow.any() and engagement != "none":
         observed_before = before_follow if ab_unobserved is None else before_follow[~ab_unobserved]
         notes.append(
-            f"{int(observed_before.sum()):,} events of a toward b predate a's follow of b: counted in "
-            "ab_before_follow, not in the outcome."
+            f"{int(observed_before.sum()):,} events of a toward b predate a's follow of b: counted in ab_before_follow, not in the outcome."
         )
     undated = np.zeros(n_arcs, bool)
     undated[matched.ab_arc[ab_in & ~at_known]] = True
@@ -481,13 +482,15 @@ def build_dyads(dataset: StudyDataset, community_column: str | None = "auto") ->
 
     # Account-level covariates; the pair's own follows and events are subtracted per row.
     # Per account first (int32, a million entries at most), then taken per arc.
-    per_account = _in_parallel({
-        "followers": lambda: np.bincount(b, minlength=n).astype(np.int32),
-        "following": lambda: np.bincount(a, minlength=n).astype(np.int32),
-        "returned": lambda: np.bincount(b[mutual], minlength=n),  # followers each account follows back
-        "sent": lambda: np.bincount(matched.actor, weights=weight, minlength=n).astype(np.int32),
-        "received": lambda: np.bincount(matched.target, weights=weight, minlength=n).astype(np.int32),
-    })
+    per_account = _in_parallel(
+        {
+            "followers": lambda: np.bincount(b, minlength=n).astype(np.int32),
+            "following": lambda: np.bincount(a, minlength=n).astype(np.int32),
+            "returned": lambda: np.bincount(b[mutual], minlength=n),  # followers each account follows back
+            "sent": lambda: np.bincount(matched.actor, weights=weight, minlength=n).astype(np.int32),
+            "received": lambda: np.bincount(matched.target, weights=weight, minlength=n).astype(np.int32),
+        }
+    )
     followers, following, returned = per_account["followers"], per_account["following"], per_account["returned"]
     sent, received = per_account["sent"], per_account["received"]
     del per_account
@@ -496,13 +499,15 @@ def build_dyads(dataset: StudyDataset, community_column: str | None = "auto") ->
     del matched, kind, at, at_known, ab_in, ab_before, ba_in, ba_before, weight
     ego = coverage.scope == "ego"
     if ego:
-        notes.append("Personal export: numbers of followers and followees within the data are known only for the owner, not for "
-                     "other accounts.")
+        notes.append(
+            "Personal export: numbers of followers and followees within the data are known only for the owner, not for other accounts."
+        )
     a_degree_unknown = ~owner[a] if ego else None
     b_degree_unknown = ~owner[b] if ego else None
     if not mutuality_known:
-        notes.append(f"In this source {coverage.follows_missing_words}: whether a follow is returned (mutual) cannot be "
-                     "told, so it is left unknown.")
+        notes.append(
+            f"In this source {coverage.follows_missing_words}: whether a follow is returned (mutual) cannot be told, so it is left unknown."
+        )
     reverse_unknown_a = np.ones(n_arcs, bool) if not mutuality_known else a_degree_unknown
     reverse_unknown_b = np.ones(n_arcs, bool) if not mutuality_known else b_degree_unknown
     activity_unknown = None if engagement == "everyone" else np.ones(n_arcs, bool)
@@ -526,23 +531,27 @@ def build_dyads(dataset: StudyDataset, community_column: str | None = "auto") ->
         **columns,
     }
     # Each derived column is a gather from per-account arrays and a subtraction over every arc.
-    columns |= _in_parallel({
-        "ab_total": lambda: _nullable(ab_total, ab_unobserved),
-        "ba_total": lambda: _nullable(ba_total, ba_unobserved),
-        "ab_before_follow": lambda: _nullable(before_follow, ab_unobserved),
-        "ab_one_way": lambda: _nullable(ab_total - ab_mutual, split_unknown if ab_unobserved is None else ab_unobserved | split_unknown),
-        "ab_mutual": lambda: _nullable(ab_mutual, split_unknown if ab_unobserved is None else ab_unobserved | split_unknown),
-        "a_followers_excl_b": lambda: _nullable(followers[a] - mutual_int, reverse_unknown_a),
-        "a_following_excl_b": lambda: _nullable(following[a] - 1, a_degree_unknown),
-        "b_followers_excl_a": lambda: _nullable(followers[b] - 1, b_degree_unknown),
-        "b_following_excl_a": lambda: _nullable(following[b] - mutual_int, reverse_unknown_b),
-        "a_sent_excl_b": lambda: _nullable(sent[a] - ab_all_times, activity_unknown),
-        "a_received_excl_b": lambda: _nullable(received[a] - ba_all_times, activity_unknown),
-        "b_sent_excl_a": lambda: _nullable(sent[b] - ba_all_times, activity_unknown),
-        "b_received_excl_a": lambda: _nullable(received[b] - ab_all_times, activity_unknown),
-        "a_followback_rate": lambda: followback_rate[a],
-        "b_followback_rate": lambda: followback_rate[b],
-    })
+    columns |= _in_parallel(
+        {
+            "ab_total": lambda: _nullable(ab_total, ab_unobserved),
+            "ba_total": lambda: _nullable(ba_total, ba_unobserved),
+            "ab_before_follow": lambda: _nullable(before_follow, ab_unobserved),
+            "ab_one_way": lambda: _nullable(
+                ab_total - ab_mutual, split_unknown if ab_unobserved is None else ab_unobserved | split_unknown
+            ),
+            "ab_mutual": lambda: _nullable(ab_mutual, split_unknown if ab_unobserved is None else ab_unobserved | split_unknown),
+            "a_followers_excl_b": lambda: _nullable(followers[a] - mutual_int, reverse_unknown_a),
+            "a_following_excl_b": lambda: _nullable(following[a] - 1, a_degree_unknown),
+            "b_followers_excl_a": lambda: _nullable(followers[b] - 1, b_degree_unknown),
+            "b_following_excl_a": lambda: _nullable(following[b] - mutual_int, reverse_unknown_b),
+            "a_sent_excl_b": lambda: _nullable(sent[a] - ab_all_times, activity_unknown),
+            "a_received_excl_b": lambda: _nullable(received[a] - ba_all_times, activity_unknown),
+            "b_sent_excl_a": lambda: _nullable(sent[b] - ba_all_times, activity_unknown),
+            "b_received_excl_a": lambda: _nullable(received[b] - ab_all_times, activity_unknown),
+            "a_followback_rate": lambda: followback_rate[a],
+            "b_followback_rate": lambda: followback_rate[b],
+        }
+    )
     del ab_total, ba_total, ab_mutual, before_follow, ab_all_times, ba_all_times, followed_back, mutual_since
     # Account attributes: categorised once per account, then taken per arc by code.
     kind_of_account = pd.Categorical(accounts["kind"].astype("string"))

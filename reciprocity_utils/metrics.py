@@ -135,7 +135,9 @@ def encode_follows(dataset: StudyDataset) -> EncodedFollows:
     codes = AccountCodes(dataset.accounts["account_id"])  # refuses repeated ids
     account_ids = codes.index()
     follows = dataset.follows
-    follower, followee = codes.of_columns([(follows["follower_id"], "follows, follower_id"), (follows["followee_id"], "follows, followee_id")])
+    follower, followee = codes.of_columns(
+        [(follows["follower_id"], "follows, follower_id"), (follows["followee_id"], "follows, followee_id")]
+    )
     return EncodedFollows(account_ids, follower.astype(np.int64), followee.astype(np.int64), codes)
 
 
@@ -270,8 +272,10 @@ class AccountBehaviour:
             return self.table[columns].assign(group="owner")[["group", *columns]].rename(columns=lambda c: c.replace("_", " "))
         labelled = self.table.dropna(subset=["kind"])
         groups = [(ALL_ACCOUNTS, self.table)] + [(str(kind), rows) for kind, rows in labelled.groupby("kind", sort=True)]
-        rows = [{"group": name, "accounts": len(rows), **{f"median {c.replace('_', ' ')}": rows[c].median() for c in columns}}
-                for name, rows in groups]  # all accounts plus a handful of kind labels
+        rows = [
+            {"group": name, "accounts": len(rows), **{f"median {c.replace('_', ' ')}": rows[c].median() for c in columns}}
+            for name, rows in groups
+        ]  # all accounts plus a handful of kind labels
         return pd.DataFrame(rows)
 
 
@@ -286,11 +290,15 @@ def account_behaviour(dataset: StudyDataset, arcs: EncodedFollows | None = None)
     """Per-account follow-back behaviour; in a personal export only the owner's row is observable."""
     arcs = _encoded(dataset, arcs)
     observable = dataset.coverage.mutuality_observable
-    counts = account_counts(arcs.follower, arcs.followee, arcs.n_accounts) if observable else {
-        "followers": np.bincount(arcs.followee, minlength=arcs.n_accounts),
-        "following": np.bincount(arcs.follower, minlength=arcs.n_accounts),
-        "mutual": np.zeros(arcs.n_accounts, dtype=np.int64),
-    }
+    counts = (
+        account_counts(arcs.follower, arcs.followee, arcs.n_accounts)
+        if observable
+        else {
+            "followers": np.bincount(arcs.followee, minlength=arcs.n_accounts),
+            "following": np.bincount(arcs.follower, minlength=arcs.n_accounts),
+            "mutual": np.zeros(arcs.n_accounts, dtype=np.int64),
+        }
+    )
     table = pd.DataFrame(
         {
             "account_id": dataset.accounts["account_id"].astype("string").to_numpy(),
@@ -312,7 +320,9 @@ def account_behaviour(dataset: StudyDataset, arcs: EncodedFollows | None = None)
         table = table[table["account_id"] == owner].reset_index(drop=True) if owner else table.iloc[:0]
         notes.append(
             "This is a personal export: only the owner's own followers and followees are known, so per-account rates "
-            "are reported for the owner alone." if owner else "This is a personal export without a known owner: no per-account rates."
+            "are reported for the owner alone."
+            if owner
+            else "This is a personal export without a known owner: no per-account rates."
         )
     return AccountBehaviour(table, observable and len(table) > 0, tuple(notes), owner_only=_is_ego(dataset))
 
@@ -424,8 +434,9 @@ def degree_preserving_null(
     observed = reciprocity_of_arcs(follower, followee, n_accounts).arc_reciprocity
     n_follows = len(follower)
     if n_follows < 2:
-        return NullModel(observed, np.empty(0), seed, swaps_per_follow,
-                         ("A randomized network needs at least two follows to swap; no null model.",))
+        return NullModel(
+            observed, np.empty(0), seed, swaps_per_follow, ("A randomized network needs at least two follows to swap; no null model.",)
+        )
     edges = np.column_stack([follower, followee]).astype(np.int64)
     trials = max(1, int(round(swaps_per_follow * n_follows)))
     seeds = [int(s) for s in np.random.SeedSequence(seed).generate_state(n_networks, dtype=np.uint64)]
@@ -433,9 +444,11 @@ def degree_preserving_null(
     cores = available_cores()
     if workers > cores:
         # More processes than cores only adds start-up cost and memory; the numbers are the same.
-        notes = (f"Asked for {workers} worker processes; this machine offers {cores} "
-                 f"core{'s' if cores != 1 else ''}, so {cores} {'were' if cores != 1 else 'was'} used "
-                 "(the results do not depend on the number of workers).",)
+        notes = (
+            f"Asked for {workers} worker processes; this machine offers {cores} "
+            f"core{'s' if cores != 1 else ''}, so {cores} {'were' if cores != 1 else 'was'} used "
+            "(the results do not depend on the number of workers).",
+        )
         workers = cores
     if workers == 1 or n_networks < 2:
         values = _rewired_reciprocity(edges, n_accounts, trials, seeds)
@@ -446,8 +459,13 @@ def degree_preserving_null(
         chunks = [list(chunk) for chunk in np.array_split(np.array(seeds, dtype=np.uint64), min(workers, n_networks))]
         # "spawn": a fresh interpreter per worker, safe whatever threads the notebook kernel runs.
         with ProcessPoolExecutor(max_workers=len(chunks), mp_context=multiprocessing.get_context("spawn")) as pool:
-            parts = pool.map(_rewired_reciprocity, [edges] * len(chunks), [n_accounts] * len(chunks), [trials] * len(chunks),
-                             [[int(s) for s in chunk] for chunk in chunks])
+            parts = pool.map(
+                _rewired_reciprocity,
+                [edges] * len(chunks),
+                [n_accounts] * len(chunks),
+                [trials] * len(chunks),
+                [[int(s) for s in chunk] for chunk in chunks],
+            )
             values = np.concatenate(list(parts))
     return NullModel(observed, values, seed, swaps_per_follow, notes)
 
@@ -547,7 +565,9 @@ def _micros(times: pd.Series) -> tuple[np.ndarray, np.ndarray]:
 def _survival_curve(group: str, days: np.ndarray, returned: np.ndarray) -> pd.DataFrame:
     from statsmodels.duration.survfunc import SurvfuncRight
 
-    start = pd.DataFrame({"group": [group], "days": [0.0], "share_not_returned": [1.0], "lower": [1.0], "upper": [1.0], "at_risk": [len(days)]})
+    start = pd.DataFrame(
+        {"group": [group], "days": [0.0], "share_not_returned": [1.0], "lower": [1.0], "upper": [1.0], "at_risk": [len(days)]}
+    )
     if not returned.any():
         return start
     curve = SurvfuncRight(days, returned.astype(float))
@@ -595,8 +615,10 @@ def followback_timing(dataset: StudyDataset, arcs: EncodedFollows | None = None)
     if not coverage.follow_times or not coverage.time_end:
         note = "Follow times are not known in this source, so the timing of follow-backs cannot be measured."
         if coverage.snapshots:
-            note = ("Follow times are not recorded; the snapshots date a follow only to within the interval between two of "
-                    "them, too coarse to time follow-backs, so their timing cannot be measured.")
+            note = (
+                "Follow times are not recorded; the snapshots date a follow only to within the interval between two of "
+                "them, too coarse to time follow-backs, so their timing cannot be measured."
+            )
         return FollowBackTiming(empty, empty_curve, None, 0, 0, (note,))
     arcs = _encoded(dataset, arcs)
     end = pd.Timestamp(coverage.time_end)
@@ -636,15 +658,19 @@ def followback_timing(dataset: StudyDataset, arcs: EncodedFollows | None = None)
     one_way_without = int(len(one_way) - len(one_way_timed))
     notes = []
     if ended.any():
-        notes.append(f"{int(ended.sum()):,} follows were returned at some point and the follow-back later withdrawn (seen between "
-                     "snapshots); when they were returned is not known, so they are left out rather than counted as never returned.")
+        notes.append(
+            f"{int(ended.sum()):,} follows were returned at some point and the follow-back later withdrawn (seen between "
+            "snapshots); when they were returned is not known, so they are left out rather than counted as never returned."
+        )
     if pairs_without or one_way_without:
         notes.append(f"Left out for lack of follow times: {pairs_without:,} mutual pairs and {one_way_without:,} one-way follows.")
     if spells.empty:
         notes.append("No follow with a known time remains, so the timing of follow-backs cannot be measured.")
         return FollowBackTiming(spells, empty_curve, end, pairs_without, one_way_without, tuple(notes))
-    notes.append(f"Follows never returned are counted as waiting until the end of the data ({end.date()}): "
-                 "recent follows have had less time to be returned.")
+    notes.append(
+        f"Follows never returned are counted as waiting until the end of the data ({end.date()}): "
+        "recent follows have had less time to be returned."
+    )
     curves = [_survival_curve(ALL_ACCOUNTS, spells["days"].to_numpy(), spells["returned"].to_numpy())]
     for label, group in spells.dropna(subset=["followed_group"]).groupby("followed_group", sort=True):  # a handful of groups
         curves.append(_survival_curve(str(label), group["days"].to_numpy(), group["returned"].to_numpy()))
@@ -710,12 +736,12 @@ class EngagementReciprocity:
 def _pattern_table(pair_type: str, patterns: tuple[str, ...], flags: list[np.ndarray]) -> pd.DataFrame:
     pairs = np.array([int(f.sum()) for f in flags])  # one entry per pattern
     total = len(flags[0]) if flags else 0
-    return pd.DataFrame(
-        {"pair_type": pair_type, "pattern": list(patterns), "pairs": pairs, "share": pairs / total if total else np.nan}
-    )
+    return pd.DataFrame({"pair_type": pair_type, "pattern": list(patterns), "pairs": pairs, "share": pairs / total if total else np.nan})
 
 
-def _window(dataset: StudyDataset, window_days: float | None) -> tuple[pd.DataFrame, pd.Timestamp | None, pd.Timestamp | None, int, list[str]]:
+def _window(
+    dataset: StudyDataset, window_days: float | None
+) -> tuple[pd.DataFrame, pd.Timestamp | None, pd.Timestamp | None, int, list[str]]:
     """Engagement events inside the window, its bounds, events left out for lack of a time, and notes."""
     events = dataset.interactions
     end = pd.Timestamp(dataset.coverage.time_end) if dataset.coverage.time_end else None
@@ -723,8 +749,16 @@ def _window(dataset: StudyDataset, window_days: float | None) -> tuple[pd.DataFr
     if window_days is None:
         return events, None, end, 0, ["All recorded engagement is counted (no window)."]
     if not timed.any() or end is None:
-        return events, None, end, 0, [f"Engagement times are not recorded in this source, so the {window_days:g}-day window cannot be "
-                                      "applied: all recorded engagement is counted."]
+        return (
+            events,
+            None,
+            end,
+            0,
+            [
+                f"Engagement times are not recorded in this source, so the {window_days:g}-day window cannot be "
+                "applied: all recorded engagement is counted."
+            ],
+        )
     start = end - pd.Timedelta(days=window_days)
     inside = timed & (events["at"] >= start)
     untimed = int((~timed).sum())
@@ -736,7 +770,9 @@ def _window(dataset: StudyDataset, window_days: float | None) -> tuple[pd.DataFr
 
 def _engaged_lookup(events: pd.DataFrame, arcs: EncodedFollows) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
     """A vectorised test 'did a engage with b in the window' for code arrays a, b."""
-    actor, target = arcs.codes.of_columns([(events["actor_id"], "interactions, actor_id"), (events["target_id"], "interactions, target_id")])
+    actor, target = arcs.codes.of_columns(
+        [(events["actor_id"], "interactions, actor_id"), (events["target_id"], "interactions, target_id")]
+    )
     n = arcs.n_accounts
     keys = np.unique(actor.astype(np.int64) * n + target)
 
@@ -750,7 +786,9 @@ def _engaged_lookup(events: pd.DataFrame, arcs: EncodedFollows) -> Callable[[np.
     return engaged
 
 
-def engagement_reciprocity(dataset: StudyDataset, window_days: float | None = 90, arcs: EncodedFollows | None = None) -> EngagementReciprocity:
+def engagement_reciprocity(
+    dataset: StudyDataset, window_days: float | None = 90, arcs: EncodedFollows | None = None
+) -> EngagementReciprocity:
     """Among mutual and one-way follow pairs, who engaged with whom in the last ``window_days`` of the data."""
     observed = dataset.coverage.engagement_observed
     owner_view = _is_ego(dataset) and dataset.owner_id is not None
@@ -759,8 +797,18 @@ def engagement_reciprocity(dataset: StudyDataset, window_days: float | None = 90
     if not dataset.coverage.mutuality_observable:
         return EngagementReciprocity(observed, window_days, None, None, empty_table, empty_owner, 0, 0, (NOT_MUTUAL,), owner_view)
     if observed == "none":
-        return EngagementReciprocity(observed, window_days, None, None, empty_table, empty_owner, 0, 0,
-                                     ("No engagement is recorded in this source, so engagement reciprocity cannot be measured.",), owner_view)
+        return EngagementReciprocity(
+            observed,
+            window_days,
+            None,
+            None,
+            empty_table,
+            empty_owner,
+            0,
+            0,
+            ("No engagement is recorded in this source, so engagement reciprocity cannot be measured.",),
+            owner_view,
+        )
     events, start, end, untimed, notes = _window(dataset, window_days)
     arcs = _encoded(dataset, arcs)
     engaged = _engaged_lookup(events, arcs)
@@ -787,9 +835,11 @@ def engagement_reciprocity(dataset: StudyDataset, window_days: float | None = 90
             notes.append("Only an owner's outgoing engagement is recorded, but no owner is known: nothing can be measured.")
         else:
             o = arcs.code_of(owner)
-            notes.append("Only the owner's outgoing engagement is recorded: whether others engaged with the owner is not "
-                         "observed, so engagement in both directions cannot be measured. Shown instead: how many of the "
-                         "owner's mutuals and one-way contacts the owner engaged with.")
+            notes.append(
+                "Only the owner's outgoing engagement is recorded: whether others engaged with the owner is not "
+                "observed, so engagement in both directions cannot be measured. Shown instead: how many of the "
+                "owner's mutuals and one-way contacts the owner engaged with."
+            )
             states = owner_states(dataset)
             if states:
                 rows = _owner_rows_by_snapshot(dataset, events, states, notes)
@@ -800,15 +850,23 @@ def engagement_reciprocity(dataset: StudyDataset, window_days: float | None = 90
                 rows = []
                 for group, partners in zip(OWNER_GROUPS, (mutual_partners, followees_only, followers_only)):  # three groups
                     hit = engaged(np.full(len(partners), o), partners)
-                    rows.append({"group": group, "accounts": len(partners), "owner_engaged": int(hit.sum()),
-                                 "share_engaged": float(hit.mean()) if len(partners) else np.nan})
+                    rows.append(
+                        {
+                            "group": group,
+                            "accounts": len(partners),
+                            "owner_engaged": int(hit.sum()),
+                            "share_engaged": float(hit.mean()) if len(partners) else np.nan,
+                        }
+                    )
             owner_table = pd.DataFrame(rows)
     return EngagementReciprocity(
         observed, window_days, start, end, table, owner_table, int(events["count"].sum()), untimed, tuple(notes), owner_view
     )
 
 
-def _owner_rows_by_snapshot(dataset: StudyDataset, events: pd.DataFrame, states: list[OwnerState], notes: list[str]) -> list[dict[str, Any]]:
+def _owner_rows_by_snapshot(
+    dataset: StudyDataset, events: pd.DataFrame, states: list[OwnerState], notes: list[str]
+) -> list[dict[str, Any]]:
     """The owner's shares with follow status taken from the snapshot nearest to each engagement.
 
     Engagement from years before a later snapshot is judged by the follow status of its own
@@ -818,8 +876,10 @@ def _owner_rows_by_snapshot(dataset: StudyDataset, events: pd.DataFrame, states:
     mine = events[events["actor_id"] == dataset.owner_id]
     timed = mine[mine["at"].notna()]
     if len(timed) < len(mine):
-        notes.append(f"{len(mine) - len(timed):,} of the owner's engagement records have no time, so the snapshot they belong "
-                     "to is unknown; they are not counted here.")
+        notes.append(
+            f"{len(mine) - len(timed):,} of the owner's engagement records have no time, so the snapshot they belong "
+            "to is unknown; they are not counted here."
+        )
     nearest = nearest_state(states, timed["at"])
     totals = {group: [0, 0] for group in OWNER_GROUPS}
     used = []
@@ -835,10 +895,15 @@ def _owner_rows_by_snapshot(dataset: StudyDataset, events: pd.DataFrame, states:
     if not used:
         notes.append("None of the owner's engagement in the window has a time, so it cannot be matched to a snapshot.")
     else:
-        notes.append("Follow status is taken from the snapshot nearest in time to each engagement (" + ", ".join(used)
-                     + "), not from the latest snapshot: a pair's status years later says nothing about the engagement then.")
-    return [{"group": group, "accounts": accounts, "owner_engaged": hits, "share_engaged": hits / accounts if accounts else np.nan}
-            for group, (accounts, hits) in totals.items()]
+        notes.append(
+            "Follow status is taken from the snapshot nearest in time to each engagement ("
+            + ", ".join(used)
+            + "), not from the latest snapshot: a pair's status years later says nothing about the engagement then."
+        )
+    return [
+        {"group": group, "accounts": accounts, "owner_engaged": hits, "share_engaged": hits / accounts if accounts else np.nan}
+        for group, (accounts, hits) in totals.items()
+    ]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -879,8 +944,13 @@ def ego_lists(dataset: StudyDataset, names: Callable[[pd.Series], pd.Series], wi
     if owner is None:
         return EgoLists(nothing, ("This personal export names no owner (set the owner_id parameter): no ego lists.",))
     if not dataset.coverage.mutuality_observable:
-        return EgoLists(nothing, ("This export does not list both who the owner follows and who follows the owner, so "
-                                  "mutuals and non-followers cannot be told apart: no lists.",))
+        return EgoLists(
+            nothing,
+            (
+                "This export does not list both who the owner follows and who follows the owner, so "
+                "mutuals and non-followers cannot be told apart: no lists.",
+            ),
+        )
     follows = dataset.follows
     outgoing = follows[follows["follower_id"] == owner][["followee_id", "followed_at"]]
     outgoing = outgoing.rename(columns={"followee_id": "account_id", "followed_at": "owner_followed_at"})
@@ -896,7 +966,9 @@ def ego_lists(dataset: StudyDataset, names: Callable[[pd.Series], pd.Series], wi
     contacts.insert(0, "account", names(contacts["account_id"]))
 
     def listing(rows: pd.DataFrame, columns: list[str], newest_first: str) -> pd.DataFrame:
-        return rows.sort_values([newest_first, "account"], ascending=[False, True], na_position="last")[["account", *columns]].reset_index(drop=True)
+        return rows.sort_values([newest_first, "account"], ascending=[False, True], na_position="last")[["account", *columns]].reset_index(
+            drop=True
+        )
 
     mutual = contacts[contacts["_merge"] == "both"]
     lists = {
@@ -911,8 +983,10 @@ def ego_lists(dataset: StudyDataset, names: Callable[[pd.Series], pd.Series], wi
         notes.append("No engagement is recorded in this export, so dormant mutuals cannot be found.")
     else:
         events, start, _, _, _ = _window(dataset, window_days)
-        notes.append(f"Dormant mutuals: no observed engagement {'since ' + str(start.date()) if start is not None else 'at all'}, "
-                     "ranked by time since the owner last engaged with them (never first).")
+        notes.append(
+            f"Dormant mutuals: no observed engagement {'since ' + str(start.date()) if start is not None else 'at all'}, "
+            "ranked by time since the owner last engaged with them (never first)."
+        )
         recent = events if observed == "everyone" else events[events["actor_id"] == owner]
         partners = [recent.loc[recent["actor_id"] == owner, "target_id"], recent.loc[recent["target_id"] == owner, "actor_id"]]
         talked = pd.Index(pd.concat(partners).unique())
@@ -923,14 +997,17 @@ def ego_lists(dataset: StudyDataset, names: Callable[[pd.Series], pd.Series], wi
             notes.append("Dormant here means the owner has not engaged with them; what they did toward the owner is not in the export.")
         snapshots = dataset.coverage.snapshots
         if snapshots and end is not None and pd.Timestamp(snapshots[-1]) - end > pd.Timedelta(days=1):
-            notes.append(f"The lists are as of the latest snapshot ({snapshots[-1][:10]}), but the engagement recorded ends "
-                         f"{end:%Y-%m-%d}: accounts that became mutual after that cannot show engagement, so they appear "
-                         "dormant for lack of data.")
+            notes.append(
+                f"The lists are as of the latest snapshot ({snapshots[-1][:10]}), but the engagement recorded ends "
+                f"{end:%Y-%m-%d}: accounts that became mutual after that cannot show engagement, so they appear "
+                "dormant for lack of data."
+            )
     return EgoLists(lists, tuple(notes))
 
 
-def save_owner_lists(dataset: StudyDataset, output_dir: str | Path, shown_as: Callable[[pd.Series], pd.Series],
-                     window_days: float | None = 90) -> Path | None:
+def save_owner_lists(
+    dataset: StudyDataset, output_dir: str | Path, shown_as: Callable[[pd.Series], pd.Series], window_days: float | None = 90
+) -> Path | None:
     """The owner's lists with real account ids and handles, for the owner to act on, in the private folder only.
 
     Real identities whatever the published pages show: to unfollow someone the owner has to find
@@ -975,9 +1052,15 @@ def check_reciprocity_parameters(
     whole("null_workers", null_workers, 1)
     whole("min_followers", min_followers, 1)
     whole("ego_list_rows", ego_list_rows, 0)
-    if isinstance(camps_bootstrap_draws, bool) or not isinstance(camps_bootstrap_draws, (int, np.integer)) or camps_bootstrap_draws < MIN_BOOTSTRAP_DRAWS:
-        raise ParameterError(f"camps_bootstrap_draws must be a whole number of at least {MIN_BOOTSTRAP_DRAWS} (simulated networks "
-                             f"calibrating the two-camps test; fewer cannot resolve a p-value of 1%), not {camps_bootstrap_draws!r}")
+    if (
+        isinstance(camps_bootstrap_draws, bool)
+        or not isinstance(camps_bootstrap_draws, (int, np.integer))
+        or camps_bootstrap_draws < MIN_BOOTSTRAP_DRAWS
+    ):
+        raise ParameterError(
+            f"camps_bootstrap_draws must be a whole number of at least {MIN_BOOTSTRAP_DRAWS} (simulated networks "
+            f"calibrating the two-camps test; fewer cannot resolve a p-value of 1%), not {camps_bootstrap_draws!r}"
+        )
     if isinstance(swaps_per_follow, bool) or not isinstance(swaps_per_follow, (int, float)) or not (0 < swaps_per_follow < float("inf")):
         raise ParameterError(f"swaps_per_follow must be a positive number (rewiring trials per follow), not {swaps_per_follow!r}")
     if engagement_window_days is not None and (
@@ -985,7 +1068,9 @@ def check_reciprocity_parameters(
         or not isinstance(engagement_window_days, (int, float))
         or not (0 < engagement_window_days < float("inf"))
     ):
-        raise ParameterError(f"engagement_window_days must be a positive number of days, or None for all engagement, not {engagement_window_days!r}")
+        raise ParameterError(
+            f"engagement_window_days must be a positive number of days, or None for all engagement, not {engagement_window_days!r}"
+        )
     if not isinstance(reveal_names, bool):
         raise ParameterError(f"reveal_names must be True or False, not {reveal_names!r}")
 
@@ -1030,13 +1115,28 @@ def detail_numbers(
         "accounts": behaviour.summary().to_dict("records"),
         "two_camps": camps.as_dict(),
         "timing": timing.as_dict(),
-        "engagement": {"observed": engagement.observed, "window_days": engagement.window_days, "window_start": engagement.window_start,
-                       "window_end": engagement.window_end, "events_without_time": engagement.events_without_time,
-                       "pairs": engagement.table.to_dict("records"), "owner": engagement.owner_table.to_dict("records")},
+        "engagement": {
+            "observed": engagement.observed,
+            "window_days": engagement.window_days,
+            "window_start": engagement.window_start,
+            "window_end": engagement.window_end,
+            "events_without_time": engagement.events_without_time,
+            "pairs": engagement.table.to_dict("records"),
+            "owner": engagement.owner_table.to_dict("records"),
+        },
         "ego_list_sizes": ego.counts(),
-        "notes": {name: list(item.notes) for name, item in
-                  (("reciprocity", result), ("null_model", null), ("accounts", behaviour), ("two_camps", camps),
-                   ("timing", timing), ("engagement", engagement), ("ego_lists", ego))},
+        "notes": {
+            name: list(item.notes)
+            for name, item in (
+                ("reciprocity", result),
+                ("null_model", null),
+                ("accounts", behaviour),
+                ("two_camps", camps),
+                ("timing", timing),
+                ("engagement", engagement),
+                ("ego_lists", ego),
+            )
+        },
     }
 
 
@@ -1058,12 +1158,16 @@ def in_words(result: Any) -> str:
 def _(result: Reciprocity) -> str:
     if not np.isfinite(result.arc_reciprocity):
         return ""
-    text = (f"{_percent(result.arc_reciprocity)} of the {result.n_follows:,} follows are returned (r = {result.arc_reciprocity:.4f}); "
-            f"{_percent(result.dyad_reciprocity)} of the {result.n_connected_pairs:,} connected pairs are mutual.")
+    text = (
+        f"{_percent(result.arc_reciprocity)} of the {result.n_follows:,} follows are returned (r = {result.arc_reciprocity:.4f}); "
+        f"{_percent(result.dyad_reciprocity)} of the {result.n_connected_pairs:,} connected pairs are mutual."
+    )
     if np.isfinite(result.rho):
-        text += (f" rho = {result.rho:.4f}: with a density of {result.density:.4f}, a random graph would return about "
-                 f"{_percent(result.density)} of follows, so reciprocity here is "
-                 f"{'far above' if result.rho > 0.1 else 'above' if result.rho > 0 else 'at or below'} chance from density alone.")
+        text += (
+            f" rho = {result.rho:.4f}: with a density of {result.density:.4f}, a random graph would return about "
+            f"{_percent(result.density)} of follows, so reciprocity here is "
+            f"{'far above' if result.rho > 0.1 else 'above' if result.rho > 0 else 'at or below'} chance from density alone."
+        )
     return text
 
 
@@ -1071,8 +1175,10 @@ def _(result: Reciprocity) -> str:
 def _(null: NullModel) -> str:
     if null.n_networks == 0:
         return ""
-    text = (f"In {null.n_networks} randomized networks that keep each account's numbers of followers and followees, r is "
-            f"{null.mean:.4f} ± {null.sd:.4f} (mean ± sd), against {null.observed:.4f} observed")
+    text = (
+        f"In {null.n_networks} randomized networks that keep each account's numbers of followers and followees, r is "
+        f"{null.mean:.4f} ± {null.sd:.4f} (mean ± sd), against {null.observed:.4f} observed"
+    )
     if np.isfinite(null.z_score):
         text += f": {null.z_score:.1f} standard deviations {'above' if null.z_score > 0 else 'below'}"
     smallest = 1 / (null.n_networks + 1)
@@ -1087,13 +1193,17 @@ in_words.register(TwoCamps, camps_in_words)
 def _(timing: FollowBackTiming) -> str:
     if timing.n_initiating == 0:
         return ""
-    text = (f"Of {timing.n_initiating:,} follows with known times, {_percent(1 - timing.share_never_returned)} were returned by the end of "
-            f"the data and {_percent(timing.share_never_returned)} were not.")
+    text = (
+        f"Of {timing.n_initiating:,} follows with known times, {_percent(1 - timing.share_never_returned)} were returned by the end of "
+        f"the data and {_percent(timing.share_never_returned)} were not."
+    )
     if timing.n_returned:
         text += f" Returned follows came back after a median of {timing.median_latency_days:.2f} days."
     if np.isfinite(timing.kaplan_meier_median_days):
-        text += (f" Counting follows still waiting, half of all follows are returned within "
-                 f"{timing.kaplan_meier_median_days:.2f} days (Kaplan–Meier median).")
+        text += (
+            f" Counting follows still waiting, half of all follows are returned within "
+            f"{timing.kaplan_meier_median_days:.2f} days (Kaplan–Meier median)."
+        )
     else:
         text += " Fewer than half of all follows are ever returned, so the Kaplan–Meier median is not reached."
     return text
@@ -1106,15 +1216,24 @@ def _(engagement: EngagementReciprocity) -> str:
         mutual = engagement.table[engagement.table["pair_type"] == "mutual"]
         one_way = engagement.table[engagement.table["pair_type"] == "one-way"]
         shares = dict(zip(mutual["pattern"], mutual["share"]))
-        text = (f"Of {int(mutual['pairs'].sum()):,} mutual pairs, {_percent(shares[MUTUAL_PATTERNS[0]])} engaged in both directions {window} "
-                f"(true reciprocity), {_percent(shares[MUTUAL_PATTERNS[1]])} in one direction only and "
-                f"{_percent(shares[MUTUAL_PATTERNS[2]])} not at all (dormant mutuals).")
+        text = (
+            f"Of {int(mutual['pairs'].sum()):,} mutual pairs, {_percent(shares[MUTUAL_PATTERNS[0]])} engaged in both directions {window} "
+            f"(true reciprocity), {_percent(shares[MUTUAL_PATTERNS[1]])} in one direction only and "
+            f"{_percent(shares[MUTUAL_PATTERNS[2]])} not at all (dormant mutuals)."
+        )
         if one_way["pairs"].sum():
-            text += (f" Of {int(one_way['pairs'].sum()):,} one-way pairs, {_percent(one_way['share'].iloc[0])} engaged both ways and "
-                     f"{_percent(one_way['share'].iloc[3])} not at all.")
+            text += (
+                f" Of {int(one_way['pairs'].sum()):,} one-way pairs, {_percent(one_way['share'].iloc[0])} engaged both ways and "
+                f"{_percent(one_way['share'].iloc[3])} not at all."
+            )
         return text
     if len(engagement.owner_table):
-        parts = [f"{_percent(share)} of {count:,} {group}" for group, count, share in
-                 zip(engagement.owner_table["group"], engagement.owner_table["accounts"], engagement.owner_table["share_engaged"]) if count]
+        parts = [
+            f"{_percent(share)} of {count:,} {group}"
+            for group, count, share in zip(
+                engagement.owner_table["group"], engagement.owner_table["accounts"], engagement.owner_table["share_engaged"]
+            )
+            if count
+        ]
         return f"The owner engaged {window} with " + ", ".join(parts) + "; what others did toward the owner is not recorded."
     return ""

@@ -188,8 +188,7 @@ class Coverage:
             raise ValueError(f"coverage scope must be 'network' or 'ego', not {self.scope!r}")
         if self.engagement_observed not in ("everyone", "owner_outgoing", "none"):
             raise ValueError(
-                "coverage engagement_observed must be 'everyone', 'owner_outgoing' or 'none', "
-                f"not {self.engagement_observed!r}"
+                f"coverage engagement_observed must be 'everyone', 'owner_outgoing' or 'none', not {self.engagement_observed!r}"
             )
 
     @property
@@ -225,8 +224,10 @@ class Coverage:
         sentences.append(engagement)
         sentences.append(follow_times_sentence(self.follow_times, self.snapshots))
         if self.time_start and self.time_end:
-            sentences.append(f"Time span of the data: {self.time_start[:10]} to {self.time_end[:10]}."
-                             + (f" The latest snapshot was taken {self.snapshots[-1][:10]}." if self.snapshots else ""))
+            sentences.append(
+                f"Time span of the data: {self.time_start[:10]} to {self.time_end[:10]}."
+                + (f" The latest snapshot was taken {self.snapshots[-1][:10]}." if self.snapshots else "")
+            )
         sentences.extend(self.notes)
         return sentences
 
@@ -236,8 +237,11 @@ def follow_times_sentence(follow_times: bool, snapshots: list[str] | None = None
     if follow_times:
         return "Follow times are known."
     if snapshots:
-        return (f"Follow times are not recorded, but {len(snapshots)} snapshots (taken " + ", ".join(d[:10] for d in snapshots)
-                + ") date every follow that began or ended between two of them to within that interval.")
+        return (
+            f"Follow times are not recorded, but {len(snapshots)} snapshots (taken "
+            + ", ".join(d[:10] for d in snapshots)
+            + ") date every follow that began or ended between two of them to within that interval."
+        )
     return "Follow times are not known."
 
 
@@ -355,7 +359,8 @@ class StudyDataset:
                     frame = frame.assign(source=frame["source"].replace(changes))
             tables[name] = frame
         return dataclasses.replace(
-            self, **tables,
+            self,
+            **tables,
             coverage=dataclasses.replace(self.coverage, notes=mapped(self.coverage.notes)),
             provenance=dataclasses.replace(self.provenance, parameters=mapped(self.provenance.parameters)),
             validation=dataclasses.replace(self.validation, source=rewrite(self.validation.source), notes=mapped(self.validation.notes)),
@@ -406,8 +411,9 @@ class StudyDataset:
         if len(follows) and self.coverage.mutuality_observable:
             # Integer codes and sorted pair keys: a MultiIndex lookup of text pairs costs ~5x the memory and time.
             codes = AccountCodes(self.accounts["account_id"])
-            follower, followee = codes.of_columns([(follows["follower_id"], "follows, follower_id"),
-                                                   (follows["followee_id"], "follows, followee_id")])
+            follower, followee = codes.of_columns(
+                [(follows["follower_id"], "follows, follower_id"), (follows["followee_id"], "follows, followee_id")]
+            )
             returned = count_returned_arcs(follower, followee, codes.n)
         kinds = self.interactions.groupby("kind", observed=True)["count"].sum()
         return {
@@ -440,7 +446,10 @@ def _as_text(table: RawTable, column: str) -> pd.Series:
     values = table.frame[column]
     if pd.api.types.is_float_dtype(values):
         raise DatasetValidationError(
-            table.origin, "column", column, EXPECTED["id"] + " - floating-point ids lose digits above 2^53; read ids as text",
+            table.origin,
+            "column",
+            column,
+            EXPECTED["id"] + " - floating-point ids lose digits above 2^53; read ids as text",
             str(values.dtype),
         )
     if pd.api.types.is_integer_dtype(values):
@@ -456,8 +465,13 @@ def _parse_ids(table: RawTable, column: str) -> pd.Series:
         _fail(table, floats, column, EXPECTED["id"], raw)
     ids = _as_text(table, column)
     _fail(table, ids.isna(), column, EXPECTED["id"], raw)
-    _fail(table, ids.str.fullmatch(FLOAT_LIKE_ID).fillna(False).astype(bool), column,
-          EXPECTED["id"] + " - this looks like a float that already lost digits", ids)
+    _fail(
+        table,
+        ids.str.fullmatch(FLOAT_LIKE_ID).fillna(False).astype(bool),
+        column,
+        EXPECTED["id"] + " - this looks like a float that already lost digits",
+        ids,
+    )
     return ids
 
 
@@ -509,7 +523,9 @@ def _check_columns(name: str, table: RawTable, allow_extra: bool) -> None:
     for column in REQUIRED_COLUMNS[name]:
         if column not in present:
             raise DatasetValidationError(
-                table.origin, "header", column,
+                table.origin,
+                "header",
+                column,
                 f"a column named '{column}' (required columns: {', '.join(REQUIRED_COLUMNS[name])})",
                 ", ".join(map(str, present)) or "no columns",
             )
@@ -632,9 +648,7 @@ def build_dataset(
         report.repairs["interactions_unknown_removed"] = int((~inter_ok).sum())
         fol, inter = fol[follow_ok], inter[inter_ok]
     from_follows = pd.Index(pd.concat([fol["follower_id"], fol["followee_id"]]).unique()).difference(known)
-    from_interactions = (
-        pd.Index(pd.concat([inter["actor_id"], inter["target_id"]]).unique()).difference(known).difference(from_follows)
-    )
+    from_interactions = pd.Index(pd.concat([inter["actor_id"], inter["target_id"]]).unique()).difference(known).difference(from_follows)
     if given_accounts:
         report.repairs["accounts_added_from_follows"] = len(from_follows)
         report.repairs["accounts_added_from_interactions"] = len(from_interactions)

@@ -48,7 +48,9 @@ def check_output_location(output_dir: Path, inputs: list[Path]) -> None:
     """Refuse a report folder (or its private sibling) that is a link, or is, holds or lies inside an input."""
     for folder in (output_dir, private_dir(output_dir)):
         if folder.is_symlink():
-            raise PublishError(f"{folder} is a link; the report is written only into a real folder (remove the link or choose another --out)")
+            raise PublishError(
+                f"{folder} is a link; the report is written only into a real folder (remove the link or choose another --out)"
+            )
         real = folder.resolve()
         for given in inputs:
             source = Path(given).resolve()
@@ -91,14 +93,22 @@ def check_existing_site(output_dir: Path, force: bool = False) -> None:
     present = _listed_files(output_dir)
     foreign = [name for name in present if name not in own]
     if force:
-        foreign = [name for name in foreign if "/" in name or not any(fnmatch.fnmatch(name, p) for p in TOOL_FILE_PATTERNS)
-                   or (output_dir / name).is_symlink()]
+        foreign = [
+            name
+            for name in foreign
+            if "/" in name or not any(fnmatch.fnmatch(name, p) for p in TOOL_FILE_PATTERNS) or (output_dir / name).is_symlink()
+        ]
     if foreign:
         shown = ", ".join(foreign[:3]) + (f" and {len(foreign) - 3} more" if len(foreign) > 3 else "")
         looks_like_ours = not own and all(any(fnmatch.fnmatch(n, p) for p in TOOL_FILE_PATTERNS) for n in foreign)
-        hint = ("it looks like a report of an older version: add --force to replace it" if looks_like_ours and not force
-                else "choose a new or empty folder, or move those files away")
-        raise PublishError(f"--out {output_dir} already holds files this tool did not make ({shown}); they would be published with the report: {hint}")
+        hint = (
+            "it looks like a report of an older version: add --force to replace it"
+            if looks_like_ours and not force
+            else "choose a new or empty folder, or move those files away"
+        )
+        raise PublishError(
+            f"--out {output_dir} already holds files this tool did not make ({shown}); they would be published with the report: {hint}"
+        )
 
 
 @dataclass
@@ -183,7 +193,9 @@ def _acquire(lock_path: Path, final: Path) -> int:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             os.close(fd)
-            raise PublishError(f"another reciprocity run is writing {final} right now; wait for it to finish, or choose another --out") from None
+            raise PublishError(
+                f"another reciprocity run is writing {final} right now; wait for it to finish, or choose another --out"
+            ) from None
         # The lock file is removed on release; if it was removed between open and lock, this
         # descriptor locks a file nobody else will find: start again on the current one.
         try:

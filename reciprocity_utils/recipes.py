@@ -123,8 +123,15 @@ def parse_assignment(pair: str, source: str = "-p") -> tuple[str, Any]:
 
 
 def _kind(value: Any) -> str:
-    return {type(None): "nothing", bool: "true or false", int: "a whole number", float: "a decimal number",
-            str: "text", list: "a list", dict: "a mapping"}.get(type(value), type(value).__name__)
+    return {
+        type(None): "nothing",
+        bool: "true or false",
+        int: "a whole number",
+        float: "a decimal number",
+        str: "text",
+        list: "a list",
+        dict: "a mapping",
+    }.get(type(value), type(value).__name__)
 
 
 def _check_plain(name: str, value: Any, where: str) -> None:

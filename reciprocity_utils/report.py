@@ -194,8 +194,10 @@ def load_inputs(params: dict[str, Any], work_dir: Path) -> dict[str, Any]:
     if isinstance(inputs, str):
         inputs = [inputs]
     dataset, detected = load_paths(
-        [resolve_path(p) for p in inputs], format=params.get("input_format", "auto"),
-        owner_id=params.get("owner_id") or None, **(params.get("load_options") or {}),
+        [resolve_path(p) for p in inputs],
+        format=params.get("input_format", "auto"),
+        owner_id=params.get("owner_id") or None,
+        **(params.get("load_options") or {}),
     )
     local = local_path_values(params)
     dataset = dataset.with_text_mapped(lambda text: publishable_text(text, local))
@@ -237,7 +239,9 @@ def check_run_parameters(params: dict[str, Any], notebooks: list[str]) -> dict[s
 def input_locations(params: dict[str, Any]) -> list[Path]:
     """Every file or folder a run reads, so the report folder can be kept apart from them."""
     return [Path(p) for p in local_path_values(params)] + (
-        [resolve_path(params["input_path"])] if isinstance(params.get("input_path"), str) and params["input_path"] not in ("", "synthetic") else []
+        [resolve_path(params["input_path"])]
+        if isinstance(params.get("input_path"), str) and params["input_path"] not in ("", "synthetic")
+        else []
     )
 
 
@@ -277,7 +281,13 @@ def run_report(
 
 
 def _build_site(
-    staged: StagedReport, study: str, params: dict[str, Any], notebooks: list[str], with_code: bool, timeout: int, progress: bool,
+    staged: StagedReport,
+    study: str,
+    params: dict[str, Any],
+    notebooks: list[str],
+    with_code: bool,
+    timeout: int,
+    progress: bool,
 ) -> tuple[float, list[Path]]:
     import papermill
     from tqdm.auto import tqdm
@@ -298,8 +308,12 @@ def _build_site(
         notebook_started = time.monotonic()
         try:
             papermill.execute_notebook(
-                parameterized_notebook(NOTEBOOKS_DIR / name, given), str(executed), kernel_name="python3",
-                execution_timeout=timeout, progress_bar=progress, cwd=str(work_dir),
+                parameterized_notebook(NOTEBOOKS_DIR / name, given),
+                str(executed),
+                kernel_name="python3",
+                execution_timeout=timeout,
+                progress_bar=progress,
+                cwd=str(work_dir),
                 kernel_manager_class="reciprocity_utils.report.LocalSocketKernelManager",
             )
         except papermill.PapermillExecutionError as error:

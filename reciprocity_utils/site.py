@@ -130,8 +130,10 @@ def provenance_block(results: dict[str, Any], run_info: dict[str, Any], notebook
 # Published pages run no script and load nothing from elsewhere: even if text from an input
 # slipped through unescaped, a browser would not run it (<script>, onerror=, javascript: links)
 # nor fetch a remote image. Figures are data: URIs; the stylesheet is unaffected.
-CONTENT_SECURITY_POLICY = ("<meta http-equiv='Content-Security-Policy' content=\"script-src 'none'; object-src 'none'; "
-                           "base-uri 'none'; form-action 'none'; img-src data:\">")
+CONTENT_SECURITY_POLICY = (
+    "<meta http-equiv='Content-Security-Policy' content=\"script-src 'none'; object-src 'none'; "
+    "base-uri 'none'; form-action 'none'; img-src data:\">"
+)
 
 
 def escape_markdown_outputs(notebook) -> None:
@@ -161,8 +163,11 @@ def render_page(executed: Path, output_dir: Path, run_info: dict[str, Any], with
     # The browser tab shows the study's title (nbconvert's default is "Notebook").
     notebook.metadata["title"] = f"{notebook_title(executed)} · {run_info['study']}"
     exporter = HTMLExporter(
-        template_name="reciprocity", extra_template_basedirs=[str(TEMPLATES_DIR)],
-        exclude_input=not with_code, exclude_input_prompt=True, exclude_output_prompt=True,
+        template_name="reciprocity",
+        extra_template_basedirs=[str(TEMPLATES_DIR)],
+        exclude_input=not with_code,
+        exclude_input_prompt=True,
+        exclude_output_prompt=True,
     )
     hidden = set(HIDDEN_CELL_TAGS) if with_code else set(HIDDEN_CELL_TAGS) | {"parameters"}
     exporter.register_preprocessor(TagRemovePreprocessor(remove_cell_tags=hidden, enabled=True), enabled=True)
@@ -170,8 +175,10 @@ def render_page(executed: Path, output_dir: Path, run_info: dict[str, Any], with
     stem = executed.stem
     results = read_results(output_dir, stem)
     nav = f"<nav class='reciprocity-nav'><a href='index.html'>&larr; All studies of {html.escape(run_info['study'])}</a></nav>"
-    head_extra = (f"{CONTENT_SECURITY_POLICY}<link rel='stylesheet' href='{STYLESHEET}'>"
-                  "<meta name='viewport' content='width=device-width, initial-scale=1'>")
+    head_extra = (
+        f"{CONTENT_SECURITY_POLICY}<link rel='stylesheet' href='{STYLESHEET}'>"
+        "<meta name='viewport' content='width=device-width, initial-scale=1'>"
+    )
     body = body.replace("</head>", head_extra + "</head>", 1)
     body = re.sub(r"(<body[^>]*>)", lambda m: m.group(1) + nav + reading_guide(stem, results), body, count=1)
     body = body.replace("</body>", provenance_block(results, run_info, executed.name) + "</body>", 1)
@@ -185,12 +192,18 @@ def reading_guide(stem: str, results: dict[str, Any]) -> str:
     answer = study_answer(stem, results)
     if answer is None:
         return ""
-    rows = (("Question", answer.question), ("Data", data_in_words(results)),
-            ("Answer", answer.text), ("Strength of evidence", STRENGTH_WORDS[answer.strength]))
+    rows = (
+        ("Question", answer.question),
+        ("Data", data_in_words(results)),
+        ("Answer", answer.text),
+        ("Strength of evidence", STRENGTH_WORDS[answer.strength]),
+    )
     items = "".join(f"<dt>{html.escape(term)}</dt><dd>{html.escape(text)}</dd>" for term, text in rows)
-    return ("<aside class='reading-guide' aria-label='Reading guide'><dl>" + items + "</dl>"
-            "<p class='muted'>The sections below show how the answer was reached, with the figures and what the data "
-            "could not show.</p></aside>")
+    return (
+        "<aside class='reading-guide' aria-label='Reading guide'><dl>" + items + "</dl>"
+        "<p class='muted'>The sections below show how the answer was reached, with the figures and what the data "
+        "could not show.</p></aside>"
+    )
 
 
 def _figure_cells(executed: Path, personal: bool = False) -> list:
@@ -255,7 +268,11 @@ def key_figure_title(executed: Path, personal: bool = False) -> str | None:
             if "image/png" in data or EMBEDDED_PNG.search(data.get("text/html", "")):
                 text = data.get("text/plain", "")
                 match = re.search(r"<figcaption[^>]*>(.*?)</figcaption>", data.get("text/html", ""), re.S)
-                return html.unescape(re.sub(r"<[^>]+>", "", match.group(1))).strip() if match else (None if text.startswith("<") else text or None)
+                return (
+                    html.unescape(re.sub(r"<[^>]+>", "", match.group(1))).strip()
+                    if match
+                    else (None if text.startswith("<") else text or None)
+                )
     return None
 
 
@@ -276,7 +293,8 @@ def write_index(output_dir: Path, executed: list[Path], run_info: dict[str, Any]
     (output_dir / STYLESHEET).write_text(CSS.strip() + "\n", encoding="utf-8")
     study = html.escape(run_info["study"])
     parts = [
-        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>", CONTENT_SECURITY_POLICY,
+        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
+        CONTENT_SECURITY_POLICY,
         "<meta name='viewport' content='width=device-width, initial-scale=1'>",
         f"<title>Reciprocity study: {study}</title><link rel='stylesheet' href='{STYLESHEET}'></head>",
         f"<body class='reciprocity-site'><h1>Reciprocity study: {study}</h1>",
@@ -299,14 +317,20 @@ def write_index(output_dir: Path, executed: list[Path], run_info: dict[str, Any]
         png = key_figure_png(path, personal) if answer is None or answer.strength != "not observable" else None
         thumbnail = (
             f"<a href='{html.escape(path.stem)}.html'><img src='{thumbnail_data_uri(png)}' alt='Key figure of {title}: "
-            f"{html.escape(key_figure_title(path, personal) or 'open the study for its description')}'></a>" if png else ""
+            f"{html.escape(key_figure_title(path, personal) or 'open the study for its description')}'></a>"
+            if png
+            else ""
         )
-        said = (f"<p class='question'>{html.escape(answer.question)}</p><p class='answer'>{html.escape(answer.text)}</p>"
-                f"<p class='muted'>Strength of evidence: {html.escape(STRENGTH_WORDS[answer.strength])}</p>") if answer else ""
+        said = (
+            (
+                f"<p class='question'>{html.escape(answer.question)}</p><p class='answer'>{html.escape(answer.text)}</p>"
+                f"<p class='muted'>Strength of evidence: {html.escape(STRENGTH_WORDS[answer.strength])}</p>"
+            )
+            if answer
+            else ""
+        )
         numbers = f"<details><summary>The numbers behind it</summary><table>{rows}</table></details>" if rows else ""
-        parts.append(
-            f"<div class='study'><h2><a href='{html.escape(path.stem)}.html'>{title}</a></h2>{said}{thumbnail}{numbers}</div>"
-        )
+        parts.append(f"<div class='study'><h2><a href='{html.escape(path.stem)}.html'>{title}</a></h2>{said}{thumbnail}{numbers}</div>")
     parts.append("</div>")
     parts.append("</body></html>")
     page = "\n".join(parts)

@@ -24,16 +24,24 @@ from pathlib import Path
 
 BROWSER_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 BROWSER_FLAGS = (
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 )
 # The elements the pages are made of; anything else in the DOM is text the browser took for a tag.
-KNOWN_ELEMENTS = frozenset("""
+KNOWN_ELEMENTS = frozenset(
+    """
 a abbr aside b blockquote body br caption code col colgroup dd del details div dl dt em figcaption
 figure footer h1 h2 h3 h4 h5 h6 head header hr html i img ins kbd label li link main meta nav ol p
 pre q s section small span strong style sub summary sup table tbody td tfoot th thead title tr u ul
 svg g path rect circle line polyline polygon text tspan defs clippath use
-""".split())
+""".split()
+)
 # "None" opens English sentences ("None of the …"); as a value it stands alone.
 MISSING_WORDS = re.compile(r"(?<![\w-])(nan|NaN|NaT|<NA>|None(?!\s+[a-z]))(?![\w-])")
 DOUBLED_STOP = re.compile(r"(?<!\.)\.\.(?!\.)")
@@ -65,8 +73,12 @@ def find_browser() -> str | None:
 
 
 def _run_browser(browser: str, page: Path, profile: Path, *extra: str) -> subprocess.CompletedProcess:
-    return subprocess.run([browser, *BROWSER_FLAGS, f"--user-data-dir={profile}", *extra, page.resolve().as_uri()],
-                          capture_output=True, text=True, timeout=180)
+    return subprocess.run(
+        [browser, *BROWSER_FLAGS, f"--user-data-dir={profile}", *extra, page.resolve().as_uri()],
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
 
 
 def visible_text(dom: str) -> str:
@@ -77,7 +89,7 @@ def visible_text(dom: str) -> str:
 
 
 def _around(text: str, match: re.Match) -> str:
-    return text[max(0, match.start() - 60):match.end() + 40]
+    return text[max(0, match.start() - 60) : match.end() + 40]
 
 
 def text_problems(page: str, dom: str) -> list[Problem]:
@@ -87,8 +99,12 @@ def text_problems(page: str, dom: str) -> list[Problem]:
     for tag in unknown:
         problems.append(Problem(page, f"text taken for an unknown tag <{tag}> (hidden from the reader)"))
     text = visible_text(dom)
-    for pattern, what in ((MISSING_WORDS, "a missing-value word"), (DOUBLED_STOP, "a doubled full stop"),
-                          (EXPONENT, "a number in scientific notation"), (PYTHON_REPR, "a Python representation")):
+    for pattern, what in (
+        (MISSING_WORDS, "a missing-value word"),
+        (DOUBLED_STOP, "a doubled full stop"),
+        (EXPONENT, "a number in scientific notation"),
+        (PYTHON_REPR, "a Python representation"),
+    ):
         found = pattern.search(text)
         if found:
             problems.append(Problem(page, what, _around(text, found)))
@@ -144,6 +160,12 @@ def check_site(folder: Path, screenshots: Path | None = None, browser: str | Non
                 continue
             problems += text_problems(page.name, done.stdout) + image_problems(page.name, done.stdout)
             if screenshots is not None:
-                _run_browser(browser, page, profile, "--hide-scrollbars", "--window-size=1200,2400",
-                             f"--screenshot={screenshots / (page.stem + '.png')}")
+                _run_browser(
+                    browser,
+                    page,
+                    profile,
+                    "--hide-scrollbars",
+                    "--window-size=1200,2400",
+                    f"--screenshot={screenshots / (page.stem + '.png')}",
+                )
     return problems

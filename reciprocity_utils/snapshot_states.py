@@ -76,8 +76,14 @@ def nearest_state(states: list[OwnerState], times: pd.Series) -> np.ndarray:
     return np.where(known, nearest, -1)
 
 
-CHANGE_COLUMNS = ("new followers", "followers lost", "accounts the owner followed", "accounts the owner unfollowed",
-                  "pairs that became mutual", "mutual pairs that ended")
+CHANGE_COLUMNS = (
+    "new followers",
+    "followers lost",
+    "accounts the owner followed",
+    "accounts the owner unfollowed",
+    "pairs that became mutual",
+    "mutual pairs that ended",
+)
 
 
 def snapshot_changes(dataset: StudyDataset) -> pd.DataFrame:
@@ -90,19 +96,21 @@ def snapshot_changes(dataset: StudyDataset) -> pd.DataFrame:
     states = owner_states(dataset)
     rows = []
     for earlier, later in zip(states, states[1:]):
-        rows.append({
-            "from": earlier.taken.strftime("%Y-%m-%d"),
-            "to": later.taken.strftime("%Y-%m-%d"),
-            "days": round((later.taken - earlier.taken).total_seconds() / 86_400),
-            "followers at the start": len(earlier.followers),
-            "new followers": len(later.followers.difference(earlier.followers)),
-            "followers lost": len(earlier.followers.difference(later.followers)),
-            "accounts the owner followed": len(later.followees.difference(earlier.followees)),
-            "accounts the owner unfollowed": len(earlier.followees.difference(later.followees)),
-            "pairs that became mutual": len(later.mutuals.difference(earlier.mutuals)),
-            "mutual pairs that ended": len(earlier.mutuals.difference(later.mutuals)),
-            "followers at the end": len(later.followers),
-        })
+        rows.append(
+            {
+                "from": earlier.taken.strftime("%Y-%m-%d"),
+                "to": later.taken.strftime("%Y-%m-%d"),
+                "days": round((later.taken - earlier.taken).total_seconds() / 86_400),
+                "followers at the start": len(earlier.followers),
+                "new followers": len(later.followers.difference(earlier.followers)),
+                "followers lost": len(earlier.followers.difference(later.followers)),
+                "accounts the owner followed": len(later.followees.difference(earlier.followees)),
+                "accounts the owner unfollowed": len(earlier.followees.difference(later.followees)),
+                "pairs that became mutual": len(later.mutuals.difference(earlier.mutuals)),
+                "mutual pairs that ended": len(earlier.mutuals.difference(later.mutuals)),
+                "followers at the end": len(later.followers),
+            }
+        )
     return pd.DataFrame(rows)
 
 

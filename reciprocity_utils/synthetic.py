@@ -181,7 +181,13 @@ ANTICIPATION_DEFINITIONS = {
 }
 # Fields left out of truth["parameters"] while all of them are at their defaults, so that files
 # generated before the options existed (data/sample/truth.json among them) stay byte-identical.
-PAIR_FIELDS = ("n_communities", "within_community_follow_boost", "pair_affinity_sigma", "same_community_affinity", "affinity_followback_slope")
+PAIR_FIELDS = (
+    "n_communities",
+    "within_community_follow_boost",
+    "pair_affinity_sigma",
+    "same_community_affinity",
+    "affinity_followback_slope",
+)
 # The pair-level random stream: a child of the seed, distinct from the main stream.
 PAIR_STREAM = 1
 # Above this, a few pairs would carry almost all engagement (and Poisson means overflow).
@@ -249,7 +255,14 @@ class SyntheticParameters:
         for name in ("brand_share", "brand_followback_probability"):
             _require_number(name, getattr(self, name), low=0.0, high=1.0)
         # A probability of exactly 0 or 1 at median activity has no finite log-odds to shift.
-        _require_number("person_followback_probability", self.person_followback_probability, low=0.0, high=1.0, low_inclusive=False, high_inclusive=False)
+        _require_number(
+            "person_followback_probability",
+            self.person_followback_probability,
+            low=0.0,
+            high=1.0,
+            low_inclusive=False,
+            high_inclusive=False,
+        )
         _require_number("activity_popularity_correlation", self.activity_popularity_correlation, low=-1.0, high=1.0)
         for name in (
             "popularity_sigma",
@@ -262,7 +275,12 @@ class SyntheticParameters:
             "non_follow_rate",
         ):
             _require_number(name, getattr(self, name), low=0.0)
-        for name in ("person_followback_activity_slope", "actor_activity_exponent", "target_popularity_exponent", "target_activity_exponent"):
+        for name in (
+            "person_followback_activity_slope",
+            "actor_activity_exponent",
+            "target_popularity_exponent",
+            "target_activity_exponent",
+        ):
             _require_number(name, getattr(self, name))
         _require_number("mutual_rate_ratio", self.mutual_rate_ratio, low=0.0, low_inclusive=False)
         if self.auto_followback_ratio is not None:
@@ -278,12 +296,16 @@ class SyntheticParameters:
             or not isinstance(self.n_communities, numbers.Integral)
             or not 0 <= self.n_communities <= self.n_accounts
         ):
-            raise ValueError(f"n_communities must be a whole number from 0 (none) to n_accounts ({self.n_accounts}), got {self.n_communities!r}")
+            raise ValueError(
+                f"n_communities must be a whole number from 0 (none) to n_accounts ({self.n_accounts}), got {self.n_communities!r}"
+            )
         _require_number("within_community_follow_boost", self.within_community_follow_boost, low=0.0, low_inclusive=False)
         _require_number("same_community_affinity", self.same_community_affinity, low=0.0, low_inclusive=False)
         for name in ("within_community_follow_boost", "same_community_affinity"):
             if self.n_communities == 0 and getattr(self, name) != 1:
-                raise ValueError(f"{name} needs communities: set n_communities to at least 1 (got {name}={getattr(self, name)!r} with n_communities=0)")
+                raise ValueError(
+                    f"{name} needs communities: set n_communities to at least 1 (got {name}={getattr(self, name)!r} with n_communities=0)"
+                )
         _require_number("pair_affinity_sigma", self.pair_affinity_sigma, low=0.0, high=MAX_PAIR_AFFINITY_SIGMA)
         _require_number("affinity_followback_slope", self.affinity_followback_slope)
 
@@ -295,9 +317,7 @@ class SyntheticParameters:
             raise ValueError("interaction_kind_probabilities must be (kind, probability) pairs") from error
         unknown = sorted(set(kinds) - set(INTERACTION_KINDS))
         if unknown or len(set(kinds)) != len(kinds) or not kinds:
-            raise ValueError(
-                f"interaction_kind_probabilities must name distinct kinds among {', '.join(INTERACTION_KINDS)}; got {kinds}"
-            )
+            raise ValueError(f"interaction_kind_probabilities must name distinct kinds among {', '.join(INTERACTION_KINDS)}; got {kinds}")
         for kind, weight in self.interaction_kind_probabilities:
             _require_number(f"probability of {kind}", weight, low=0.0, high=1.0)
         if not math.isclose(sum(weights), 1.0, abs_tol=1e-9):
@@ -421,9 +441,12 @@ def network_dataset(network: SyntheticNetwork) -> StudyDataset:
     tables = {name: RawTable(getattr(network, name), origin=f"synthetic {name}") for name in ("follows", "interactions", "accounts")}
     provenance = Provenance(loader="synthetic", parameters=network.truth["parameters"])
     return build_dataset(
-        tables["follows"], tables["interactions"], tables["accounts"],
+        tables["follows"],
+        tables["interactions"],
+        tables["accounts"],
         coverage=Coverage(notes=["Synthetic data: generated with planted, recorded truth (no real accounts)."]),
-        provenance=provenance, source="synthetic network",
+        provenance=provenance,
+        source="synthetic network",
     )
 
 
@@ -564,14 +587,14 @@ def _draw_follow_engagement(
     one_way = slice(0, len(counts) - n_arcs)  # every segment before the mutual one
     exposure = {
         "one_way_arc_days": float(segment_length[one_way].sum() / SECONDS_PER_DAY),
-        "mutual_arc_days": float(segment_length[len(counts) - n_arcs:].sum() / SECONDS_PER_DAY),
+        "mutual_arc_days": float(segment_length[len(counts) - n_arcs :].sum() / SECONDS_PER_DAY),
         "one_way_events": int(counts[one_way].sum()),
-        "mutual_events": int(counts[len(counts) - n_arcs:].sum()),
+        "mutual_events": int(counts[len(counts) - n_arcs :].sum()),
         "lead_arc_days": float(segment_length[lead].sum() / SECONDS_PER_DAY),
         "lead_events": int(counts[lead].sum()),
         # Per arc, for the within-pair figures: events before the pair is mutual, and from then on.
         "arc_events_before": counts[one_way].reshape(-1, n_arcs).sum(axis=0) if n_arcs else np.zeros(0, np.int64),
-        "arc_events_after": counts[len(counts) - n_arcs:],
+        "arc_events_after": counts[len(counts) - n_arcs :],
     }
     return {"actor": follower[arc], "target": followee[arc], "at": at}, exposure
 
@@ -745,7 +768,9 @@ def _record_truth(
             "n_non_follow_interactions": int(n_non_follow),
             "one_way_arc_days": exposure["one_way_arc_days"],
             "mutual_arc_days": exposure["mutual_arc_days"],
-            "naive_mutual_vs_one_way_rate_ratio": _ratio(mutual_rate, one_way_rate) if mutual_rate is not None and one_way_rate is not None else None,
+            "naive_mutual_vs_one_way_rate_ratio": _ratio(mutual_rate, one_way_rate)
+            if mutual_rate is not None and one_way_rate is not None
+            else None,
         },
         "definitions": DEFINITIONS,
     }
@@ -769,7 +794,9 @@ def _record_truth(
     return truth
 
 
-def _pair_figures(params: SyntheticParameters, people: dict[str, np.ndarray], arcs: dict[str, np.ndarray], exposure: dict[str, Any]) -> dict[str, Any]:
+def _pair_figures(
+    params: SyntheticParameters, people: dict[str, np.ndarray], arcs: dict[str, np.ndarray], exposure: dict[str, Any]
+) -> dict[str, Any]:
     """What the pair-level options did: community sorting, affinity of returned follows, the within-pair ratio."""
     initiating = arcs["is_initiating"]
     returned = arcs["returned"][initiating]
@@ -934,7 +961,9 @@ def _lookup(sorted_keys: np.ndarray, keys: np.ndarray) -> tuple[np.ndarray, np.n
 # Small helpers
 
 
-def _require_number(name: str, value: Any, low: float | None = None, high: float | None = None, low_inclusive: bool = True, high_inclusive: bool = True) -> None:
+def _require_number(
+    name: str, value: Any, low: float | None = None, high: float | None = None, low_inclusive: bool = True, high_inclusive: bool = True
+) -> None:
     if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
         raise ValueError(f"{name} must be a finite number, got {value!r}")
     if low is not None and (value < low or (value == low and not low_inclusive)):

@@ -76,8 +76,7 @@ def make_world(seed: int = 7, contacts: int = 30, window_days: int = 90) -> Worl
     """
     rng = np.random.default_rng(seed)
     n = contacts + 1
-    accounts = [Account(i, f"did:plc:acct{i:020d}", f"user{i}.test", str(1_098_765_432_100_000_000 + i), f"user{i}")
-                for i in range(n)]
+    accounts = [Account(i, f"did:plc:acct{i:020d}", f"user{i}.test", str(1_098_765_432_100_000_000 + i), f"user{i}") for i in range(n)]
     start = NOW - timedelta(days=400)
     follows: list[tuple[int, int, datetime]] = []
     for i in range(1, n):
@@ -174,9 +173,17 @@ class FakeSocialAPI:
                     break
         if fault == "429":
             reset = int(datetime.now(timezone.utc).timestamp()) + 2
-            return self.send(request, 429, {"error": "RateLimitExceeded", "message": "Rate Limit Exceeded"},
-                             {"ratelimit-limit": "3000", "ratelimit-remaining": "0", "ratelimit-reset": str(reset),
-                              "x-ratelimit-reset": iso(datetime.fromtimestamp(reset, timezone.utc))})
+            return self.send(
+                request,
+                429,
+                {"error": "RateLimitExceeded", "message": "Rate Limit Exceeded"},
+                {
+                    "ratelimit-limit": "3000",
+                    "ratelimit-remaining": "0",
+                    "ratelimit-reset": str(reset),
+                    "x-ratelimit-reset": iso(datetime.fromtimestamp(reset, timezone.utc)),
+                },
+            )
         if fault == "500":
             return self.send(request, 500, {"error": "InternalServerError"})
         if fault == "drop":
@@ -208,13 +215,21 @@ class FakeSocialAPI:
     # -----------------------------------------------------------------------------------------
     def route(self, path: str, q: dict[str, str], headers) -> tuple[int, object, dict[str, str]]:
         if path.startswith("/plc/"):
-            account = self.by_did(path[len("/plc/"):])
-            return 200, {"@context": ["https://www.w3.org/ns/did/v1"], "id": account.did, "alsoKnownAs": [f"at://{account.handle}"],
-                         "service": [{"id": "#atproto_pds", "type": "AtprotoPersonalDataServer", "serviceEndpoint": self.url + "/pds"}]}, {}
+            account = self.by_did(path[len("/plc/") :])
+            return (
+                200,
+                {
+                    "@context": ["https://www.w3.org/ns/did/v1"],
+                    "id": account.did,
+                    "alsoKnownAs": [f"at://{account.handle}"],
+                    "service": [{"id": "#atproto_pds", "type": "AtprotoPersonalDataServer", "serviceEndpoint": self.url + "/pds"}],
+                },
+                {},
+            )
         if path.startswith("/xrpc/") or path.startswith("/pds/xrpc/"):
             return self.xrpc(path.split("/xrpc/")[1], q)
         if path.startswith("/api/v1/"):
-            return self.mastodon(path[len("/api/v1/"):], q, headers)
+            return self.mastodon(path[len("/api/v1/") :], q, headers)
         return 404, {"error": "NotFound"}, {}
 
     def by_did(self, did: str) -> Account:
@@ -233,17 +248,30 @@ class FakeSocialAPI:
     def window(items: list, q: dict[str, str], default: int) -> tuple[list, str | None]:
         offset = int(q.get("cursor") or 0)
         limit = int(q.get("limit") or default)
-        page = items[offset: offset + limit]
+        page = items[offset : offset + limit]
         return page, (str(offset + limit) if offset + limit < len(items) else None)
 
     def profile(self, key: int) -> dict:
         a = self.world.accounts[key]
-        return {"did": a.did, "handle": a.handle, "displayName": f"User {key}", "createdAt": "2023-05-01T00:00:00.000Z",
-                "indexedAt": "2023-05-01T00:00:00.000Z", "labels": []}
+        return {
+            "did": a.did,
+            "handle": a.handle,
+            "displayName": f"User {key}",
+            "createdAt": "2023-05-01T00:00:00.000Z",
+            "indexedAt": "2023-05-01T00:00:00.000Z",
+            "labels": [],
+        }
 
     def post_view(self, post: Post) -> dict:
-        return {"uri": post.uri(self.world), "cid": f"bafy{post.key}", "author": self.profile(post.author),
-                "record": self.post_record(post), "indexedAt": iso(post.at), "likeCount": 0, "repostCount": 0}
+        return {
+            "uri": post.uri(self.world),
+            "cid": f"bafy{post.key}",
+            "author": self.profile(post.author),
+            "record": self.post_record(post),
+            "indexedAt": iso(post.at),
+            "likeCount": 0,
+            "repostCount": 0,
+        }
 
     def post_record(self, post: Post) -> dict:
         w = self.world
@@ -254,8 +282,13 @@ class FakeSocialAPI:
         if post.quote_of is not None:
             record["embed"] = {"$type": "app.bsky.embed.record", "record": {"uri": w.post(post.quote_of).uri(w), "cid": "x"}}
         if post.mentions:
-            record["facets"] = [{"index": {"byteStart": 0, "byteEnd": 5}, "features": [
-                {"$type": "app.bsky.richtext.facet#mention", "did": w.accounts[m].did}]} for m in post.mentions]
+            record["facets"] = [
+                {
+                    "index": {"byteStart": 0, "byteEnd": 5},
+                    "features": [{"$type": "app.bsky.richtext.facet#mention", "did": w.accounts[m].did}],
+                }
+                for m in post.mentions
+            ]
         return record
 
     def xrpc(self, method: str, q: dict[str, str]):
@@ -263,8 +296,16 @@ class FakeSocialAPI:
         if method == "app.bsky.actor.getProfile":
             a = self.by_did(q["actor"])
             followers = sum(1 for x, y, _ in w.follows if y == a.key)
-            return 200, {**self.profile(a.key), "followersCount": followers,
-                         "followsCount": sum(1 for x, _, _ in w.follows if x == a.key), "postsCount": 3}, {}
+            return (
+                200,
+                {
+                    **self.profile(a.key),
+                    "followersCount": followers,
+                    "followsCount": sum(1 for x, _, _ in w.follows if x == a.key),
+                    "postsCount": 3,
+                },
+                {},
+            )
         if method in ("app.bsky.graph.getFollowers", "app.bsky.graph.getFollows"):
             a = self.by_did(q["actor"])
             incoming = method.endswith("Followers")
@@ -295,8 +336,11 @@ class FakeSocialAPI:
                 page, cursor = self.window([self.post_view(p) for p in w.posts if p.quote_of == key], q, 50)
                 body = {"uri": q["uri"], "posts": page}
             else:
-                replies = [{"$type": "app.bsky.feed.defs#threadViewPost", "post": self.post_view(p), "replies": []}
-                           for p in w.posts if p.reply_to == key]
+                replies = [
+                    {"$type": "app.bsky.feed.defs#threadViewPost", "post": self.post_view(p), "replies": []}
+                    for p in w.posts
+                    if p.reply_to == key
+                ]
                 replies.append({"$type": "app.bsky.feed.defs#notFoundPost", "uri": q["uri"] + "x", "notFound": True})
                 return 200, {"thread": {"$type": "app.bsky.feed.defs#threadViewPost", "post": self.post_view(post), "replies": replies}}, {}
             return 200, ({**body, "cursor": cursor} if cursor else body), {}
@@ -309,15 +353,25 @@ class FakeSocialAPI:
         if collection == "app.bsky.graph.follow":
             for x, y, t in w.follows:
                 if x == key:
-                    out.append({"uri": f"at://{did}/app.bsky.graph.follow/3f{y:08d}", "cid": "c",
-                                "value": {"$type": collection, "subject": w.accounts[y].did, "createdAt": iso(t)}})
+                    out.append(
+                        {
+                            "uri": f"at://{did}/app.bsky.graph.follow/3f{y:08d}",
+                            "cid": "c",
+                            "value": {"$type": collection, "subject": w.accounts[y].did, "createdAt": iso(t)},
+                        }
+                    )
         elif collection in ("app.bsky.feed.like", "app.bsky.feed.repost"):
             acts = w.likes if collection.endswith("like") else w.reposts
             for number, (x, k, t) in enumerate(acts):
                 if x == key:
                     p = w.post(k)
-                    out.append({"uri": f"at://{did}/{collection}/3l{number:08d}", "cid": "c",
-                                "value": {"$type": collection, "subject": {"uri": p.uri(w), "cid": "x"}, "createdAt": iso(t)}})
+                    out.append(
+                        {
+                            "uri": f"at://{did}/{collection}/3l{number:08d}",
+                            "cid": "c",
+                            "value": {"$type": collection, "subject": {"uri": p.uri(w), "cid": "x"}, "createdAt": iso(t)},
+                        }
+                    )
         elif collection == "app.bsky.feed.post":
             for p in w.posts:
                 if p.author == key:
@@ -327,30 +381,48 @@ class FakeSocialAPI:
     # -----------------------------------------------------------------------------------------
     def masto_account(self, key: int) -> dict:
         a = self.world.accounts[key]
-        return {"id": a.masto_id, "username": a.acct, "acct": a.acct, "display_name": f"User {key}", "url": f"https://x.test/@{a.acct}",
-                "created_at": "2023-05-01T00:00:00.000Z", "followers_count": sum(1 for _, y, _ in self.world.follows if y == key),
-                "following_count": sum(1 for x, _, _ in self.world.follows if x == key), "statuses_count": 3}
+        return {
+            "id": a.masto_id,
+            "username": a.acct,
+            "acct": a.acct,
+            "display_name": f"User {key}",
+            "url": f"https://x.test/@{a.acct}",
+            "created_at": "2023-05-01T00:00:00.000Z",
+            "followers_count": sum(1 for _, y, _ in self.world.follows if y == key),
+            "following_count": sum(1 for x, _, _ in self.world.follows if x == key),
+            "statuses_count": 3,
+        }
 
     def status(self, post: Post) -> dict:
         w = self.world
         parent = w.post(post.reply_to) if post.reply_to is not None else None
         mentioned = list(post.mentions) + ([parent.author] if parent else [])
-        return {"id": post.status_id(), "created_at": iso(post.at), "account": self.masto_account(post.author),
-                "in_reply_to_id": parent.status_id() if parent else None,
-                "in_reply_to_account_id": w.accounts[parent.author].masto_id if parent else None, "reblog": None,
-                "content": "<p>hello</p>", "visibility": "public",
-                "mentions": [{"id": w.accounts[m].masto_id, "username": w.accounts[m].acct, "acct": w.accounts[m].acct,
-                              "url": "https://x.test"} for m in dict.fromkeys(mentioned)]}
+        return {
+            "id": post.status_id(),
+            "created_at": iso(post.at),
+            "account": self.masto_account(post.author),
+            "in_reply_to_id": parent.status_id() if parent else None,
+            "in_reply_to_account_id": w.accounts[parent.author].masto_id if parent else None,
+            "reblog": None,
+            "content": "<p>hello</p>",
+            "visibility": "public",
+            "mentions": [
+                {"id": w.accounts[m].masto_id, "username": w.accounts[m].acct, "acct": w.accounts[m].acct, "url": "https://x.test"}
+                for m in dict.fromkeys(mentioned)
+            ],
+        }
 
     def link_page(self, items: list, q: dict[str, str], path: str, default: int) -> tuple[int, list, dict[str, str]]:
         """Mastodon pagination: ``max_id`` is the position here; the next page is in the Link header."""
         offset = int(q.get("max_id") or 0)
         limit = int(q.get("limit") or default)
-        page = items[offset: offset + limit]
+        page = items[offset : offset + limit]
         headers = {"x-ratelimit-limit": "300", "x-ratelimit-remaining": "299", "x-ratelimit-reset": iso(NOW + timedelta(minutes=5))}
         if offset + limit < len(items):
-            headers["Link"] = f'<{self.url}/api/v1/{path}?limit={limit}&max_id={offset + limit}>; rel="next", ' \
-                              f'<{self.url}/api/v1/{path}?limit={limit}&min_id=0>; rel="prev"'
+            headers["Link"] = (
+                f'<{self.url}/api/v1/{path}?limit={limit}&max_id={offset + limit}>; rel="next", '
+                f'<{self.url}/api/v1/{path}?limit={limit}&min_id=0>; rel="prev"'
+            )
         return 200, page, headers
 
     def mastodon(self, path: str, q: dict[str, str], headers) -> tuple[int, object, dict[str, str]]:
@@ -376,8 +448,13 @@ class FakeSocialAPI:
                 own = [(p.at, self.status(p)) for p in w.posts if p.author == a.key]
                 for number, (x, k, t) in enumerate(w.reposts):
                     if x == a.key:
-                        boost = {**self.status(w.post(k)), "id": str(120_000_000_000_000_000 + number), "created_at": iso(t),
-                                 "account": self.masto_account(a.key), "mentions": []}
+                        boost = {
+                            **self.status(w.post(k)),
+                            "id": str(120_000_000_000_000_000 + number),
+                            "created_at": iso(t),
+                            "account": self.masto_account(a.key),
+                            "mentions": [],
+                        }
                         boost["reblog"] = self.status(w.post(k))
                         own.append((t, boost))
                 own.sort(key=lambda e: e[0], reverse=True)

@@ -45,12 +45,14 @@ def _ytd(name: str, records) -> str:
 
 
 def _manifest(user, data_types=None, names=("follower", "following")) -> str:
-    types = data_types if data_types is not None else {
-        name: {"files": [{"fileName": f"data/{name}.js", "globalName": f"YTD.{name}.part0", "count": "1"}]}
-        for name in names
-    }
-    return "window.__THAR_CONFIG = " + json.dumps({"userInfo": user, "archiveInfo": {"generationDate": "2024-01-01T00:00:00.000Z"},
-                                                   "dataTypes": types})
+    types = (
+        data_types
+        if data_types is not None
+        else {name: {"files": [{"fileName": f"data/{name}.js", "globalName": f"YTD.{name}.part0", "count": "1"}]} for name in names}
+    )
+    return "window.__THAR_CONFIG = " + json.dumps(
+        {"userInfo": user, "archiveInfo": {"generationDate": "2024-01-01T00:00:00.000Z"}, "dataTypes": types}
+    )
 
 
 OWNER = {"accountId": "1234567890123456789", "userName": "owner", "displayName": "Owner"}
@@ -105,7 +107,11 @@ def _deep_json(depth: int) -> str:
 
 
 def _instagram_entry(name: str) -> dict:
-    return {"title": "", "media_list_data": [], "string_list_data": [{"href": f"https://www.instagram.com/{name}", "timestamp": 1700000000, "value": name}]}
+    return {
+        "title": "",
+        "media_list_data": [],
+        "string_list_data": [{"href": f"https://www.instagram.com/{name}", "timestamp": 1700000000, "value": name}],
+    }
 
 
 def _car(root: bytes, blocks: list[tuple[bytes, bytes]]) -> bytes:
@@ -135,25 +141,69 @@ def build_corpus(root: Path) -> list[Case]:
     # --- X archives: wrong shapes at each level ------------------------------------------------
     add("x manifest userInfo is text", _x_archive(root / "x_user_text", manifest=_manifest("owner")))
     add("x manifest dataTypes is a list", _x_archive(root / "x_types_list", manifest=_manifest(OWNER, data_types=[])))
-    add("x manifest files is text", _x_archive(root / "x_files_text", manifest=_manifest(OWNER, data_types={"follower": {"files": "data/follower.js"}})))
+    add(
+        "x manifest files is text",
+        _x_archive(root / "x_files_text", manifest=_manifest(OWNER, data_types={"follower": {"files": "data/follower.js"}})),
+    )
     add("x manifest is not an object", _x_archive(root / "x_manifest_list", manifest="window.__THAR_CONFIG = [1, 2]"))
     add("x follower.js is a list of strings", _x_archive(root / "x_follower_strings", follower=_ytd("follower", ["a", "b"])))
     add("x follower.js entry without its key", _x_archive(root / "x_follower_nokey", follower=_ytd("follower", [{"follower": {}}])))
     add("x follower.js entry is null", _x_archive(root / "x_follower_null", follower=_ytd("follower", [None])))
     add("x follower.js is an object", _x_archive(root / "x_follower_object", follower=_ytd("follower", {"follower": 1})))
     # Ids are text: a 24-digit number is kept digit for digit (never rounded through a float).
-    add("x follower id beyond 64 bits", _x_archive(root / "x_follower_overflow", follower=_ytd("follower", [{"follower": {"accountId": 123456789012345678901234}}])),
-        loads=True)
-    add("x follower id is a float", _x_archive(root / "x_follower_float", follower=_ytd("follower", [{"follower": {"accountId": 1.5e300}}])))
-    add("x follower.js nested 100,000 deep", _x_archive(root / "x_follower_deep", follower="window.YTD.follower.part0 = " + _deep_json(100_000)))
+    add(
+        "x follower id beyond 64 bits",
+        _x_archive(root / "x_follower_overflow", follower=_ytd("follower", [{"follower": {"accountId": 123456789012345678901234}}])),
+        loads=True,
+    )
+    add(
+        "x follower id is a float", _x_archive(root / "x_follower_float", follower=_ytd("follower", [{"follower": {"accountId": 1.5e300}}]))
+    )
+    add(
+        "x follower.js nested 100,000 deep",
+        _x_archive(root / "x_follower_deep", follower="window.YTD.follower.part0 = " + _deep_json(100_000)),
+    )
     add("x follower.js is not UTF-8", _x_archive(root / "x_follower_latin1", follower=_ytd("follower", FOLLOWERS).encode() + b"\xff\xfe"))
-    add("x tweets.js with entities as text", _x_archive(root / "x_tweets_entities", extra={
-        "tweets.js": _ytd("tweets", [{"tweet": {"id_str": "1", "full_text": "hi", "created_at": "Mon Jan 03 10:00:00 +0000 2022", "entities": "x"}}])}))
-    add("x tweets.js with a bad date", _x_archive(root / "x_tweets_date", extra={
-        "tweets.js": _ytd("tweets", [{"tweet": {"id_str": "1", "full_text": "hi", "created_at": "yesterday",
-                                       "entities": {"user_mentions": [{"id_str": "111", "screen_name": "ann"}]}}}])}), loads=True)
+    add(
+        "x tweets.js with entities as text",
+        _x_archive(
+            root / "x_tweets_entities",
+            extra={
+                "tweets.js": _ytd(
+                    "tweets",
+                    [{"tweet": {"id_str": "1", "full_text": "hi", "created_at": "Mon Jan 03 10:00:00 +0000 2022", "entities": "x"}}],
+                )
+            },
+        ),
+    )
+    add(
+        "x tweets.js with a bad date",
+        _x_archive(
+            root / "x_tweets_date",
+            extra={
+                "tweets.js": _ytd(
+                    "tweets",
+                    [
+                        {
+                            "tweet": {
+                                "id_str": "1",
+                                "full_text": "hi",
+                                "created_at": "yesterday",
+                                "entities": {"user_mentions": [{"id_str": "111", "screen_name": "ann"}]},
+                            }
+                        }
+                    ],
+                )
+            },
+        ),
+        loads=True,
+    )
     add("x like.js entries are numbers", _x_archive(root / "x_like_numbers", extra={"like.js": _ytd("like", [1, 2, 3])}))
-    add("x hostile owner name", _x_archive(root / "x_owner_script", manifest=_manifest({**OWNER, "userName": SCRIPT, "displayName": SCRIPT})), loads=True)
+    add(
+        "x hostile owner name",
+        _x_archive(root / "x_owner_script", manifest=_manifest({**OWNER, "userName": SCRIPT, "displayName": SCRIPT})),
+        loads=True,
+    )
     zipped = _zip_of(_x_archive(root / "x_for_zips"), root / "x_encrypted.zip")
     add("x zip with encrypted members", _patch_zip_headers(zipped, flag=0x1))
     ppmd = _zip_of(root / "x_for_zips", root / "x_ppmd.zip")
@@ -177,7 +227,10 @@ def build_corpus(root: Path) -> list[Case]:
     _write(generic / "follows.csv", "who,whom\n1,2\n")
     add("generic follows.csv without its columns", generic)
     generic = root / "generic_19_digit_ids"
-    _write(generic / "follows.csv", "follower_id,followee_id\n9223372036854775807,1234567890123456789\n1234567890123456789,9223372036854775807\n")
+    _write(
+        generic / "follows.csv",
+        "follower_id,followee_id\n9223372036854775807,1234567890123456789\n1234567890123456789,9223372036854775807\n",
+    )
     add("generic 19-digit ids", generic, loads=True)
     generic = root / "generic_bad_times"
     _write(generic / "follows.csv", "follower_id,followee_id,followed_at\n1,2,not a date\n2,1,2024-01-01\n")
@@ -219,16 +272,23 @@ def build_corpus(root: Path) -> list[Case]:
     add("mastodon actor.json is a list", masto)
 
     add("mastodon blocked_accounts.csv given as a file", _write(root / "blocked_accounts.csv", "ann@other.example\nbob@example.social\n"))
-    add("mastodon muted_accounts.csv given as a file", _write(root / "muted_accounts.csv", "Account address,Hide notifications\nann@other.example,true\n"))
+    add(
+        "mastodon muted_accounts.csv given as a file",
+        _write(root / "muted_accounts.csv", "Account address,Hide notifications\nann@other.example,true\n"),
+    )
 
     # --- Bluesky -------------------------------------------------------------------------------
     add("bluesky .car of random bytes", _write(root / "random.car", os.urandom(64)))
     add("bluesky tree node is a list", _write(root / "node_list.car", _bluesky_repo([1, 2, 3])))
     add("bluesky tree node lacks its keys", _write(root / "node_nokeys.car", _bluesky_repo({"x": 1})))
     record_cid = _cid(b"record")
-    add("bluesky record is an integer", _write(root / "record_int.car",
-                                               _bluesky_repo({"l": None, "e": [{"p": 0, "k": b"app.bsky.graph.follow/1", "v": record_cid, "t": None}]},
-                                                             {record_cid: 7})))
+    add(
+        "bluesky record is an integer",
+        _write(
+            root / "record_int.car",
+            _bluesky_repo({"l": None, "e": [{"p": 0, "k": b"app.bsky.graph.follow/1", "v": record_cid, "t": None}]}, {record_cid: 7}),
+        ),
+    )
     add("bluesky tree entry is text", _write(root / "entry_text.car", _bluesky_repo({"l": None, "e": ["x"]})))
     self_cid = _cid(b"a node that names itself")
     add("bluesky tree node points at itself", _write(root / "node_cycle.car", _bluesky_repo({"l": self_cid, "e": []}, node_cid=self_cid)))
@@ -237,18 +297,38 @@ def build_corpus(root: Path) -> list[Case]:
 
     # --- Research graph files --------------------------------------------------------------------
     add("GML nested 100,000 deep", _write(root / "deep.gml", "graph [ directed 1 " + "a [ " * 100_000 + "] " * 100_000 + "]"))
-    add("GraphML weight overflowing a C long", _write(root / "overflow.graphml", (
-        '<?xml version="1.0"?><graphml xmlns="http://graphml.graphdrawing.org/xmlns">'
-        '<key id="w" for="edge" attr.name="weight" attr.type="long"/>'
-        '<graph edgedefault="directed"><node id="1"/><node id="2"/>'
-        '<edge source="1" target="2"><data key="w">99999999999999999999999999</data></edge></graph></graphml>')), loads=True)
+    add(
+        "GraphML weight overflowing a C long",
+        _write(
+            root / "overflow.graphml",
+            (
+                '<?xml version="1.0"?><graphml xmlns="http://graphml.graphdrawing.org/xmlns">'
+                '<key id="w" for="edge" attr.name="weight" attr.type="long"/>'
+                '<graph edgedefault="directed"><node id="1"/><node id="2"/>'
+                '<edge source="1" target="2"><data key="w">99999999999999999999999999</data></edge></graph></graphml>'
+            ),
+        ),
+        loads=True,
+    )
     add("GraphML that is not XML", _write(root / "broken.graphml", "<graphml><graph"))
-    add("GEXF with a document type declaring entities", _write(root / "laughs.gexf", (
-        '<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">'
-        '<!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">]>'
-        '<gexf xmlns="http://gexf.net/1.3"><graph defaultedgetype="directed"><nodes><node id="&lol3;"/></nodes></graph></gexf>')), loads=True)
-    add("Pajek with a hostile network name", _write(root / "hostile.net", f"*Network {SCRIPT}\n*Vertices 2\n1 \"a\"\n2 \"b\"\n*Arcs\n1 2\n2 1\n"), loads=True)
-    add("Pajek arc to a vertex that does not exist", _write(root / "bad_arc.net", "*Vertices 2\n1 \"a\"\n2 \"b\"\n*Arcs\n1 9\n"))
+    add(
+        "GEXF with a document type declaring entities",
+        _write(
+            root / "laughs.gexf",
+            (
+                '<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">'
+                '<!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">]>'
+                '<gexf xmlns="http://gexf.net/1.3"><graph defaultedgetype="directed"><nodes><node id="&lol3;"/></nodes></graph></gexf>'
+            ),
+        ),
+        loads=True,
+    )
+    add(
+        "Pajek with a hostile network name",
+        _write(root / "hostile.net", f'*Network {SCRIPT}\n*Vertices 2\n1 "a"\n2 "b"\n*Arcs\n1 2\n2 1\n'),
+        loads=True,
+    )
+    add("Pajek arc to a vertex that does not exist", _write(root / "bad_arc.net", '*Vertices 2\n1 "a"\n2 "b"\n*Arcs\n1 9\n'))
     add("MatrixMarket with a header that lies", _write(root / "lies.mtx", "%%MatrixMarket matrix coordinate\n3 3 5\n1 2\n"))
     add("an empty .edges file", _write(root / "empty.edges", ""))
     add("an edge list of words", _write(root / "words.edges", "alpha beta\ngamma delta\n"))
@@ -264,7 +344,7 @@ def build_corpus(root: Path) -> list[Case]:
     one_car = root / "bluesky_folder"
     _write(one_car / "repo.car", _bluesky_repo({"l": None, "e": []}))
     add("a folder holding one .car", one_car, loads=True)
-    add("twarc JSONL whose lines are not objects", _write(root / "lines.jsonl", "1\n[2]\n\"three\"\n"))
+    add("twarc JSONL whose lines are not objects", _write(root / "lines.jsonl", '1\n[2]\n"three"\n'))
 
     # --- Files that are not files --------------------------------------------------------------
     fifo = root / "follows.edges"

@@ -19,7 +19,9 @@ def test_numeric_ids_are_coded_by_position_and_stay_exact():
     assert codes.of(pd.Series(["1234567890123456788"]), "x").tolist() == [1]
 
 
-@pytest.mark.parametrize("written", ["007", "0x10", "0X10", "00", "+7", "-7", "-0", "-16", " 7", "7 ", "7.0", "0", "٧", "1e1", "99999999999999999999"])
+@pytest.mark.parametrize(
+    "written", ["007", "0x10", "0X10", "00", "+7", "-7", "-0", "-16", " 7", "7 ", "7.0", "0", "٧", "1e1", "99999999999999999999"]
+)
 def test_a_number_written_otherwise_is_not_the_account(written):
     codes = AccountCodes(pd.Series(["7", "16"]))
     with pytest.raises(ValueError, match=r"follows, followee_id, row 2: account id .* is not in the accounts table \(1 such rows in all\)"):
@@ -61,7 +63,12 @@ def test_columns_coded_together_match_one_by_one_and_errors_name_the_column():
         assert coded.dtype == np.int32
         assert coded.tolist() == codes.of(values, what).tolist()
     with pytest.raises(ValueError, match="interactions, target_id, row 3"):
-        codes.of_columns([(pd.Series(["1000000000000000000"]), "interactions, actor_id"), (pd.Series(["1000000000000000001", "1000000000000000002", "9"]), "interactions, target_id")])
+        codes.of_columns(
+            [
+                (pd.Series(["1000000000000000000"]), "interactions, actor_id"),
+                (pd.Series(["1000000000000000001", "1000000000000000002", "9"]), "interactions, target_id"),
+            ]
+        )
 
 
 def test_empty_or_repeated_account_ids_are_refused():

@@ -9,7 +9,13 @@ from reciprocity_utils.report import read_results
 from reciprocity_utils.site_check import visible_text
 
 NETWORK = {"scope": "network", "followers_known": True, "following_known": True, "engagement_observed": "everyone", "follow_times": True}
-PERSONAL = {"scope": "ego", "followers_known": True, "following_known": True, "engagement_observed": "owner_outgoing", "follow_times": False}
+PERSONAL = {
+    "scope": "ego",
+    "followers_known": True,
+    "following_known": True,
+    "engagement_observed": "owner_outgoing",
+    "follow_times": False,
+}
 
 
 def test_shares_and_p_values_read_as_words():
@@ -18,10 +24,20 @@ def test_shares_and_p_values_read_as_words():
 
 
 def test_reciprocity_answer_states_the_share_chance_and_engagement_both_ways():
-    results = {"headline": {"arc_reciprocity": 0.52, "rho": 0.5, "null_z": 60.0, "null_p": 0.0099, "share_follow_back_above_80": 0.26,
-                            "share_follow_back_below_20": 0.12, "mutual_pairs_engaged_both_ways": 0.43, "mutual_pairs_engaged_one_way": 0.33,
-                            "mutual_pairs_dormant": 0.24},
-               "details": {"coverage": NETWORK, "null_model": {"null_mean_r": 0.15}, "two_camps": {"verdict": "no evidence of two camps"}}}
+    results = {
+        "headline": {
+            "arc_reciprocity": 0.52,
+            "rho": 0.5,
+            "null_z": 60.0,
+            "null_p": 0.0099,
+            "share_follow_back_above_80": 0.26,
+            "share_follow_back_below_20": 0.12,
+            "mutual_pairs_engaged_both_ways": 0.43,
+            "mutual_pairs_engaged_one_way": 0.33,
+            "mutual_pairs_dormant": 0.24,
+        },
+        "details": {"coverage": NETWORK, "null_model": {"null_mean_r": 0.15}, "two_camps": {"verdict": "no evidence of two camps"}},
+    }
     answer = study_answer("02-reciprocity", results)
     assert answer.text.startswith("52% of follows are returned")
     assert "more than chance" in answer.text and "return 15% (p = 0.010)" in answer.text
@@ -29,13 +45,17 @@ def test_reciprocity_answer_states_the_share_chance_and_engagement_both_ways():
 
 
 def test_a_personal_export_never_reads_unobserved_engagement_as_zero():
-    results = {"headline": {"arc_reciprocity": 0.3, "rho": 0.1, "mutual_pairs_engaged_both_ways": 0.0, "mutual_pairs_dormant": 1.0},
-               "details": {"coverage": PERSONAL}}
+    results = {
+        "headline": {"arc_reciprocity": 0.3, "rho": 0.1, "mutual_pairs_engaged_both_ways": 0.0, "mutual_pairs_dormant": 1.0},
+        "details": {"coverage": PERSONAL},
+    }
     text = study_answer("02-reciprocity", results).text
     assert "cannot be seen here, because a personal export records only what its owner did" in text
     assert not re.search(r"(?<![\d.])0%", text) and "not at all" not in text
-    one = study_answer("01-load-and-validate", {"headline": {"accounts": 10, "follows": 12, "engagement_events": 5, "rows_repaired": 0},
-                                                "details": {"coverage": PERSONAL}})
+    one = study_answer(
+        "01-load-and-validate",
+        {"headline": {"accounts": 10, "follows": 12, "engagement_events": 5, "rows_repaired": 0}, "details": {"coverage": PERSONAL}},
+    )
     assert "A personal export" in one.text and "all by the owner" in one.text and "Follow times are not known" in one.text
 
 
@@ -56,8 +76,15 @@ def test_the_followback_answer_carries_its_strength_of_evidence():
 
 def test_the_owners_comparisons_answer_in_both_directions_where_observed_and_never_more():
     collected = {**PERSONAL, "engagement_observed": "everyone"}
-    head = {"adjusted_irr": None, "owner_irr": 2.5, "owner_irr_ci_low": 1.4, "owner_irr_ci_high": 4.4,
-            "toward_owner_irr": 1.6, "toward_owner_irr_ci_low": 0.8, "toward_owner_irr_ci_high": 3.1}
+    head = {
+        "adjusted_irr": None,
+        "owner_irr": 2.5,
+        "owner_irr_ci_low": 1.4,
+        "owner_irr_ci_high": 4.4,
+        "toward_owner_irr": 1.6,
+        "toward_owner_irr_ci_low": 0.8,
+        "toward_owner_irr_ci_high": 3.1,
+    }
     answer = study_answer("03-followback-engagement", {"headline": head, "details": {"coverage": collected}})
     assert answer.strength == "associational"
     assert "The owner engages 2.50 times as much" in answer.text and "Followers engage 1.60 times as much" in answer.text
@@ -70,8 +97,12 @@ def test_the_owners_comparisons_answer_in_both_directions_where_observed_and_nev
 
 
 def test_the_strategy_answer_says_it_is_a_simulation_and_where_its_ratio_came_from():
-    head = {"person_winner": "selective", "brand_winner": "follow everyone", "person_winner_share_of_runs": 0.62,
-            "brand_winner_share_of_runs": 1.0}
+    head = {
+        "person_winner": "selective",
+        "brand_winner": "follow everyone",
+        "person_winner_share_of_runs": 0.62,
+        "brand_winner_share_of_runs": 1.0,
+    }
     default = {"case": "default", "point": 2.0, "low": None, "high": None}
     answer = study_answer("04-follow-strategies", {"headline": head, "details": {"rate_ratio_calibration": default}})
     assert answer.strength == "simulated" and "a default, not a value measured on these data" in answer.text
@@ -88,8 +119,6 @@ def test_the_strategy_answer_says_it_is_a_simulation_and_where_its_ratio_came_fr
 # Text a reader should never meet on a page: missing values, Python reprs, hidden tags, doubled stops
 # ("None" as a value stands alone; "None of the …" opens an English sentence).
 UNREADABLE = re.compile(r"(?<![\w-])(nan|None(?!\s+[a-z])|NaN|<NA>|NaT)(?![\w-])|\.\.(?!\.)|\d\.\d+e[-+]\d+|&lt;NA&gt;")
-
-
 
 
 def test_the_sample_index_answers_every_question_in_readable_words(sample_report):
@@ -113,7 +142,7 @@ def test_no_page_of_the_sample_report_shows_missing_values_reprs_or_exponents(sa
     for page in sorted(sample_report.output_dir.glob("*.html")):
         text = visible_text(page.read_text(encoding="utf-8"))
         found = UNREADABLE.search(text)
-        assert not found, f"{page.name}: {text[max(0, found.start() - 80):found.end() + 40]!r}"
+        assert not found, f"{page.name}: {text[max(0, found.start() - 80) : found.end() + 40]!r}"
         assert "Not drawn." not in text or page.name != "index.html"
 
 
@@ -124,7 +153,7 @@ def test_every_study_page_opens_with_its_question_data_and_answer(sample_report)
         answer = study_answer(stem, read_results(sample_report.output_dir, stem))
         guide = page.find("class='reading-guide'")
         assert 0 <= guide < page.find("<h1"), f"{stem}: the reading guide must come before the page's title"
-        top = " ".join(visible_text(page[guide:page.find("</aside>", guide)]).split())
+        top = " ".join(visible_text(page[guide : page.find("</aside>", guide)]).split())
         for term in ("Question", "Data", "Answer", "Strength of evidence"):
             assert term in top, f"{stem}: {term} is missing from the top of the page"
         assert " ".join(answer.text.split()) in top and answer.question in top

@@ -21,10 +21,18 @@ PLANTED_CAMPS = Scenario("camps", False, ((0.5, "beta", (1.0, 19.0)), (0.5, "bet
 
 def behaviour_from_counts(successes: np.ndarray, trials: np.ndarray, kinds: list[str | None] | None = None) -> metrics.AccountBehaviour:
     successes, trials = np.asarray(successes), np.asarray(trials)
-    table = pd.DataFrame({"account_id": [str(i) for i in range(len(trials))],
-                          "kind": pd.array(kinds or [None] * len(trials), dtype="string"),
-                          "followers": trials, "following": trials, "mutual": successes, "follow_back_rate": successes / trials,
-                          "followed_back_rate": successes / trials, "follower_following_ratio": 1.0})
+    table = pd.DataFrame(
+        {
+            "account_id": [str(i) for i in range(len(trials))],
+            "kind": pd.array(kinds or [None] * len(trials), dtype="string"),
+            "followers": trials,
+            "following": trials,
+            "mutual": successes,
+            "follow_back_rate": successes / trials,
+            "followed_back_rate": successes / trials,
+            "follower_following_ratio": 1.0,
+        }
+    )
     return metrics.AccountBehaviour(table, True)
 
 
@@ -147,11 +155,14 @@ def test_power_against_planted_camps():
 
 
 @pytest.mark.shared_data
-@pytest.mark.parametrize(("network", "p", "p_beta", "naive_p", "conclusion"), [
-    ("football", 0.0705, 0.0360, 0.0025, "no evidence of two camps"),
-    ("rugby", 0.0302, 0.0009, 0.0003, "fits neither single-peaked model, not two camps"),
-    ("olympics", 0.7943, 0.7943, 0.0652, "no evidence of two camps"),
-])
+@pytest.mark.parametrize(
+    ("network", "p", "p_beta", "naive_p", "conclusion"),
+    [
+        ("football", 0.0705, 0.0360, 0.0025, "no evidence of two camps"),
+        ("rugby", 0.0302, 0.0009, 0.0003, "fits neither single-peaked model, not two camps"),
+        ("olympics", 0.7943, 0.7943, 0.0652, "no evidence of two camps"),
+    ],
+)
 def test_calibrated_figures_of_the_ucd_networks(network, p, p_beta, naive_p, conclusion):
     folder = needs_shared_data("networks", "ucd-twitter-multiview", network)
     dataset, _ = io.load_paths([folder])
@@ -210,14 +221,17 @@ def test_the_naive_p_is_named_only_to_say_it_is_not_valid():
         assert "is not valid for fractions of follower counts" in text
 
 
-@pytest.mark.parametrize(("p", "below", "above", "accounts", "expected"), [
-    (0.01, 10, 10, 100, "two camps"),
-    (0.05, 10, 90, 100, "two camps"),
-    (0.01, 9, 91, 100, "fits neither single-peaked model, not two camps"),  # too few accounts at one end
-    (0.01, 10, 300, 400, "fits neither single-peaked model, not two camps"),  # 10 accounts but 2.5% of 400
-    (0.0501, 40, 40, 100, "no evidence of two camps"),
-    (float("nan"), 2, 1, 3, "not tested"),
-])
+@pytest.mark.parametrize(
+    ("p", "below", "above", "accounts", "expected"),
+    [
+        (0.01, 10, 10, 100, "two camps"),
+        (0.05, 10, 90, 100, "two camps"),
+        (0.01, 9, 91, 100, "fits neither single-peaked model, not two camps"),  # too few accounts at one end
+        (0.01, 10, 300, 400, "fits neither single-peaked model, not two camps"),  # 10 accounts but 2.5% of 400
+        (0.0501, 40, 40, 100, "no evidence of two camps"),
+        (float("nan"), 2, 1, 3, "not tested"),
+    ],
+)
 def test_verdict(p, below, above, accounts, expected):
     assert camps.verdict({"calibrated_p": p, "accounts_below": below, "accounts_above": above, "accounts": accounts}) == expected
 
@@ -230,14 +244,25 @@ def test_the_headline_records_the_calibrated_p_and_the_index_labels_it():
     dataset = load_dataset(SAMPLE_DIR)
     behaviour = metrics.account_behaviour(dataset)
     result = metrics.two_camps(behaviour, draws=199, seed=3)
-    headline = metrics.headline_numbers(metrics.reciprocity(dataset), metrics.null_model(dataset, n_networks=0), result,
-                                        metrics.followback_timing(dataset), metrics.engagement_reciprocity(dataset))
+    headline = metrics.headline_numbers(
+        metrics.reciprocity(dataset),
+        metrics.null_model(dataset, n_networks=0),
+        result,
+        metrics.followback_timing(dataset),
+        metrics.engagement_reciprocity(dataset),
+    )
     assert headline["bimodality_p"] == result.overall()["calibrated_p"] != result.overall()["naive_dip_p"]
     assert plots.format_label("bimodality_p") == "two-camps test p (calibrated)"
     assert "two-camps test p (calibrated)" in plots.table_html({"bimodality_p": 0.5})
-    details = metrics.detail_numbers(metrics.reciprocity(dataset), metrics.null_model(dataset, n_networks=0), behaviour, result,
-                                     metrics.followback_timing(dataset), metrics.engagement_reciprocity(dataset),
-                                     metrics.ego_lists(dataset, str))
+    details = metrics.detail_numbers(
+        metrics.reciprocity(dataset),
+        metrics.null_model(dataset, n_networks=0),
+        behaviour,
+        result,
+        metrics.followback_timing(dataset),
+        metrics.engagement_reciprocity(dataset),
+        metrics.ego_lists(dataset, str),
+    )
     assert details["two_camps"]["bootstrap_draws"] == 199 and details["two_camps"]["min_camp_share"] == 0.1
     assert list(result.readable().columns)[-2:] == ["calibrated p", "conclusion"]
 
@@ -247,7 +272,10 @@ def test_camps_imports_nothing_from_the_package_at_run_time():
     type_checking = [node for node in ast.walk(tree) if isinstance(node, ast.If) and getattr(node.test, "id", "") == "TYPE_CHECKING"]
     guarded = {id(child) for block in type_checking for child in ast.walk(block)}
     # wording.py imports nothing itself, so it cannot make a cycle.
-    relative = [node for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.level and id(node) not in guarded
-                and node.module != "wording"]
+    relative = [
+        node
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom) and node.level and id(node) not in guarded and node.module != "wording"
+    ]
     assert not relative, "camps.py must not import the package (metrics imports it)"
     assert metrics.two_camps is camps.two_camps and metrics.TwoCamps is camps.TwoCamps

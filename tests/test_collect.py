@@ -32,13 +32,20 @@ def servers(api: FakeSocialAPI, platform: str) -> dict:
 TARGET = {"bluesky": "user0.test", "mastodon": "@user0@x.test"}
 
 
-def run_collection(tmp_path: Path, platform: str, depth: int = 0, world=WORLD, faults: dict | None = None, name: str = "c",
-                   **options):
+def run_collection(tmp_path: Path, platform: str, depth: int = 0, world=WORLD, faults: dict | None = None, name: str = "c", **options):
     waits: list[float] = []
     with FakeSocialAPI(world) as api:
         api.faults = {k: list(v) for k, v in (faults or {}).items()}
-        manifest = collect(platform, TARGET[platform], tmp_path / name, depth=depth, progress=False, sleep=waits.append,
-                           **servers(api, platform), **options)
+        manifest = collect(
+            platform,
+            TARGET[platform],
+            tmp_path / name,
+            depth=depth,
+            progress=False,
+            sleep=waits.append,
+            **servers(api, platform),
+            **options,
+        )
         requests = list(api.requests)
     return manifest, load_dataset(tmp_path / name), requests, waits
 
@@ -172,8 +179,7 @@ def test_mastodon_network_collection(tmp_path):
 
 def test_a_429_waits_until_the_reset_and_500s_dropped_and_truncated_pages_are_retried(tmp_path):
     clean_manifest, clean, _, _ = run_collection(tmp_path, "bluesky", depth=1, name="clean")
-    faults = {"getFollowers": ["429"], "getFollows": ["500", "500"], "app.bsky.feed.like": ["truncate"],
-              "app.bsky.feed.repost": ["drop"]}
+    faults = {"getFollowers": ["429"], "getFollows": ["500", "500"], "app.bsky.feed.like": ["truncate"], "app.bsky.feed.repost": ["drop"]}
     manifest, dataset, requests, waits = run_collection(tmp_path, "bluesky", depth=1, faults=faults, name="faulty")
     counts = manifest["requests"]
     assert counts["rate_limit_waits"] == 1 and 1.0 <= sum(waits) and counts["seconds_waited_for_rate_limits"] <= 3.5
@@ -218,16 +224,25 @@ def test_an_interrupted_collection_resumes_from_disk_and_ends_equal_to_an_uninte
     with FakeSocialAPI(WORLD) as api:
         api.faults = {"app.bsky.feed.post": ["500"] * 3}  # fails past the retries on the owner's posts
         with pytest.raises(CollectionError, match="run the same command again to resume"):
-            collect("bluesky", TARGET["bluesky"], tmp_path / "c", depth=1, progress=False, sleep=lambda s: None, max_retries=2,
-                    **servers(api, "bluesky"))
+            collect(
+                "bluesky",
+                TARGET["bluesky"],
+                tmp_path / "c",
+                depth=1,
+                progress=False,
+                sleep=lambda s: None,
+                max_retries=2,
+                **servers(api, "bluesky"),
+            )
         first = list(api.requests)
         partial = load_dataset(tmp_path / "c")
         assert any("did not finish" in n for n in partial.coverage.notes)
         assert not list((tmp_path / "c").rglob("*.partial"))
         stored = {json.loads(p.read_text())["url"] for p in (tmp_path / "c" / "pages").glob("*.json")}
         api.requests.clear()
-        manifest = collect("bluesky", TARGET["bluesky"], tmp_path / "c", depth=1, progress=False, sleep=lambda s: None,
-                           **servers(api, "bluesky"))
+        manifest = collect(
+            "bluesky", TARGET["bluesky"], tmp_path / "c", depth=1, progress=False, sleep=lambda s: None, **servers(api, "bluesky")
+        )
         second = list(api.requests)
     assert manifest["complete"] and manifest["requests"]["pages_reused"] == len(stored) > 0
     reasked = {r for r in second if any(url.endswith(r) for url in stored)}
@@ -275,11 +290,40 @@ def collected_reports(tmp_path_factory):
     root = tmp_path_factory.mktemp("collected")
     with FakeSocialAPI(WORLD) as api:
         for depth in (0, 1):
-            assert main(["collect", "bluesky", TARGET["bluesky"], "--out", str(root / f"c{depth}"), "--depth", str(depth),
-                         "--appview", api.url, "--plc", api.url + "/plc"]) == 0
+            assert (
+                main(
+                    [
+                        "collect",
+                        "bluesky",
+                        TARGET["bluesky"],
+                        "--out",
+                        str(root / f"c{depth}"),
+                        "--depth",
+                        str(depth),
+                        "--appview",
+                        api.url,
+                        "--plc",
+                        api.url + "/plc",
+                    ]
+                )
+                == 0
+            )
     for depth in (0, 1):
-        assert main(["run", str(root / f"c{depth}"), "--out", str(root / f"site{depth}"), "-p", "n_permutations=49",
-                     "-p", "validation_replications=0"]) == 0
+        assert (
+            main(
+                [
+                    "run",
+                    str(root / f"c{depth}"),
+                    "--out",
+                    str(root / f"site{depth}"),
+                    "-p",
+                    "n_permutations=49",
+                    "-p",
+                    "validation_replications=0",
+                ]
+            )
+            == 0
+        )
     return root
 
 
@@ -310,7 +354,10 @@ def test_ego_collection_report_shows_engagement_both_ways_and_follow_back_latenc
 def test_network_collection_report_runs_the_network_models(collected_reports):
     site = collected_reports / "site1"
     study03 = results(site, "03-followback-engagement")["headline"]
-    assert study03["adjusted_irr"] is not None and study03["adjusted_irr_ci_low"] < study03["adjusted_irr"] < study03["adjusted_irr_ci_high"]
+    assert (
+        study03["adjusted_irr"] is not None and study03["adjusted_irr_ci_low"] < study03["adjusted_irr"] < study03["adjusted_irr_ci_high"]
+    )
     head = results(site, "02-reciprocity")["headline"]
-    assert head["arc_reciprocity"] == pytest.approx(2 * sum(1 for a, b, _ in WORLD.follows
-                                                            if any(x == b and y == a for x, y, _ in WORLD.follows)) / 2 / len(WORLD.follows))
+    assert head["arc_reciprocity"] == pytest.approx(
+        2 * sum(1 for a, b, _ in WORLD.follows if any(x == b and y == a for x, y, _ in WORLD.follows)) / 2 / len(WORLD.follows)
+    )

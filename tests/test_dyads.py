@@ -42,8 +42,11 @@ def small_dataset(coverage: Coverage | None = None, owner: str | None = None, wi
     )
     accounts = pd.DataFrame({"account_id": [A, B, C, D], "kind": ["person", "brand", "person", ""]})
     return build_dataset(
-        RawTable(follows, "follows.csv", 2), RawTable(interactions, "interactions.csv", 2), RawTable(accounts, "accounts.csv", 2),
-        coverage=coverage, owner_id=owner,
+        RawTable(follows, "follows.csv", 2),
+        RawTable(interactions, "interactions.csv", 2),
+        RawTable(accounts, "accounts.csv", 2),
+        coverage=coverage,
+        owner_id=owner,
     )
 
 
@@ -86,7 +89,9 @@ def test_engagement_both_directions_by_kind_in_the_exposure_window():
     ab, ba, ac, cd = row(dyads, A, B), row(dyads, B, A), row(dyads, A, C), row(dyads, C, D)
     assert (ab["ab_reply"], ab["ab_mention"], ab["ab_like"], ab["ab_total"]) == (1, 2, 4, 7)
     assert (ab["ba_like"], ab["ba_total"]) == (1, 1)  # B liked A on day 12, after A followed B
-    assert (ba["ab_like"], ba["ab_total"]) == (1, 1) and ba["ba_total"] == 4  # the B -> A window starts on day 10: A's reply and mentions predate it
+    assert (ba["ab_like"], ba["ab_total"]) == (1, 1) and ba[
+        "ba_total"
+    ] == 4  # the B -> A window starts on day 10: A's reply and mentions predate it
     assert ac["ab_repost"] == 1 and ac["ba_mention"] == 1  # retweet is a repost; C mentioned A without following A
     assert cd["ab_total"] == 0 and cd["ba_reply"] == 1
     # Before/after the follow-back: mentions on day 5 and the reply on day 0.5 were one-way; the likes mutual.
@@ -157,7 +162,11 @@ def test_text_ids_give_the_same_table_as_digit_ids():
     dataset = small_dataset()
     handles = {A: "@ann@example.social", B: "@bob@example.social", C: "@cy@example.social", D: "@dee@example.social"}
     renamed = small_dataset()
-    for table, columns in ((renamed.follows, ("follower_id", "followee_id")), (renamed.interactions, ("actor_id", "target_id")), (renamed.accounts, ("account_id",))):
+    for table, columns in (
+        (renamed.follows, ("follower_id", "followee_id")),
+        (renamed.interactions, ("actor_id", "target_id")),
+        (renamed.accounts, ("account_id",)),
+    ):
         for column in columns:
             table[column] = table[column].map(handles).astype("string")
     numeric, text = build_dyads(dataset).frame, build_dyads(renamed).frame

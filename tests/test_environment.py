@@ -66,7 +66,10 @@ def test_the_notebooks_kernel_turns_numpy_hugepage_advice_off():
     # numpy reads the variable at import: a kernel started with it has the advice off.
     child = subprocess.run(
         [sys.executable, "-c", "import numpy._core.multiarray as m; print(m._get_madvise_hugepage())"],
-        env={**spec.env, "PATH": ""}, capture_output=True, text=True, check=True,
+        env={**spec.env, "PATH": ""},
+        capture_output=True,
+        text=True,
+        check=True,
     )
     assert child.stdout.strip() == "False"
 
@@ -103,17 +106,23 @@ def test_help_and_load_import_only_what_they_use():
     import subprocess
     import sys
 
-    script = ("import sys; from reciprocity_utils.cli import build_parser; build_parser(); "
-              "from reciprocity_utils.io import load_dataset; load_dataset('data/sample').counts(); "
-              f"print([m for m in {HEAVY_MODULES!r} if m in sys.modules])")
-    done = subprocess.run([sys.executable, "-X", "importtime", "-c", script], capture_output=True, text=True, timeout=120,
-                          cwd=PROJECT_ROOT)
+    script = (
+        "import sys; from reciprocity_utils.cli import build_parser; build_parser(); "
+        "from reciprocity_utils.io import load_dataset; load_dataset('data/sample').counts(); "
+        f"print([m for m in {HEAVY_MODULES!r} if m in sys.modules])"
+    )
+    done = subprocess.run([sys.executable, "-X", "importtime", "-c", script], capture_output=True, text=True, timeout=120, cwd=PROJECT_ROOT)
     assert done.returncode == 0, done.stderr[-500:]
     assert done.stdout.strip() == "[]", f"imported for --help/load: {done.stdout.strip()}"
     # The import time of what was imported, as -X importtime reports it (top-level modules' cumulative times).
-    top = [int(line.split("|")[1]) for line in done.stderr.splitlines()
-           if line.startswith("import time:") and "|" in line and not line.split("|")[2].startswith("  ")
-           and line.split("|")[1].strip().isdigit()]
+    top = [
+        int(line.split("|")[1])
+        for line in done.stderr.splitlines()
+        if line.startswith("import time:")
+        and "|" in line
+        and not line.split("|")[2].startswith("  ")
+        and line.split("|")[1].strip().isdigit()
+    ]
     assert sum(top) / 1e6 < 3.0, f"{sum(top) / 1e6:.2f} s of imports"
 
 

@@ -56,10 +56,12 @@ def test_parquet_tables_load_like_csv(tmp_path):
 
 
 def test_coverage_json_is_read_and_checked(write_folder):
-    folder = write_folder({
-        "follows.csv": "follower_id,followee_id\nowner,a\n",
-        "coverage.json": '{"scope": "ego", "followers_known": false, "engagement_observed": "owner_outgoing"}',
-    })
+    folder = write_folder(
+        {
+            "follows.csv": "follower_id,followee_id\nowner,a\n",
+            "coverage.json": '{"scope": "ego", "followers_known": false, "engagement_observed": "owner_outgoing"}',
+        }
+    )
     dataset = load_dataset(folder, owner_id="owner")
     assert dataset.coverage.scope == "ego" and not dataset.coverage.mutuality_observable
     assert dataset.owner_id == "owner"
@@ -69,10 +71,12 @@ def test_coverage_json_is_read_and_checked(write_folder):
 
 
 def test_accounts_file_keeps_extra_attributes(write_folder):
-    folder = write_folder({
-        "follows.csv": "follower_id,followee_id\n1,2\n",
-        "accounts.csv": "account_id,handle,kind,followers_count,region\n1,ann,person,10,north\n2,acme,brand,5000,south\n",
-    })
+    folder = write_folder(
+        {
+            "follows.csv": "follower_id,followee_id\n1,2\n",
+            "accounts.csv": "account_id,handle,kind,followers_count,region\n1,ann,person,10,north\n2,acme,brand,5000,south\n",
+        }
+    )
     dataset = load_dataset(folder)
     accounts = dataset.accounts.set_index("account_id")
     assert accounts.loc["2", "kind"] == "brand"

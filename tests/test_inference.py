@@ -195,8 +195,9 @@ def test_event_study_abstains_without_pairs_seen_long_before_their_follow_back(l
 
 
 def test_event_study_flags_anticipation_and_makes_no_causal_claim():
-    dataset = network_dataset(generate_network(
-        n_accounts=600, seed=7, pre_followback_ratio=3.0, pre_followback_days=30.0, **inference.SLOW_FOLLOW_BACKS))
+    dataset = network_dataset(
+        generate_network(n_accounts=600, seed=7, pre_followback_ratio=3.0, pre_followback_days=30.0, **inference.SLOW_FOLLOW_BACKS)
+    )
     timing = inference.timing_design(dataset, build_dyads(dataset))
     assert timing.verdict == "pre-trend" and timing.pretrend_p < 0.001
     assert "no causal claim" in timing.reason
@@ -264,13 +265,19 @@ def test_fast_validation_is_calibrated_for_the_adjusted_estimator():
     assert summary.loc[("ratio 1", "adjusted (fixed effects)", two_way), "rejects_1"] <= 0.2
     assert summary.loc[("ratio 2", "raw", two_way), "bias"] > 0.15  # confounding inflates the raw ratio
     differs = summary.loc["differs by account"]
-    assert differs.loc[("adjusted (fixed effects)", ordinary), "coverage"] < differs.loc[("adjusted (fixed effects)", two_way), "coverage"] - 0.2
+    assert (
+        differs.loc[("adjusted (fixed effects)", ordinary), "coverage"]
+        < differs.loc[("adjusted (fixed effects)", two_way), "coverage"] - 0.2
+    )
 
 
 def test_event_study_never_claims_a_wrong_signed_effect_under_anticipation():
     """A fast version of the benchmark's anticipation scenarios (loose bounds: a dozen replications each)."""
-    scenarios = {name: {**options, "timing": True, "n_accounts": 300} for name, options in inference.VALIDATION_SCENARIOS.items()
-                 if name.startswith("anticipation") or name.startswith("slow follow-backs (ratio 2)")}
+    scenarios = {
+        name: {**options, "timing": True, "n_accounts": 300}
+        for name, options in inference.VALIDATION_SCENARIOS.items()
+        if name.startswith("anticipation") or name.startswith("slow follow-backs (ratio 2)")
+    }
     results = inference.run_validation(8, scenarios, first_seed=500, processes=2)
     summary = inference.summarise_event_study(results).set_index("scenario")
     within = [name for name in summary.index if "beyond the leads" not in name]
@@ -299,7 +306,11 @@ def test_plain_conclusion_words_follow_the_evidence(large, slow):
     dataset, dyads, frame, _ = large
     adjusted = fit_model(frame, ModelSpec("fe", fixed_effects=True))
     without_timing = inference.plain_conclusion(adjusted)
-    assert "is associated with more" in without_timing and "no causal claim" in without_timing and "caus" not in without_timing.split("no causal")[0]
+    assert (
+        "is associated with more" in without_timing
+        and "no causal claim" in without_timing
+        and "caus" not in without_timing.split("no causal")[0]
+    )
     assert "E-values" in without_timing and "Nothing about the pair itself" in without_timing
     abstaining = inference.plain_conclusion(adjusted, timing=inference.timing_design(dataset, dyads))
     assert "inconclusive" in abstaining and "not read as an effect" in abstaining
@@ -335,9 +346,14 @@ def test_pair_controls_enter_the_headline_model():
 
 def test_ego_comparison_uses_only_the_owners_engagement():
     follows = pd.DataFrame({"follower_id": ["1", "1", "1", "2", "5"], "followee_id": ["2", "3", "4", "1", "1"]})
-    interactions = pd.DataFrame({"actor_id": ["1", "1", "1", "1"], "target_id": ["2", "2", "3", "2"], "kind": ["reply", "like", "like", "mention"]})
+    interactions = pd.DataFrame(
+        {"actor_id": ["1", "1", "1", "1"], "target_id": ["2", "2", "3", "2"], "kind": ["reply", "like", "like", "mention"]}
+    )
     dataset = build_dataset(
-        RawTable(follows, "f"), RawTable(interactions, "i"), coverage=Coverage(scope="ego", engagement_observed="owner_outgoing"), owner_id="1"
+        RawTable(follows, "f"),
+        RawTable(interactions, "i"),
+        coverage=Coverage(scope="ego", engagement_observed="owner_outgoing"),
+        owner_id="1",
     )
     table, estimate, limits = inference.ego_comparison(build_dyads(dataset))
     table = table.set_index("status")
@@ -386,17 +402,23 @@ def test_planted_truth_is_found_for_the_sample_and_its_saved_copy(tmp_path):
 
 
 def test_the_moderator_leaves_the_pair_out_of_the_returning_accounts_rate():
-    follows = pd.DataFrame({
-        "follower_id": ["1", "2", "3", "4", "9", "9", "9"],
-        "followee_id": ["9", "9", "9", "9", "1", "2", "5"],
-    })
+    follows = pd.DataFrame(
+        {
+            "follower_id": ["1", "2", "3", "4", "9", "9", "9"],
+            "followee_id": ["9", "9", "9", "9", "1", "2", "5"],
+        }
+    )
     dataset = build_dataset(RawTable(follows, "f"), RawTable(pd.DataFrame({"actor_id": ["1"], "target_id": ["9"], "kind": ["like"]}), "i"))
     frame = model_frame(build_dyads(dataset))
-    data = frame.data.assign(a_id=lambda t: build_dyads(dataset).frame["a_id"].astype(str).to_numpy(),
-                             b_id=lambda t: build_dyads(dataset).frame["b_id"].astype(str).to_numpy()).set_index(["a_id", "b_id"])
+    data = frame.data.assign(
+        a_id=lambda t: build_dyads(dataset).frame["a_id"].astype(str).to_numpy(),
+        b_id=lambda t: build_dyads(dataset).frame["b_id"].astype(str).to_numpy(),
+    ).set_index(["a_id", "b_id"])
     # 9 is followed by 1, 2, 3, 4 and follows back 1 and 2: half. Leaving each follower out:
     assert data.loc[("1", "9"), "b_followback_rate"] == 0.5
-    assert data.loc[("1", "9"), "b_followback_rate_excl_a"] == pytest.approx(1 / 3)  # 9 returned 2 of the other 3 minus 1's own return: 1 of 3
+    assert data.loc[("1", "9"), "b_followback_rate_excl_a"] == pytest.approx(
+        1 / 3
+    )  # 9 returned 2 of the other 3 minus 1's own return: 1 of 3
     assert data.loc[("3", "9"), "b_followback_rate_excl_a"] == pytest.approx(2 / 3)
 
 
@@ -410,8 +432,6 @@ def test_moderation_words_never_read_an_interval_across_1_as_no_dependence():
     words = inference.moderation_words(result(0.3, 0.2, "ab"), result(1.4, 0.5, "ba"))
     assert "For a's engagement toward b, follow-backs from accounts that follow back more of their followers go with a smaller" in words
     assert "For b's engagement toward a, these data cannot tell" in words and "not evidence that it does not" in words
-
-
 
 
 def test_small_cluster_scores_equal_the_explicit_leverage_adjustment():
@@ -484,7 +504,9 @@ def test_clustered_intervals_use_t_with_the_effective_clusters_and_the_model_bas
     low, high = estimate.interval("two_way")
     critical = stats.t.ppf(0.975, dof["two_way"])
     assert math.log(high) - estimate.log_value == pytest.approx(critical * estimate.standard_errors["two_way"], rel=1e-12)
-    assert estimate.p_value("two_way") == pytest.approx(2 * stats.t.sf(abs(estimate.log_value) / estimate.standard_errors["two_way"], dof["two_way"]))
+    assert estimate.p_value("two_way") == pytest.approx(
+        2 * stats.t.sf(abs(estimate.log_value) / estimate.standard_errors["two_way"], dof["two_way"])
+    )
     low, high = estimate.interval("model")
     assert math.log(high) - estimate.log_value == pytest.approx(stats.norm.ppf(0.975) * estimate.standard_errors["model"], rel=1e-12)
 

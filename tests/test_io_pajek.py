@@ -95,7 +95,9 @@ def test_project_needs_network_relation_and_time_named_and_lists_the_choices(tmp
         load_dataset(path, network="third")
 
 
-@pytest.mark.parametrize(("time", "expected"), [(1, {("1", "2")}), (2, {("1", "2"), ("2", "1")}), (4, {("2", "1"), ("2", "3")}), (9, {("2", "3")})])
+@pytest.mark.parametrize(
+    ("time", "expected"), [(1, {("1", "2")}), (2, {("1", "2"), ("2", "1")}), (4, {("2", "1"), ("2", "3")}), (9, {("2", "3")})]
+)
 def test_time_marks_keep_the_arcs_present_at_that_time(tmp_path, time, expected):
     dataset = load_dataset(write(tmp_path, PROJECT, "project.paj"), network="first", relation="likes", time=time)
     assert set(zip(dataset.follows["follower_id"], dataset.follows["followee_id"])) == expected
@@ -146,13 +148,17 @@ def test_eies_messages_have_the_published_arc_count():
 @pytest.mark.parametrize("period", [1, 2, 3])
 def test_sampson_liking_at_each_time_equals_the_ucinet_matrix(period):
     """Pajek time t + 1 among the 18 novices who stayed is UCINET's LikeT<t>, arc for arc."""
-    pajek = load_dataset(needs_shared_data("networks", "sampson-monastery", "esna-pajek", "Sampson.paj"), network="Sampson", time=period + 1)
+    pajek = load_dataset(
+        needs_shared_data("networks", "sampson-monastery", "esna-pajek", "Sampson.paj"), network="Sampson", time=period + 1
+    )
     matrix = load_dataset(needs_shared_data("networks", "sampson-monastery", "xucinet", f"LikeT{period}.csv"))
     # The two sources spell one name differently.
     name = pajek.accounts.set_index("account_id")["handle"].str.upper().str.replace(" ", "_").replace("RAMUALD", "ROMUALD")
     stayed = set(matrix.accounts["account_id"])
     from_pajek = {(name[a], name[b]) for a, b in zip(pajek.follows["follower_id"], pajek.follows["followee_id"])}
-    assert {(a, b) for a, b in from_pajek if a in stayed and b in stayed} == set(zip(matrix.follows["follower_id"], matrix.follows["followee_id"]))
+    assert {(a, b) for a, b in from_pajek if a in stayed and b in stayed} == set(
+        zip(matrix.follows["follower_id"], matrix.follows["followee_id"])
+    )
 
 
 def test_command_line_passes_loader_options(tmp_path):
@@ -160,6 +166,8 @@ def test_command_line_passes_loader_options(tmp_path):
     command = [sys.executable, "-m", "reciprocity_utils.cli", "load", str(path)]
     refused = subprocess.run(command, capture_output=True, text=True)
     assert refused.returncode != 0 and "--option network=" in refused.stderr + refused.stdout
-    done = subprocess.run(command + ["--option", "network=first", "--option", "relation=1", "--option", "time=2"], capture_output=True, text=True)
+    done = subprocess.run(
+        command + ["--option", "network=first", "--option", "relation=1", "--option", "time=2"], capture_output=True, text=True
+    )
     assert done.returncode == 0, done.stderr
     assert "2 follows" in done.stdout

@@ -91,8 +91,12 @@ def test_mastodon_fixture_rules_and_idn_domains():
     dataset = load_dataset(FIXTURES / "mastodon_archive", followers=FIXTURES / "mastodon_followers.csv")
     assert dataset.owner_id == "me@example.social"
     inter = dataset.interactions.set_index("kind")["target_id"].to_dict()
-    assert inter == {"reply": "ann@other.example", "mention": "bob@example.social", "repost": "carl@bücher.example",
-                     "like": "ann@other.example"}
+    assert inter == {
+        "reply": "ann@other.example",
+        "mention": "bob@example.social",
+        "repost": "carl@bücher.example",
+        "like": "ann@other.example",
+    }
     following = set(dataset.follows.loc[dataset.follows["follower_id"] == dataset.owner_id, "followee_id"])
     assert following == {"ann@other.example", "carl@bücher.example"}  # xn--bcher-kva and Bücher meet
     assert dataset.counts()["mutual_pairs"] == 1

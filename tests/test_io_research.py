@@ -163,13 +163,16 @@ def test_edge_list_with_a_bad_line_names_it(tmp_path):
 
 
 @pytest.mark.shared_data
-@pytest.mark.parametrize("parts, arcs, r", [
-    (("krackhardt-hightech", "xucinet", "Friendship.csv"), 102, 0.451),
-    (("krackhardt-hightech", "xucinet", "Advice.csv"), 190, 0.4737),
-    (("lazega-lawyers", "ELfriend.dat"), 575, None),
-    (("lazega-lawyers", "ELadv.dat"), 892, None),
-    (("eies", "messages.asc"), 440, None),
-])
+@pytest.mark.parametrize(
+    "parts, arcs, r",
+    [
+        (("krackhardt-hightech", "xucinet", "Friendship.csv"), 102, 0.451),
+        (("krackhardt-hightech", "xucinet", "Advice.csv"), 190, 0.4737),
+        (("lazega-lawyers", "ELfriend.dat"), 575, None),
+        (("lazega-lawyers", "ELadv.dat"), 892, None),
+        (("eies", "messages.asc"), 440, None),
+    ],
+)
 def test_sociometric_matrices_match_published_figures(parts, arcs, r):
     path = needs_shared_data("networks", *parts)
     assert detect_format(path) == "matrix"
@@ -211,14 +214,17 @@ def test_twarc_csv_with_unknown_columns_names_what_was_expected():
     assert error.value.where == "line 1" and "tweet, who, words" in str(error.value)
 
 
-@pytest.mark.parametrize("text, uniform", [
-    ("# Nodes: 3\n1\t2\n2\t3\n3\t1\n", True),                # SNAP: header, tabs
-    ("# a header\r\n# another\r\n10 20\r\n20 10\r\n", True),   # CRLF, spaces
-    ("1 2 5\n2 3 7\n", True),                               # fewer fields than the most allowed
-    ("1 2\n# a comment inside\n2 3\n", False),              # not the fast case: the line reader
-    ("1  2\n2 3\n", False),                                 # two spaces: the line reader
-    ("1 2 1 RT\n2 3 4\n", False),                           # ragged rows: the line reader
-])
+@pytest.mark.parametrize(
+    "text, uniform",
+    [
+        ("# Nodes: 3\n1\t2\n2\t3\n3\t1\n", True),  # SNAP: header, tabs
+        ("# a header\r\n# another\r\n10 20\r\n20 10\r\n", True),  # CRLF, spaces
+        ("1 2 5\n2 3 7\n", True),  # fewer fields than the most allowed
+        ("1 2\n# a comment inside\n2 3\n", False),  # not the fast case: the line reader
+        ("1  2\n2 3\n", False),  # two spaces: the line reader
+        ("1 2 1 RT\n2 3 4\n", False),  # ragged rows: the line reader
+    ],
+)
 def test_the_arrow_reader_gives_what_the_line_reader_gives(tmp_path, text, uniform):
     """Edge lists take Arrow's CSV reader when they are uniform; either way rows, line numbers and headers agree."""
     from reciprocity_utils.io import common
@@ -237,5 +243,7 @@ def test_the_arrow_reader_gives_what_the_line_reader_gives(tmp_path, text, unifo
     assert got[1] == expected[1]
     assert list(got[0].index) == list(expected[0].index) and list(got[0].columns) == list(expected[0].columns)
     for column in expected[0]:
-        assert got[0][column].astype(object).where(got[0][column].notna(), None).tolist() == \
-            expected[0][column].astype(object).where(expected[0][column].notna(), None).tolist()
+        assert (
+            got[0][column].astype(object).where(got[0][column].notna(), None).tolist()
+            == expected[0][column].astype(object).where(expected[0][column].notna(), None).tolist()
+        )

@@ -29,7 +29,7 @@ BIG = "9007199254740993"
 def _ytd_records(path: Path) -> list[dict]:
     """Records of a YTD file, read the plain way: cut at the first '=' and parse."""
     text = path.read_text(encoding="utf-8")
-    return [next(iter(r.values())) for r in json.loads(text[text.index("=") + 1:])]
+    return [next(iter(r.values())) for r in json.loads(text[text.index("=") + 1 :])]
 
 
 def _zip(folder: Path, target: Path, top: str = "") -> Path:
@@ -78,7 +78,8 @@ def test_2021_archive_engagement_matches_plain_json_counts():
     replies = [t for t in tweets if t.get("in_reply_to_user_id_str") not in (None, owner) and t not in retweets]
     mentions = sum(
         len({m["id_str"] for m in t["entities"]["user_mentions"]} - {t.get("in_reply_to_user_id_str"), owner})
-        for t in tweets if t not in retweets
+        for t in tweets
+        if t not in retweets
     )
     counts = load_dataset(folder).counts()
     assert counts["events_reply"] == len(replies)
@@ -157,11 +158,11 @@ def test_split_tweets_and_every_engagement_rule():
     inter = dataset.interactions
     by_kind = {kind: sorted(rows["target_id"]) for kind, rows in inter.groupby("kind")}
     assert by_kind == {
-        "reply": ["111"],                # the reply to alice (her tag is part of the reply)
-        "mention": ["222", BIG],         # bob in the reply; big in the second part file
-        "repost": ["444"],               # RT @carol; dave's tag belongs to carol's tweet
-        "quote": ["222"],                # the link to bob's status
-        "like": ["111", "222"],          # liked tweets the owner replied to / linked
+        "reply": ["111"],  # the reply to alice (her tag is part of the reply)
+        "mention": ["222", BIG],  # bob in the reply; big in the second part file
+        "repost": ["444"],  # RT @carol; dave's tag belongs to carol's tweet
+        "quote": ["222"],  # the link to bob's status
+        "like": ["111", "222"],  # liked tweets the owner replied to / linked
     }
     assert dataset.validation.repairs["interaction_self_loops_removed"] == 1  # the thread reply
     assert inter["at"].notna().sum() == 5 and inter.loc[inter["kind"] == "like", "at"].isna().all()

@@ -25,8 +25,14 @@ def codes(*arcs: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
     return array[:, 0], array[:, 1]
 
 
-def dataset_of(follows: list[tuple], accounts: list[str] | None = None, interactions: list[tuple] | None = None,
-               coverage: Coverage | None = None, owner_id: str | None = None, kinds: dict[str, str] | None = None):
+def dataset_of(
+    follows: list[tuple],
+    accounts: list[str] | None = None,
+    interactions: list[tuple] | None = None,
+    coverage: Coverage | None = None,
+    owner_id: str | None = None,
+    kinds: dict[str, str] | None = None,
+):
     """A validated dataset from (follower, followee[, followed_at]) and (actor, target, kind[, at]) tuples."""
     follow_columns = ["follower_id", "followee_id", "followed_at"][: len(follows[0])] if follows else ["follower_id", "followee_id"]
     follow_frame = pd.DataFrame(follows, columns=follow_columns, dtype=object)
@@ -157,8 +163,12 @@ def test_random_graph_agrees_with_networkx_and_igraph():
 
 
 def mixed_dataset(**options):
-    return dataset_of([(A, B), (B, A), (B, C), (C, D), (D, C), (A, D)], accounts=[A, B, C, D, E],
-                      kinds={A: "brand", B: "person", C: "person", D: "brand"}, **options)
+    return dataset_of(
+        [(A, B), (B, A), (B, C), (C, D), (D, C), (A, D)],
+        accounts=[A, B, C, D, E],
+        kinds={A: "brand", B: "person", C: "person", D: "brand"},
+        **options,
+    )
 
 
 def test_dataset_reciprocity_counts_isolated_accounts():
@@ -261,9 +271,18 @@ def test_null_model_needs_two_follows_and_valid_settings():
 def behaviour_of(rates: list[float], followers: list[int], kinds: list[str | None]) -> metrics.AccountBehaviour:
     mutual = np.rint(np.multiply(rates, followers)).astype(int)
     assert np.allclose(mutual / np.array(followers), rates)  # rates are fractions k/n of the follower counts
-    table = pd.DataFrame({"account_id": [str(i) for i in range(len(rates))], "kind": pd.array(kinds, dtype="string"),
-                          "followers": followers, "following": followers, "mutual": mutual, "follow_back_rate": rates,
-                          "followed_back_rate": rates, "follower_following_ratio": 1.0})
+    table = pd.DataFrame(
+        {
+            "account_id": [str(i) for i in range(len(rates))],
+            "kind": pd.array(kinds, dtype="string"),
+            "followers": followers,
+            "following": followers,
+            "mutual": mutual,
+            "follow_back_rate": rates,
+            "followed_back_rate": rates,
+            "follower_following_ratio": 1.0,
+        }
+    )
     return metrics.AccountBehaviour(table, True)
 
 
@@ -299,9 +318,13 @@ def test_two_camps_without_kinds_or_enough_accounts():
 
 def test_followback_latency_and_censoring_by_hand():
     dataset = dataset_of(
-        [(A, B, "2024-01-01T00:00:00Z"), (B, A, "2024-01-03T00:00:00Z"),  # returned after 2 days
-         (C, D, "2024-01-02T00:00:00Z"),  # never returned: waits 9 days until the end of the data
-         (D, E, "2024-01-05T00:00:00Z"), (E, D, None)],  # mutual but one time missing: left out
+        [
+            (A, B, "2024-01-01T00:00:00Z"),
+            (B, A, "2024-01-03T00:00:00Z"),  # returned after 2 days
+            (C, D, "2024-01-02T00:00:00Z"),  # never returned: waits 9 days until the end of the data
+            (D, E, "2024-01-05T00:00:00Z"),
+            (E, D, None),
+        ],  # mutual but one time missing: left out
         interactions=[(A, C, "like", "2024-01-11T00:00:00Z")],
     )
     timing = metrics.followback_timing(dataset)
@@ -317,18 +340,26 @@ def test_followback_latency_and_censoring_by_hand():
 
 def test_a_follow_back_withdrawn_between_snapshots_is_not_counted_as_never_returned():
     dataset = dataset_of(
-        [(A, B, "2024-01-01T00:00:00Z"), (B, A, "2024-01-03T00:00:00Z"),
-         (C, D, "2024-01-02T00:00:00Z"),  # D followed C back, then unfollowed before the last snapshot
-         (D, E, "2024-01-04T00:00:00Z")],  # never returned
+        [
+            (A, B, "2024-01-01T00:00:00Z"),
+            (B, A, "2024-01-03T00:00:00Z"),
+            (C, D, "2024-01-02T00:00:00Z"),  # D followed C back, then unfollowed before the last snapshot
+            (D, E, "2024-01-04T00:00:00Z"),
+        ],  # never returned
         interactions=[(A, C, "like", "2024-01-11T00:00:00Z")],
     )
     before = metrics.followback_timing(dataset)
     assert before.spells["returned"].tolist().count(False) == 2  # C -> D looks never returned without the events
-    dataset.follow_events = pd.DataFrame({
-        "follower_id": [D], "followee_id": [C], "event": ["unfollow"],
-        "observed_after": [pd.Timestamp("2024-01-05", tz="UTC")], "observed_before": [pd.Timestamp("2024-01-08", tz="UTC")],
-        "source": ["a.zip -> b.zip"],
-    }).astype({"follower_id": "string", "followee_id": "string", "event": "string", "source": "string"})
+    dataset.follow_events = pd.DataFrame(
+        {
+            "follower_id": [D],
+            "followee_id": [C],
+            "event": ["unfollow"],
+            "observed_after": [pd.Timestamp("2024-01-05", tz="UTC")],
+            "observed_before": [pd.Timestamp("2024-01-08", tz="UTC")],
+            "source": ["a.zip -> b.zip"],
+        }
+    ).astype({"follower_id": "string", "followee_id": "string", "event": "string", "source": "string"})
     timing = metrics.followback_timing(dataset)
     assert len(timing.spells) == 2 and timing.spells["returned"].tolist().count(False) == 1
     assert any("follow-back later withdrawn" in note and "left out rather than counted as never returned" in note for note in timing.notes)
@@ -346,8 +377,10 @@ def test_timing_needs_follow_times():
 def engagement_dataset():
     follows = [(A, B), (B, A), (C, D), (D, C), (A, C), (C, A), (A, E), (D, E)]  # mutual AB, CD, AC; one-way A->E, D->E
     interactions = [
-        (A, B, "reply", "2024-03-30T00:00:00Z"), (B, A, "like", "2024-03-31T00:00:00Z"),  # AB both ways
-        (C, D, "mention", "2024-03-20T00:00:00Z"), (D, C, "like", "2024-01-01T00:00:00Z"),  # CD: D's is outside the window
+        (A, B, "reply", "2024-03-30T00:00:00Z"),
+        (B, A, "like", "2024-03-31T00:00:00Z"),  # AB both ways
+        (C, D, "mention", "2024-03-20T00:00:00Z"),
+        (D, C, "like", "2024-01-01T00:00:00Z"),  # CD: D's is outside the window
         (E, A, "like", "2024-03-25T00:00:00Z"),  # one-way A->E, engaged by the followee only
         (A, C, "like", None),  # no time: cannot be placed in the window
     ]
@@ -385,9 +418,12 @@ def test_engagement_without_times_ignores_the_window_and_says_so():
 
 def ego_dataset(engagement: str = "owner_outgoing", followers_known: bool = True):
     follows = [
-        (A, B, "2024-01-01T00:00:00Z"), (B, A, "2024-01-02T00:00:00Z"),  # mutual, engaged recently
-        (A, C, "2024-01-03T00:00:00Z"), (C, A, "2024-01-04T00:00:00Z"),  # mutual, engaged long ago
-        (A, D, "2024-01-05T00:00:00Z"), (D, A, "2024-01-06T00:00:00Z"),  # mutual, never engaged
+        (A, B, "2024-01-01T00:00:00Z"),
+        (B, A, "2024-01-02T00:00:00Z"),  # mutual, engaged recently
+        (A, C, "2024-01-03T00:00:00Z"),
+        (C, A, "2024-01-04T00:00:00Z"),  # mutual, engaged long ago
+        (A, D, "2024-01-05T00:00:00Z"),
+        (D, A, "2024-01-06T00:00:00Z"),  # mutual, never engaged
         (A, E, "2024-01-07T00:00:00Z"),  # owner follows E, E does not follow back
         ("9000000000000000001", A, "2024-01-08T00:00:00Z"),  # a follower the owner does not follow back
     ]
@@ -430,7 +466,9 @@ def test_ego_lists_membership_ranking_and_pseudonyms(monkeypatch):
     assert lists["followees not following back"]["account"].tolist() == [named[E]]
     # dormant: never engaged (D) first, then the longest since the owner's last engagement (C); B is active
     assert lists["dormant mutuals"]["account"].tolist() == [named[D], named[C]]
-    assert lists["dormant mutuals"]["days_since_owner_engaged"].iloc[1] == pytest.approx((pd.Timestamp("2024-06-25") - pd.Timestamp("2024-02-01")).days)
+    assert lists["dormant mutuals"]["days_since_owner_engaged"].iloc[1] == pytest.approx(
+        (pd.Timestamp("2024-06-25") - pd.Timestamp("2024-02-01")).days
+    )
     shown = pd.concat([t.astype(str) for t in lists.values()]).to_string()
     assert all(account not in shown for account in (B, C, D, E)) and "handle" not in shown
 
@@ -480,8 +518,16 @@ def test_no_ego_lists_for_a_whole_network():
     ],
 )
 def test_bad_study_parameters_fail_with_their_name(changes, message):
-    values = {"null_networks": 100, "swaps_per_follow": 10, "min_followers": 5, "engagement_window_days": 90,
-              "reveal_names": False, "ego_list_rows": 20, "null_workers": 1, "camps_bootstrap_draws": 999}
+    values = {
+        "null_networks": 100,
+        "swaps_per_follow": 10,
+        "min_followers": 5,
+        "engagement_window_days": 90,
+        "reveal_names": False,
+        "ego_list_rows": 20,
+        "null_workers": 1,
+        "camps_bootstrap_draws": 999,
+    }
     metrics.check_reciprocity_parameters(**values)
     metrics.check_reciprocity_parameters(**{**values, "engagement_window_days": None})
     with pytest.raises(ParameterError, match=message):
@@ -529,8 +575,13 @@ def read_ucd(group: str):
     mentions = mtx("mentions", ["actor_id", "target_id", "count"]).assign(kind="mention")
     reposts = mtx("retweets", ["actor_id", "target_id", "count"]).assign(kind="repost")
     ids = pd.read_csv(folder / f"{group}.ids", header=None, names=["account_id"], dtype=str)
-    return build_dataset(RawTable(follows, "follows", None), RawTable(pd.concat([mentions, reposts], ignore_index=True), "interactions", None),
-                         RawTable(ids, "ids", None), unknown_accounts="remove", source=group)
+    return build_dataset(
+        RawTable(follows, "follows", None),
+        RawTable(pd.concat([mentions, reposts], ignore_index=True), "interactions", None),
+        RawTable(ids, "ids", None),
+        unknown_accounts="remove",
+        source=group,
+    )
 
 
 def assert_agrees_with_networkx_and_igraph(dataset):
@@ -607,8 +658,12 @@ def test_the_owners_lists_are_saved_with_real_ids_and_handles_in_the_private_fol
     path = metrics.save_owner_lists(dataset, tmp_path / "report", names, window_days=30)
     assert path.parent == tmp_path / ".report.private" and not (tmp_path / "report").exists()
     saved = pd.read_csv(path, dtype=str, keep_default_na=False)
-    assert saved.groupby("list", sort=False).size().to_dict() == {"mutuals": 3, "followers not followed back": 1,
-                                                                 "followees not following back": 1, "dormant mutuals": 2}
+    assert saved.groupby("list", sort=False).size().to_dict() == {
+        "mutuals": 3,
+        "followers not followed back": 1,
+        "followees not following back": 1,
+        "dormant mutuals": 2,
+    }
     # Real ids, whatever the published pages show, and the pseudonym the report uses for each.
     assert set(saved["account_id"]) <= set(dataset.accounts["account_id"])
     assert (saved["shown_in_the_report_as"] == names(saved["account_id"]).to_numpy()).all()

@@ -79,12 +79,16 @@ def test_wrong_kind_and_bad_count_are_errors():
     with pytest.raises(DatasetValidationError, match="one of reply, mention, repost, quote, like"):
         build_dataset(follows(("1", "2")), raw({"actor_id": ["1"], "target_id": ["2"], "kind": ["poke"]}, "interactions.csv"))
     with pytest.raises(DatasetValidationError) as error:
-        build_dataset(follows(("1", "2")), raw({"actor_id": ["1"], "target_id": ["2"], "kind": ["like"], "count": ["-1"]}, "interactions.csv"))
+        build_dataset(
+            follows(("1", "2")), raw({"actor_id": ["1"], "target_id": ["2"], "kind": ["like"], "count": ["-1"]}, "interactions.csv")
+        )
     assert error.value.field == "count" and error.value.origin == "interactions.csv"
 
 
 def test_kind_synonyms_and_default_count():
-    dataset = build_dataset(follows(("1", "2")), raw({"actor_id": ["1", "2"], "target_id": ["2", "1"], "kind": ["Retweet", "favourite"]}, "i.csv"))
+    dataset = build_dataset(
+        follows(("1", "2")), raw({"actor_id": ["1", "2"], "target_id": ["2", "1"], "kind": ["Retweet", "favourite"]}, "i.csv")
+    )
     assert dataset.interactions["kind"].tolist() == ["repost", "like"]
     assert dataset.interactions["count"].tolist() == [1, 1]
 

@@ -16,8 +16,12 @@ pytestmark = pytest.mark.notebook
 def run_notebook(name: str, output_dir, **parameters) -> dict:
     executed = output_dir / name
     papermill.execute_notebook(
-        str(NOTEBOOKS_DIR / name), str(executed), parameters={"output_dir": str(output_dir), **parameters},
-        kernel_name="python3", progress_bar=False, cwd=str(output_dir),
+        str(NOTEBOOKS_DIR / name),
+        str(executed),
+        parameters={"output_dir": str(output_dir), **parameters},
+        kernel_name="python3",
+        progress_bar=False,
+        cwd=str(output_dir),
     )
     return read_results(output_dir, executed.stem)
 
@@ -40,7 +44,9 @@ def test_01_on_the_sample_records_what_an_independent_count_finds(tmp_path):
 
 
 def test_01_with_no_interactions(tmp_path, write_folder):
-    folder = write_folder({"follows.csv": "follower_id,followee_id,followed_at\n1,2,2024-01-01T00:00:00Z\n2,1,2024-01-05T00:00:00Z\n3,1,\n"})
+    folder = write_folder(
+        {"follows.csv": "follower_id,followee_id,followed_at\n1,2,2024-01-01T00:00:00Z\n2,1,2024-01-05T00:00:00Z\n3,1,\n"}
+    )
     results = run_notebook("01-load-and-validate.ipynb", tmp_path, input_path=str(folder))
     assert results["headline"]["engagement_events"] == 0
     assert results["headline"]["mutual_pairs"] == 1

@@ -57,7 +57,7 @@ def test_the_personal_export_reads_plainly_and_says_what_it_cannot_answer(publis
     for page in sorted(published_2021.glob("*.html")):
         text = visible_text(page.read_text(encoding="utf-8"))
         found = UNREADABLE.search(text)
-        assert not found, f"{page.name}: {text[max(0, found.start() - 80):found.end() + 40]!r}"
+        assert not found, f"{page.name}: {text[max(0, found.start() - 80) : found.end() + 40]!r}"
     index = " ".join(visible_text((published_2021 / "index.html").read_text(encoding="utf-8")).split())
     assert "A personal export: it shows who follows the owner and whom the owner follows" in index
     assert "The owner engaged with" in index and "Whether mutual pairs engage both ways cannot be seen here" in index
@@ -167,7 +167,7 @@ def test_the_personal_export_card_of_study_04_shows_the_owners_replay_not_the_ge
 
     index_html = (published_2021 / "index.html").read_text(encoding="utf-8")
     index = " ".join(visible_text(index_html).split())
-    card = index[index.index("04 · Follow everyone"):]
+    card = index[index.index("04 · Follow everyone") :]
     replay = json.loads((published_2021 / "04-follow-strategies.results.json").read_text())["details"]["replay"]
     assert card.startswith("04 · Follow everyone")
     assert f"On the owner's {replay['candidates']:,} real followers, {replay['valued']:,} were engaged with by the owner" in card

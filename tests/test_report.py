@@ -36,16 +36,27 @@ def test_published_parameters_show_paths_inside_the_project_relative_and_others_
     assert publishable_path(str(SAMPLE_DIR)) == "data/sample"
     assert publishable_path("/home/alice/Downloads/twitter-2024.zip") == "twitter-2024.zip"
     assert publishable_path("data/sample") == "data/sample"
-    shown = publishable_parameters({
-        "inputs": ["/home/alice/x.zip", "/home/alice/followers.csv"], "input_path": "synthetic",
-        "earlier_snapshot_path": "/home/alice/old.zip", "seed": 3, "owner_id": "/not/a/path",
-    })
+    shown = publishable_parameters(
+        {
+            "inputs": ["/home/alice/x.zip", "/home/alice/followers.csv"],
+            "input_path": "synthetic",
+            "earlier_snapshot_path": "/home/alice/old.zip",
+            "seed": 3,
+            "owner_id": "/not/a/path",
+        }
+    )
     # Any text shaped like an absolute path is shown by name, whatever the parameter: a wrong
     # guess costs a folder name on the page, a missed path would publish the owner's folders.
-    assert shown == {"inputs": ["x.zip", "followers.csv"], "input_path": "synthetic", "earlier_snapshot_path": "old.zip",
-                     "seed": 3, "owner_id": "path"}
+    assert shown == {
+        "inputs": ["x.zip", "followers.csv"],
+        "input_path": "synthetic",
+        "earlier_snapshot_path": "old.zip",
+        "seed": 3,
+        "owner_id": "path",
+    }
     assert publishable_parameters({"load_options": {"followers": "/home/alice/f.csv", "network": "Messages"}}) == {
-        "load_options": {"followers": "f.csv", "network": "Messages"}}
+        "load_options": {"followers": "f.csv", "network": "Messages"}
+    }
 
 
 def test_a_site_showing_a_local_path_is_refused_with_the_file(tmp_path):
@@ -73,7 +84,7 @@ def test_report_on_the_sample_hides_code_embeds_figures_and_indexes_recorded_num
     page = (run.output_dir / "01-load-and-validate.html").read_text()
     assert "data:image/png;base64," in page
     assert "import reciprocity_utils" not in page and "check_parameters" not in page  # code hidden
-    assert 'hl-ipython3' not in page  # no highlighted code blocks
+    assert "hl-ipython3" not in page  # no highlighted code blocks
     assert 'alt="Share of accounts with at least x followers' in page  # captions double as alternative text
     index = run.index.read_text()
     headline = read_results(run.output_dir, "01-load-and-validate")["headline"]
@@ -116,8 +127,11 @@ def test_a_second_run_records_identical_results(sample_report, tmp_path):
 @pytest.mark.notebook
 def test_report_keeps_code_when_asked(tmp_path):
     run = run_report(
-        read_params_file(PARAMS_DIR / "sample.yaml"), output_dir=tmp_path, notebooks=["01-load-and-validate.ipynb"],
-        with_code=True, progress=False,
+        read_params_file(PARAMS_DIR / "sample.yaml"),
+        output_dir=tmp_path,
+        notebooks=["01-load-and-validate.ipynb"],
+        with_code=True,
+        progress=False,
     )
     assert "check_parameters" in (run.output_dir / "01-load-and-validate.html").read_text()
 

@@ -125,8 +125,22 @@ def test_values_are_held_to_the_declared_type():
 
 
 HOSTILE_TEXT = [
-    'a"b', "a'b", "back\\slash\\", "two\nlines", '"""', "'''", "\r\n", "\x00nul", "\u2028separator",
-    "{owner}", "%s", "\\N{BULLET}", "# comment", "x = 1", "\\", "\t",
+    'a"b',
+    "a'b",
+    "back\\slash\\",
+    "two\nlines",
+    '"""',
+    "'''",
+    "\r\n",
+    "\x00nul",
+    "\u2028separator",
+    "{owner}",
+    "%s",
+    "\\N{BULLET}",
+    "# comment",
+    "x = 1",
+    "\\",
+    "\t",
 ]
 
 
@@ -151,7 +165,9 @@ def test_a_recipe_that_is_not_a_mapping_or_not_utf8_is_refused_clearly(tmp_path)
 
 
 def test_a_billion_laughs_recipe_is_refused_by_size_without_building_it(tmp_path):
-    lines = ["a: &a [x, x, x, x, x, x, x, x, x]"] + [f"{chr(98 + i)}: &{chr(98 + i)} [*{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}]" for i in range(9)]
+    lines = ["a: &a [x, x, x, x, x, x, x, x, x]"] + [
+        f"{chr(98 + i)}: &{chr(98 + i)} [*{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}]" for i in range(9)
+    ]
     values = load_plain_yaml("\n".join(lines), "laughs")  # aliases share one object: no blow-up in memory
     assert len(values["j"]) == 4
     with pytest.raises(RecipeError, match="at most"):
@@ -372,10 +388,12 @@ def test_a_ucd_group_file_linked_outside_the_folder_is_refused(tmp_path):
 
 
 def test_csv_cells_that_would_start_a_formula_are_quoted_and_numbers_are_not(tmp_path):
-    table = pd.DataFrame({
-        "handle": ["=cmd|' /C calc'!A0", "+1", "-2", "@SUM(A1)", "\tx", "\rx", "plain", None],
-        "count": [-1, 2, 3, 4, 5, 6, 7, 8],
-    })
+    table = pd.DataFrame(
+        {
+            "handle": ["=cmd|' /C calc'!A0", "+1", "-2", "@SUM(A1)", "\tx", "\rx", "plain", None],
+            "count": [-1, 2, 3, 4, 5, 6, 7, 8],
+        }
+    )
     path = write_safe_csv(table, tmp_path / "lists.csv")
     back = pd.read_csv(path, keep_default_na=False)
     assert back["handle"].tolist()[:6] == ["'=cmd|' /C calc'!A0", "'+1", "'-2", "'@SUM(A1)", "'\tx", "'\rx"]
@@ -420,7 +438,9 @@ def test_input_text_reaches_the_pages_escaped_and_the_pages_forbid_scripts(tmp_p
         assert payload not in page
     assert "<script" not in page.lower() and "<img src=x" not in page
     for name in ("01-load-and-validate.html", "index.html"):
-        assert "Content-Security-Policy" in (out / name).read_text(encoding="utf-8") and "script-src 'none'" in (out / name).read_text(encoding="utf-8")
+        assert "Content-Security-Policy" in (out / name).read_text(encoding="utf-8") and "script-src 'none'" in (out / name).read_text(
+            encoding="utf-8"
+        )
     _assert_nothing_runs_in_a_browser(out, tmp_path)
 
 
@@ -442,8 +462,12 @@ def _assert_nothing_runs_in_a_browser(site: Path, tmp_path: Path) -> None:
         bare = tmp_path / f"no-policy-{page.name}"
         bare.write_text(re.sub(r"<meta http-equiv=.Content-Security-Policy.[^>]*>", "", page.read_text(encoding="utf-8")), encoding="utf-8")
         for shown in (page, bare):
-            done = subprocess.run([browser, *BROWSER_FLAGS, f"--user-data-dir={tmp_path / 'profile'}", "--dump-dom", shown.as_uri()],
-                                  capture_output=True, text=True, timeout=120)
+            done = subprocess.run(
+                [browser, *BROWSER_FLAGS, f"--user-data-dir={tmp_path / 'profile'}", "--dump-dom", shown.as_uri()],
+                capture_output=True,
+                text=True,
+                timeout=120,
+            )
             assert done.returncode == 0, done.stderr[-1000:]
             title = re.search(r"<title>(.*?)</title>", done.stdout, re.S)
             assert title is not None and title.group(1).strip() != "ran", f"a payload ran in {shown.name}"

@@ -37,15 +37,18 @@ def png(colours: int) -> str:
     return base64.b64encode(buffer.getvalue()).decode()
 
 
-@pytest.mark.parametrize(("text", "what"), [
-    ("share between other accounts is <na></na>.", "unknown tag <na>"),
-    ("the median is nan days", "missing-value word"),
-    ("the owner is None", "missing-value word"),
-    ("as the notes say..", "doubled full stop"),
-    ("p = 6.766e-113", "scientific notation"),
-    ("Timestamp('2021-03-22 00:00:00')", "Python representation"),
-    ("{'follows': 3}", "Python representation"),
-])
+@pytest.mark.parametrize(
+    ("text", "what"),
+    [
+        ("share between other accounts is <na></na>.", "unknown tag <na>"),
+        ("the median is nan days", "missing-value word"),
+        ("the owner is None", "missing-value word"),
+        ("as the notes say..", "doubled full stop"),
+        ("p = 6.766e-113", "scientific notation"),
+        ("Timestamp('2021-03-22 00:00:00')", "Python representation"),
+        ("{'follows': 3}", "Python representation"),
+    ],
+)
 def test_the_check_finds_what_a_reader_would_trip_over(text, what):
     problems = text_problems("page.html", GOOD_PAGE.format(text))
     assert any(what in problem.what for problem in problems), problems
@@ -81,9 +84,11 @@ def test_check_without_a_report_folder_is_one_line(tmp_path, capsys):
 
 @pytest.fixture(params=["sample", "whole network", "personal export"])
 def report_folder(request):
-    return {"sample": lambda: request.getfixturevalue("sample_report").output_dir,
-            "whole network": lambda: request.getfixturevalue("published_football"),
-            "personal export": lambda: request.getfixturevalue("published_2021")}[request.param]()
+    return {
+        "sample": lambda: request.getfixturevalue("sample_report").output_dir,
+        "whole network": lambda: request.getfixturevalue("published_football"),
+        "personal export": lambda: request.getfixturevalue("published_2021"),
+    }[request.param]()
 
 
 def test_pages_load_nothing_from_the_network(report_folder):
@@ -129,7 +134,7 @@ def test_study_04_states_where_its_engagement_multiplier_came_from_and_its_range
 
     calibration = read_results(report_folder, "04-follow-strategies")["details"]["rate_ratio_calibration"]
     page = visible_text((report_folder / "04-follow-strategies.html").read_text(encoding="utf-8"))
-    stated = page[page.index("Engagement multiplier for mutual pairs:"):][:600]
+    stated = page[page.index("Engagement multiplier for mutual pairs:") :][:600]
     study_03 = read_results(report_folder, "03-followback-engagement")["headline"]
     if study_03.get("adjusted_irr") is None:
         assert calibration["case"] == "default" and "a default" in stated

@@ -38,8 +38,9 @@ def combined(*snapshots):
 def three_snapshots():
     # January: A and B follow the owner, who follows A (A mutual). April: C arrived, B left, the
     # owner followed C back (A, C mutual). July: the owner unfollowed A; D followed.
-    january = snapshot([A, B], [A], "2024-01-01T00:00:00Z",
-                       [(OWNER, A, "reply", "2023-12-20T00:00:00Z"), (OWNER, B, "reply", "2023-12-21T00:00:00Z")])
+    january = snapshot(
+        [A, B], [A], "2024-01-01T00:00:00Z", [(OWNER, A, "reply", "2023-12-20T00:00:00Z"), (OWNER, B, "reply", "2023-12-21T00:00:00Z")]
+    )
     april = snapshot([A, C], [A, C], "2024-04-10T00:00:00Z", [(OWNER, C, "reply", "2024-04-01T00:00:00Z")])
     july = snapshot([A, C, D], [C], "2024-07-19T00:00:00Z")
     return combined(january, april, july)
@@ -56,7 +57,12 @@ def test_states_at_each_snapshot_are_rebuilt_from_the_latest_and_the_events():
 def test_what_changed_between_snapshots_counts_accounts_gained_and_lost():
     changes = snapshot_changes(three_snapshots()).set_index("to")
     first, second = changes.loc["2024-04-10"], changes.loc["2024-07-19"]
-    assert (first["new followers"], first["followers lost"], first["pairs that became mutual"], first["mutual pairs that ended"]) == (1, 1, 1, 0)
+    assert (first["new followers"], first["followers lost"], first["pairs that became mutual"], first["mutual pairs that ended"]) == (
+        1,
+        1,
+        1,
+        0,
+    )
     assert (second["new followers"], second["accounts the owner unfollowed"], second["mutual pairs that ended"]) == (1, 1, 1)
     assert first["days"] == 100 and second["followers at the end"] == 3
     words = changes_in_words(snapshot_changes(three_snapshots()))
@@ -83,8 +89,10 @@ def test_engagement_is_judged_by_the_follow_status_of_its_time_not_the_latest():
 
 
 def test_a_snapshot_without_engagement_in_its_period_adds_no_accounts():
-    dataset = combined(snapshot([A], [A], "2024-01-01T00:00:00Z", [(OWNER, A, "like", "2023-12-31T00:00:00Z")]),
-                       snapshot([A, B], [A, B], "2024-06-01T00:00:00Z"))
+    dataset = combined(
+        snapshot([A], [A], "2024-01-01T00:00:00Z", [(OWNER, A, "like", "2023-12-31T00:00:00Z")]),
+        snapshot([A, B], [A, B], "2024-06-01T00:00:00Z"),
+    )
     table = metrics.engagement_reciprocity(dataset, window_days=None).owner_table.set_index("group")
     assert table.loc["mutuals", "accounts"] == 1 and table.loc["mutuals", "share_engaged"] == 1.0
 

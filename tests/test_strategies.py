@@ -16,8 +16,17 @@ from reciprocity_utils import strategies as st
 from reciprocity_utils.model import Coverage
 
 SMALL = st.Scenario(name="small", horizon_days=60, n_initial_followers=40, n_new_followers=40, attention_budget=20.0)
-COUNTS = ("followers", "followees", "timeline_volume", "posts_read", "signal_read", "spam_read",
-          "two_way_relationships", "engagement_received", "engagement_given")
+COUNTS = (
+    "followers",
+    "followees",
+    "timeline_volume",
+    "posts_read",
+    "signal_read",
+    "spam_read",
+    "two_way_relationships",
+    "engagement_received",
+    "engagement_given",
+)
 
 
 def run(policy, scenario=SMALL, replications=6, seed=3):
@@ -94,7 +103,10 @@ def test_with_limited_attention_following_everyone_can_receive_less_than_reading
     # The limit above needs unlimited attention: with a tight budget, attention spread thin returns less.
     scenario = dataclasses.replace(SMALL, attention_budget=5.0, n_initial_followers=150, n_new_followers=150, horizon_days=120)
     results = st.compare_policies([st.follow_everyone(), st.read_only_list(size=20)], scenario, replications=8, seed=2)
-    assert results["follow everyone, read list of 20"].horizon["engagement_received"].mean() > results["follow everyone"].horizon["engagement_received"].mean()
+    assert (
+        results["follow everyone, read list of 20"].horizon["engagement_received"].mean()
+        > results["follow everyone"].horizon["engagement_received"].mean()
+    )
 
 
 def test_with_zero_churn_and_a_small_budget_the_selective_policy_has_the_higher_signal_share():
@@ -164,38 +176,54 @@ def test_policy_descriptions_say_what_the_policy_does():
     assert list(table["policy"]) == [p.name for p in st.standard_policies()]
 
 
-@pytest.mark.parametrize("build, message", [
-    (lambda: st.FollowBack("sometimes"), "follow-back rule"),
-    (lambda: st.FollowBack("score", None, 1.0), "score must be one of"),
-    (lambda: st.FollowBack("score", "charisma", 1.0), "charisma"),
-    (lambda: st.FollowBack("everyone", "activity"), "takes no score"),
-    (lambda: st.Prune(inactive_days=0), "inactive_days"),
-    (lambda: st.ReadingList(size=-1), "size"),
-    (lambda: st.Reset(day=-1), "reset day"),
-    (lambda: st.Policy(""), "non-empty name"),
-    (lambda: st.Policy("x", follow_back="everyone"), "FollowBack"),
-    (lambda: st.Scenario(attention_budget=-1.0), "attention_budget"),
-    (lambda: st.Scenario(churn_hazard=1.5), "churn_hazard"),
-    (lambda: st.Scenario(n_initial_followers=0, n_new_followers=0), "at least one follower"),
-    (lambda: st.Scenario(horizon_days=1), "horizon_days"),
-    (lambda: st.Scenario(mutual_rate_ratio=0.0), "mutual_rate_ratio"),
-    (lambda: st.preset("celebrity"), "brand, person"),
-    (lambda: st.preset("person", budget=3), "unknown scenario field"),
-    (lambda: st.simulate(st.follow_everyone(), SMALL, replications=0), "replications"),
-    (lambda: st.compare_policies([st.follow_everyone(), st.follow_everyone()], SMALL), "distinct"),
-])
+@pytest.mark.parametrize(
+    "build, message",
+    [
+        (lambda: st.FollowBack("sometimes"), "follow-back rule"),
+        (lambda: st.FollowBack("score", None, 1.0), "score must be one of"),
+        (lambda: st.FollowBack("score", "charisma", 1.0), "charisma"),
+        (lambda: st.FollowBack("everyone", "activity"), "takes no score"),
+        (lambda: st.Prune(inactive_days=0), "inactive_days"),
+        (lambda: st.ReadingList(size=-1), "size"),
+        (lambda: st.Reset(day=-1), "reset day"),
+        (lambda: st.Policy(""), "non-empty name"),
+        (lambda: st.Policy("x", follow_back="everyone"), "FollowBack"),
+        (lambda: st.Scenario(attention_budget=-1.0), "attention_budget"),
+        (lambda: st.Scenario(churn_hazard=1.5), "churn_hazard"),
+        (lambda: st.Scenario(n_initial_followers=0, n_new_followers=0), "at least one follower"),
+        (lambda: st.Scenario(horizon_days=1), "horizon_days"),
+        (lambda: st.Scenario(mutual_rate_ratio=0.0), "mutual_rate_ratio"),
+        (lambda: st.preset("celebrity"), "brand, person"),
+        (lambda: st.preset("person", budget=3), "unknown scenario field"),
+        (lambda: st.simulate(st.follow_everyone(), SMALL, replications=0), "replications"),
+        (lambda: st.compare_policies([st.follow_everyone(), st.follow_everyone()], SMALL), "distinct"),
+    ],
+)
 def test_bad_definitions_fail_with_a_message_naming_the_problem(build, message):
     with pytest.raises(st.StrategyError, match=message):
         build()
 
 
 def test_study_parameters_are_checked_with_clear_errors():
-    good = dict(replications=12, grid_replications=6, grid_size=5, horizon_days=365, churn_hazard=0.00257,
-                mutual_rate_ratio=2.0, earlier_snapshot_path="", interactive=False)
+    good = dict(
+        replications=12,
+        grid_replications=6,
+        grid_size=5,
+        horizon_days=365,
+        churn_hazard=0.00257,
+        mutual_rate_ratio=2.0,
+        earlier_snapshot_path="",
+        interactive=False,
+    )
     st.check_study_parameters(**good)
-    for name, value, words in [("replications", 1, "replications"), ("grid_size", 50, "grid_size"), ("churn_hazard", -0.1, "churn_hazard"),
-                               ("mutual_rate_ratio", 0, "mutual_rate_ratio"), ("interactive", "yes", "True or False"),
-                               ("earlier_snapshot_path", None, "earlier_snapshot_path")]:
+    for name, value, words in [
+        ("replications", 1, "replications"),
+        ("grid_size", 50, "grid_size"),
+        ("churn_hazard", -0.1, "churn_hazard"),
+        ("mutual_rate_ratio", 0, "mutual_rate_ratio"),
+        ("interactive", "yes", "True or False"),
+        ("earlier_snapshot_path", None, "earlier_snapshot_path"),
+    ]:
         with pytest.raises(ParameterError, match=words):
             st.check_study_parameters(**{**good, name: value})
 
@@ -230,7 +258,9 @@ def test_each_cell_of_the_vectorised_sensitivity_grid_equals_its_own_simulation(
     for policy in policies:
         for budget in budgets:
             for hazard in hazards:
-                alone = st.simulate(policy, dataclasses.replace(SMALL, attention_budget=budget, churn_hazard=hazard), replications=4, seed=9)
+                alone = st.simulate(
+                    policy, dataclasses.replace(SMALL, attention_budget=budget, churn_hazard=hazard), replications=4, seed=9
+                )
                 cell = grid.frame.query("policy == @policy.name and attention_budget == @budget and churn_hazard == @hazard")
                 np.testing.assert_allclose(cell["followers"].to_numpy(), alone.horizon["followers"])
                 np.testing.assert_allclose(cell["signal_read"].to_numpy(), alone.horizon["signal_read"], rtol=1e-9)
@@ -240,8 +270,17 @@ def test_a_win_is_clear_only_when_the_paired_interval_excludes_zero():
     rows = []
     for replication in range(5):
         for policy, followers in (("a", 10.0 + replication), ("b", 9.0 + replication), ("c", 9.0 + (-1) ** replication)):
-            rows.append({"policy": policy, "attention_budget": 1.0, "churn_hazard": 0.0, "replication": replication,
-                         "followers": followers, "signal_read": 0.0, "noise_read": 0.0})
+            rows.append(
+                {
+                    "policy": policy,
+                    "attention_budget": 1.0,
+                    "churn_hazard": 0.0,
+                    "replication": replication,
+                    "followers": followers,
+                    "signal_read": 0.0,
+                    "noise_read": 0.0,
+                }
+            )
     result = st.SensitivityResult(pd.DataFrame(rows), [1.0], [0.0], SMALL)
     winners = result.winners(1.0, 0.0, 0.0)
     assert winners.loc[0, "winner"] == "a" and winners.loc[0, "runner_up"] in {"b", "c"} and winners.loc[0, "clear"]
@@ -294,7 +333,7 @@ def test_each_replication_draws_its_multiplier_from_the_calibrated_range():
     assert np.quantile(draws, [0.025, 0.5, 0.975]) == pytest.approx([1.5, 2.0, 2.667], rel=0.03)
     association = st.Scenario(mutual_rate_ratio=2.0, rate_ratio_low=1.5, rate_ratio_high=2.667, rate_ratio_from_one=True)
     draws = association.rate_ratios(20_000, rng)
-    assert draws.min() >= 1.0 and np.median(draws) == pytest.approx(2.0 ** 0.5, rel=0.05)
+    assert draws.min() >= 1.0 and np.median(draws) == pytest.approx(2.0**0.5, rel=0.05)
     with pytest.raises(st.StrategyError, match="give both or neither"):
         st.Scenario(rate_ratio_low=1.5)
     with pytest.raises(st.StrategyError, match="must hold the multiplier"):
@@ -323,7 +362,8 @@ def ego_dataset(follows, interactions, engagement="owner_outgoing", accounts=Non
     events = pd.DataFrame(interactions, columns=["actor_id", "target_id", "kind", "at"]).astype(str)
     account_rows = accounts or [{"account_id": OWNER, "is_owner": "true"}]
     return build_dataset(
-        RawTable(follow_frame, "follows.csv", 2), RawTable(events, "interactions.csv", 2),
+        RawTable(follow_frame, "follows.csv", 2),
+        RawTable(events, "interactions.csv", 2),
         RawTable(pd.DataFrame(account_rows).astype(str), "accounts.csv", 2),
         coverage=Coverage(scope=scope, engagement_observed=engagement),
     )
@@ -333,7 +373,8 @@ def hand_made():
     a, b, c, d, e = (f"20000000000000000{i}" for i in range(10, 15))
     follows = [(x, OWNER) for x in (a, b, c, d, e)] + [(OWNER, a), (OWNER, b)]
     interactions = [
-        (OWNER, a, "reply", "2024-01-10T00:00:00Z"), (OWNER, a, "like", "2024-01-12T00:00:00Z"),  # before: a twice
+        (OWNER, a, "reply", "2024-01-10T00:00:00Z"),
+        (OWNER, a, "like", "2024-01-12T00:00:00Z"),  # before: a twice
         (OWNER, c, "mention", "2024-01-20T00:00:00Z"),  # before: c once
         (OWNER, a, "reply", "2024-03-10T00:00:00Z"),  # after: a, d
         (OWNER, d, "reply", "2024-03-20T00:00:00Z"),
@@ -344,8 +385,13 @@ def hand_made():
 
 def test_replay_scores_policies_against_later_engagement_by_hand():
     (a, b, c, d, e), dataset = hand_made()
-    policies = [st.follow_everyone(), st.follow_no_one(), st.selective(threshold=2.0), st.selective(threshold=1.0, name="engaged once"),
-                st.read_only_list(size=1)]
+    policies = [
+        st.follow_everyone(),
+        st.follow_no_one(),
+        st.selective(threshold=2.0),
+        st.selective(threshold=1.0, name="engaged once"),
+        st.read_only_list(size=1),
+    ]
     replay = st.replay_policies(dataset, policies, cutoff="2024-02-01")
     table = replay.table.set_index("policy")
     assert replay.scores_available == ["engagement_given"]
@@ -354,7 +400,9 @@ def test_replay_scores_policies_against_later_engagement_by_hand():
     assert table.loc["follow everyone", ["read", "valued_read"]].tolist() == [5, 2]
     assert table.loc["follow everyone", "precision"] == pytest.approx(2 / 5) and table.loc["follow everyone", "recall"] == 1
     # The owner followed back a and b: a was valued.
-    assert table.loc["as the owner did", "precision"] == pytest.approx(1 / 2) and table.loc["as the owner did", "recall"] == pytest.approx(1 / 2)
+    assert table.loc["as the owner did", "precision"] == pytest.approx(1 / 2) and table.loc["as the owner did", "recall"] == pytest.approx(
+        1 / 2
+    )
     # Engagement received is not observed in an ego export: the owner's own past engagement stands in (a: 2, c: 1).
     selective = table.loc["selective (engagement received >= 2)"]
     assert selective["followed"] == 1 and selective["precision"] == 1 and selective["recall"] == pytest.approx(1 / 2)
@@ -383,8 +431,9 @@ def test_replay_splits_at_the_midpoint_and_counts_undated_rows():
     replay = st.replay_policies(dataset, [st.follow_everyone()])
     times = dataset.interactions["at"]
     assert replay.cutoff == times.min() + (times.max() - times.min()) / 2
-    undated = ego_dataset([(a, OWNER)], [(OWNER, a, "like", ""), (OWNER, a, "reply", "2024-01-01T00:00:00Z"),
-                                         (OWNER, a, "reply", "2024-02-01T00:00:00Z")])
+    undated = ego_dataset(
+        [(a, OWNER)], [(OWNER, a, "like", ""), (OWNER, a, "reply", "2024-01-01T00:00:00Z"), (OWNER, a, "reply", "2024-02-01T00:00:00Z")]
+    )
     notes = st.replay_policies(undated, [st.follow_everyone()]).notes
     assert any(note.startswith("1 engagement rows without a time") for note in notes)
 
@@ -396,8 +445,9 @@ def test_replay_without_followers_or_engagement_says_why():
 
 
 def test_replay_owner_of_a_network_is_the_account_with_most_followers():
-    dataset = ego_dataset([("5", "9"), ("6", "9"), ("7", "8"), ("9", "8")], [], engagement="everyone", scope="network",
-                          accounts=[{"account_id": "9"}])
+    dataset = ego_dataset(
+        [("5", "9"), ("6", "9"), ("7", "8"), ("9", "8")], [], engagement="everyone", scope="network", accounts=[{"account_id": "9"}]
+    )
     owner, reason = st.choose_replay_owner(dataset)
     assert owner == "8" and "most followers" in reason  # 8 and 9 both have two followers: the smaller id wins
     with pytest.raises(st.StrategyError, match="not an account"):
@@ -451,11 +501,16 @@ def test_churn_from_follow_events_matches_the_two_snapshots():
     earlier = snapshot(["11", "12", "13", "14", "15"], ["11"], "2024-01-01T00:00:00Z")
     later = snapshot(["11", "12", "16"], ["16"], "2024-04-10T00:00:00Z")  # the owner also swapped 11 for 16
     after, before = pd.Timestamp("2024-01-01", tz="UTC"), pd.Timestamp("2024-04-10", tz="UTC")
-    later.follow_events = pd.DataFrame({
-        "follower_id": ["13", "14", "15", "16", OWNER, OWNER], "followee_id": [OWNER, OWNER, OWNER, OWNER, "16", "11"],
-        "event": ["unfollow", "unfollow", "unfollow", "follow", "follow", "unfollow"],
-        "observed_after": after, "observed_before": before, "source": "test",
-    })
+    later.follow_events = pd.DataFrame(
+        {
+            "follower_id": ["13", "14", "15", "16", OWNER, OWNER],
+            "followee_id": [OWNER, OWNER, OWNER, OWNER, "16", "11"],
+            "event": ["unfollow", "unfollow", "unfollow", "follow", "follow", "unfollow"],
+            "observed_after": after,
+            "observed_before": before,
+            "source": "test",
+        }
+    )
     from_events = st.churn_from_follow_events(later)
     pd.testing.assert_frame_equal(from_events, st.churn_from_snapshots(earlier, later))
     hazard, sentence, _ = st.choose_churn_hazard(0.002, None, later)
@@ -468,9 +523,11 @@ def test_churn_over_three_snapshots_counts_each_follower_once_and_fits_on_follow
 
     from reciprocity_utils.io.snapshots import load_snapshots
 
-    taken = {"a.js": snapshot(["11", "12", "13"], [], "2024-01-01T00:00:00Z"),
-             "b.js": snapshot(["11", "12", "14"], [], "2024-04-10T00:00:00Z"),  # 13 left
-             "c.js": snapshot(["11", "14"], [], "2024-07-19T00:00:00Z")}  # 12 left
+    taken = {
+        "a.js": snapshot(["11", "12", "13"], [], "2024-01-01T00:00:00Z"),
+        "b.js": snapshot(["11", "12", "14"], [], "2024-04-10T00:00:00Z"),  # 13 left
+        "c.js": snapshot(["11", "14"], [], "2024-07-19T00:00:00Z"),
+    }  # 12 left
     combined = load_snapshots(list(taken), loader=lambda path: taken[Path(path).name])
     one_way = st.churn_from_follow_events(combined).set_index("group").loc["not followed back"]
     # Distinct accounts: 11, 12, 13 and 14 were followers at some point, 13 and 12 left.
@@ -522,8 +579,11 @@ def test_the_explorer_builds_without_simulating_and_redraws_on_demand():
     tiny = dataclasses.replace(SMALL, horizon_days=10)
     box = strategy_plots.strategy_explorer([st.follow_everyone(), st.follow_no_one()], tiny, replications=2)
     sliders = [child for child in box.children if hasattr(child, "value") and not isinstance(child.value, str)]
-    assert {s.description for s in sliders} >= {"attention budget (posts/day)", "churn hazard (per day)",
-                                                "attention a reading list takes (posts/day)"}
+    assert {s.description for s in sliders} >= {
+        "attention budget (posts/day)",
+        "churn hazard (per day)",
+        "attention a reading list takes (posts/day)",
+    }
     sliders[0].value = 15.0  # moving a slider re-simulates without error
 
 
@@ -586,8 +646,10 @@ def test_churn_between_the_2021_and_2023_x_archives():
 def test_the_tornado_names_what_changes_the_winner_and_moves_with_churn():
     policies = [st.follow_everyone(), st.selective(), st.read_only_list(st.follow_everyone())]
     scenario = st.preset("person", horizon_days=90, n_initial_followers=60, n_new_followers=60)
-    churn = [st.Assumption("mutual_churn_hazard", "daily churn of followers followed back", 0.0, 0.0, from_data=False),
-             st.Assumption("churn_hazard", "daily churn of followers not followed back", 0.0, 0.05, from_data=True)]
+    churn = [
+        st.Assumption("mutual_churn_hazard", "daily churn of followers followed back", 0.0, 0.0, from_data=False),
+        st.Assumption("churn_hazard", "daily churn of followers not followed back", 0.0, 0.05, from_data=True),
+    ]
     table = st.assumption_sensitivity(policies, scenario, churn, replications=6, seed=1)
     assert list(table["end"]) == ["low", "high", "low", "high"]
     base = table.attrs["base_winner"]
@@ -605,12 +667,26 @@ def test_the_tornado_names_what_changes_the_winner_and_moves_with_churn():
 def test_the_sentence_says_when_the_winner_does_not_depend_on_the_data():
     import pandas as pd
 
-    rows = [{"assumption": a, "field": f, "from_data": d, "end": e, "value": v, "winner": "follow everyone", "lead": lead,
-             "lead_ci_low": lead - 1, "lead_ci_high": lead + 1, "winner_changes": False}
-            for a, f, d, e, v, lead in [("engagement multiplier", "mutual_rate_ratio", True, "low", 1.0, 5.0),
-                                        ("engagement multiplier", "mutual_rate_ratio", True, "high", 3.7, 6.0),
-                                        ("attention budget", "attention_budget", False, "low", 15.0, 1.0),
-                                        ("attention budget", "attention_budget", False, "high", 240.0, 20.0)]]
+    rows = [
+        {
+            "assumption": a,
+            "field": f,
+            "from_data": d,
+            "end": e,
+            "value": v,
+            "winner": "follow everyone",
+            "lead": lead,
+            "lead_ci_low": lead - 1,
+            "lead_ci_high": lead + 1,
+            "winner_changes": False,
+        }
+        for a, f, d, e, v, lead in [
+            ("engagement multiplier", "mutual_rate_ratio", True, "low", 1.0, 5.0),
+            ("engagement multiplier", "mutual_rate_ratio", True, "high", 3.7, 6.0),
+            ("attention budget", "attention_budget", False, "low", 15.0, 1.0),
+            ("attention budget", "attention_budget", False, "high", 240.0, 20.0),
+        ]
+    ]
     table = pd.DataFrame(rows)
     table.attrs["base_winner"] = "follow everyone"
     sentence = st.assumption_sentence(table)
@@ -646,8 +722,12 @@ def test_a_reading_list_that_costs_attention_reads_less_and_can_lose():
     everyone = [st.simulate(st.follow_everyone(), st.preset("person", **small, list_cost=c), replications=6, seed=2) for c in (0.0, 30.0)]
     assert np.array_equal(everyone[0].horizon["utility"], everyone[1].horizon["utility"])
     # The tornado varies it, and on the person preset a costly list changes the winner.
-    table = st.assumption_sensitivity(st.standard_policies(365), st.preset("person"),
-                                      [st.Assumption("list_cost", "attention a reading list takes", 0.0, 30.0)], replications=6)
+    table = st.assumption_sensitivity(
+        st.standard_policies(365),
+        st.preset("person"),
+        [st.Assumption("list_cost", "attention a reading list takes", 0.0, 30.0)],
+        replications=6,
+    )
     assert table.attrs["base_winner"] == "follow everyone, read list"
     assert table.loc[table["end"] == "high", "winner_changes"].item()
     assert "attention a reading list takes at 30 makes" in st.assumption_sentence(table)

@@ -20,30 +20,47 @@ from reciprocity_utils.paths import NOTEBOOKS_DIR, private_dir
 pytestmark = pytest.mark.notebook
 
 NOTEBOOK = "02-reciprocity.ipynb"
-ENGAGEMENT_KEYS = ("mutual_pairs_engaged_both_ways", "mutual_pairs_engaged_one_way", "mutual_pairs_dormant", "one_way_pairs_engaged_both_ways")
+ENGAGEMENT_KEYS = (
+    "mutual_pairs_engaged_both_ways",
+    "mutual_pairs_engaged_one_way",
+    "mutual_pairs_dormant",
+    "one_way_pairs_engaged_both_ways",
+)
 OWNER_KEYS = ("owner_engages_mutuals", "owner_engages_followees_not_following_back")
 
 
 def run_notebook(name: str, output_dir: Path, **parameters) -> tuple[dict, dict]:
     executed = output_dir / name
     papermill.execute_notebook(
-        str(NOTEBOOKS_DIR / name), str(executed), parameters={"output_dir": str(output_dir), **parameters},
-        kernel_name="python3", progress_bar=False, cwd=str(output_dir),
+        str(NOTEBOOKS_DIR / name),
+        str(executed),
+        parameters={"output_dir": str(output_dir), **parameters},
+        kernel_name="python3",
+        progress_bar=False,
+        cwd=str(output_dir),
     )
     return read_results(output_dir, executed.stem), json.loads(executed.read_text(encoding="utf-8"))
 
 
 def not_drawn_notes(notebook: dict) -> list[str]:
     """Figures with nothing to draw, shown as a sentence saying why (never as an empty box)."""
-    html = [output["data"]["text/html"] for cell in notebook["cells"] for output in cell.get("outputs", [])
-            if "text/html" in output.get("data", {})]
+    html = [
+        output["data"]["text/html"]
+        for cell in notebook["cells"]
+        for output in cell.get("outputs", [])
+        if "text/html" in output.get("data", {})
+    ]
     html = ["".join(h) if isinstance(h, list) else h for h in html]
     return [h for h in html if 'class="not-drawn"' in h and "Not drawn." in h]
 
 
 def figure_captions(notebook: dict) -> list[str]:
-    html = [output["data"]["text/html"] for cell in notebook["cells"] for output in cell.get("outputs", [])
-            if "text/html" in output.get("data", {})]
+    html = [
+        output["data"]["text/html"]
+        for cell in notebook["cells"]
+        for output in cell.get("outputs", [])
+        if "text/html" in output.get("data", {})
+    ]
     html = ["".join(h) if isinstance(h, list) else h for h in html]
     return [h.split("<figcaption", 1)[1].split(">", 1)[1].split("</figcaption>", 1)[0] for h in html if "<figcaption" in h]
 
@@ -103,8 +120,9 @@ def independent_engagement(follows: pd.DataFrame, interactions: pd.DataFrame, wi
 
 def test_02_on_the_sample_after_01_matches_independent_computation(tmp_path):
     run_notebook("01-load-and-validate.ipynb", tmp_path, input_path=str(SAMPLE_DIR))
-    results, notebook = run_notebook(NOTEBOOK, tmp_path, input_path=str(private_dir(tmp_path) / "dataset"), input_format="dataset",
-                                     null_networks=40, seed=5)
+    results, notebook = run_notebook(
+        NOTEBOOK, tmp_path, input_path=str(private_dir(tmp_path) / "dataset"), input_format="dataset", null_networks=40, seed=5
+    )
     headline = results["headline"]
     follows = pd.read_csv(SAMPLE_DIR / "follows.csv", dtype=str)
     accounts = pd.read_csv(SAMPLE_DIR / "accounts.csv", dtype=str)
@@ -114,7 +132,9 @@ def test_02_on_the_sample_after_01_matches_independent_computation(tmp_path):
     r = nx.overall_reciprocity(graph)
     density = len(follows) / (len(accounts) * (len(accounts) - 1))
     assert headline["arc_reciprocity"] == pytest.approx(r, abs=1e-12)
-    assert headline["dyad_reciprocity"] == pytest.approx(igraph.Graph.TupleList(graph.edges, directed=True).reciprocity(mode="ratio"), abs=1e-12)
+    assert headline["dyad_reciprocity"] == pytest.approx(
+        igraph.Graph.TupleList(graph.edges, directed=True).reciprocity(mode="ratio"), abs=1e-12
+    )
     assert headline["rho"] == pytest.approx((r - density) / (1 - density), abs=1e-12)
 
     # The null model: the same seed gives the same ensemble outside the notebook; planted reciprocity stands out.
@@ -149,7 +169,9 @@ def test_02_on_a_ucd_network(tmp_path):
     folder = needs_shared_data("networks", "ucd-twitter-multiview", "football")
     results, notebook = run_notebook(NOTEBOOK, tmp_path, input_path=str(folder), null_networks=30)
     headline = results["headline"]
-    follows = pd.read_csv(folder / "football-follows.mtx", sep=" ", skiprows=1, header=None, names=["follower_id", "followee_id", "w"], dtype=str)
+    follows = pd.read_csv(
+        folder / "football-follows.mtx", sep=" ", skiprows=1, header=None, names=["follower_id", "followee_id", "w"], dtype=str
+    )
     graph = nx.DiGraph(zip(follows["follower_id"], follows["followee_id"]))
     assert headline["arc_reciprocity"] == pytest.approx(nx.overall_reciprocity(graph), abs=1e-12)
     assert round(headline["arc_reciprocity"], 4) == 0.6148 and round(headline["rho"], 4) == 0.5892  # data README
@@ -233,7 +255,9 @@ def write_folder(folder: Path, files: dict[str, str]) -> Path:
 
 
 def test_02_on_a_single_account_without_follows(tmp_path):
-    folder = write_folder(tmp_path / "input", {"follows.csv": "follower_id,followee_id\n", "accounts.csv": "account_id\n1234567890123456789\n"})
+    folder = write_folder(
+        tmp_path / "input", {"follows.csv": "follower_id,followee_id\n", "accounts.csv": "account_id\n1234567890123456789\n"}
+    )
     results, notebook = run_notebook(NOTEBOOK, tmp_path, input_path=str(folder))
     assert all(value is None for value in results["headline"].values())
     # Nothing can be drawn: each of the five figures is a sentence saying why, no empty box.
@@ -243,22 +267,29 @@ def test_02_on_a_single_account_without_follows(tmp_path):
 def test_02_on_a_personal_export_with_owner_outgoing_engagement(tmp_path, monkeypatch):
     monkeypatch.setenv("RECIPROCITY_PSEUDONYM_KEY", "test-secret")
     owner, friend, fan, idol = "1200000000000000001", "1200000000000000002", "1200000000000000003", "1200000000000000004"
-    folder = write_folder(tmp_path / "input", {
-        "accounts.csv": f"account_id,handle\n{owner},me\n{friend},friend_handle\n{fan},fan_handle\n{idol},idol_handle\n",
-        "follows.csv": "follower_id,followee_id,followed_at\n"
-                       f"{owner},{friend},2024-01-01T00:00:00Z\n{friend},{owner},2024-01-03T00:00:00Z\n"
-                       f"{fan},{owner},2024-02-01T00:00:00Z\n{owner},{idol},2024-02-02T00:00:00Z\n",
-        "interactions.csv": f"actor_id,target_id,kind,at\n{owner},{idol},like,2024-03-01T00:00:00Z\n",
-        "coverage.json": json.dumps({"scope": "ego", "engagement_observed": "owner_outgoing"}),
-    })
+    folder = write_folder(
+        tmp_path / "input",
+        {
+            "accounts.csv": f"account_id,handle\n{owner},me\n{friend},friend_handle\n{fan},fan_handle\n{idol},idol_handle\n",
+            "follows.csv": "follower_id,followee_id,followed_at\n"
+            f"{owner},{friend},2024-01-01T00:00:00Z\n{friend},{owner},2024-01-03T00:00:00Z\n"
+            f"{fan},{owner},2024-02-01T00:00:00Z\n{owner},{idol},2024-02-02T00:00:00Z\n",
+            "interactions.csv": f"actor_id,target_id,kind,at\n{owner},{idol},like,2024-03-01T00:00:00Z\n",
+            "coverage.json": json.dumps({"scope": "ego", "engagement_observed": "owner_outgoing"}),
+        },
+    )
     results, _ = run_notebook(NOTEBOOK, tmp_path, input_path=str(folder), owner_id=owner)
     headline = results["headline"]
     assert headline["arc_reciprocity"] == pytest.approx(2 / 4) and headline["rho"] is None
     assert headline["median_followback_latency_days"] == pytest.approx(2.0)
     assert headline["owner_engages_mutuals"] == 0.0 and headline["owner_engages_followees_not_following_back"] == 1.0
     assert all(headline[key] is None for key in ENGAGEMENT_KEYS)
-    assert results["details"]["ego_list_sizes"] == {"mutuals": 1, "followers not followed back": 1,
-                                                    "followees not following back": 1, "dormant mutuals": 1}
+    assert results["details"]["ego_list_sizes"] == {
+        "mutuals": 1,
+        "followers not followed back": 1,
+        "followees not following back": 1,
+        "dormant mutuals": 1,
+    }
     lists = pd.read_csv(private_dir(tmp_path) / metrics.EGO_LISTS_FILE, dtype=str, keep_default_na=False)
     assert {friend, fan} <= set(lists["account_id"])  # the owner's private file names them, to act on
     assert {"friend_handle", "fan_handle"} <= set(lists["handle"])

@@ -27,9 +27,12 @@ FAST = {"n_permutations": 99, "n_bootstrap": 20, "validation_replications": 0}
 
 def run(output_dir, **parameters) -> dict:
     papermill.execute_notebook(
-        str(NOTEBOOKS_DIR / NOTEBOOK), str(output_dir / NOTEBOOK),
+        str(NOTEBOOKS_DIR / NOTEBOOK),
+        str(output_dir / NOTEBOOK),
         parameters={"output_dir": str(output_dir), **FAST, **parameters},
-        kernel_name="python3", progress_bar=False, cwd=str(output_dir),
+        kernel_name="python3",
+        progress_bar=False,
+        cwd=str(output_dir),
     )
     return read_results(output_dir, "03-followback-engagement")
 
@@ -92,7 +95,9 @@ def test_on_a_ucd_network_mentions_follow_mutual_status(tmp_path):
     headline, details = results["headline"], results["details"]
     ids = set((folder / "football.ids").read_text().split())
     follows = read_mtx(folder / "football-follows.mtx")
-    follows = follows[follows["source"].isin(ids) & follows["target"].isin(ids) & (follows["source"] != follows["target"])].drop_duplicates(["source", "target"])
+    follows = follows[follows["source"].isin(ids) & follows["target"].isin(ids) & (follows["source"] != follows["target"])].drop_duplicates(
+        ["source", "target"]
+    )
     mentions = read_mtx(folder / "football-mentions.mtx")
     mentions = mentions[mentions["source"] != mentions["target"]]
     mentioned = set(zip(mentions["source"], mentions["target"]))
@@ -169,7 +174,10 @@ def test_on_football_the_conclusion_carries_the_pair_control_the_e_value_and_no_
     assert headline["adjusted_irr"] == pytest.approx(3.73, abs=0.01)
     # Two-way interval referred to t(G* - 1): football's followees carry its information unevenly
     # (about 14 effective clusters among 248 accounts), so the interval is wider than the normal one.
-    assert (headline["adjusted_irr_ci_low"], headline["adjusted_irr_ci_high"]) == (pytest.approx(2.63, abs=0.01), pytest.approx(5.29, abs=0.01))
+    assert (headline["adjusted_irr_ci_low"], headline["adjusted_irr_ci_high"]) == (
+        pytest.approx(2.63, abs=0.01),
+        pytest.approx(5.29, abs=0.01),
+    )
     two_way = next(row for row in details["intervals"] if row["interval"].startswith("two-way clustered"))
     assert two_way["effective_clusters"] == pytest.approx(13.62, abs=0.01)
     half_width = scipy.stats.t.ppf(0.975, two_way["effective_clusters"] - 1) * two_way["standard_error"]

@@ -25,8 +25,12 @@ QUICK = {"replications": 2, "grid_replications": 2, "grid_size": 2, "horizon_day
 def run_notebook(output_dir: Path, **parameters) -> tuple[dict, dict]:
     executed = output_dir / NOTEBOOK
     papermill.execute_notebook(
-        str(NOTEBOOKS_DIR / NOTEBOOK), str(executed), parameters={"output_dir": str(output_dir), **parameters},
-        kernel_name="python3", progress_bar=False, cwd=str(output_dir),
+        str(NOTEBOOKS_DIR / NOTEBOOK),
+        str(executed),
+        parameters={"output_dir": str(output_dir), **parameters},
+        kernel_name="python3",
+        progress_bar=False,
+        cwd=str(output_dir),
     )
     return read_results(output_dir, executed.stem), json.loads(executed.read_text(encoding="utf-8"))
 
@@ -60,9 +64,13 @@ def independent_replay(follows: pd.DataFrame, interactions: pd.DataFrame, owner:
     else:
         counts = before[before["actor_id"] == owner].groupby("target_id")["count"].sum()
     chosen = followers & set(counts[counts >= 2].index)
-    return {"followers": len(followers), "valued": len(valued), "everyone_precision": len(valued) / len(followers),
-            "selective_precision": len(chosen & valued) / len(chosen) if chosen else math.nan,
-            "selective_recall": len(chosen & valued) / len(valued) if valued else math.nan}
+    return {
+        "followers": len(followers),
+        "valued": len(valued),
+        "everyone_precision": len(valued) / len(followers),
+        "selective_precision": len(chosen & valued) / len(chosen) if chosen else math.nan,
+        "selective_recall": len(chosen & valued) / len(valued) if valued else math.nan,
+    }
 
 
 def test_04_on_the_sample(tmp_path):
@@ -118,8 +126,12 @@ def test_04_on_the_sample(tmp_path):
 def test_04_in_a_report_run_reads_the_saved_dataset_and_uses_study_03(tmp_path):
     # As the report runner does: 01 saved the dataset, 03 recorded its estimate in the same folder.
     load_dataset(SAMPLE_DIR).save(tmp_path / "dataset")
-    record_results(tmp_path, "03-followback-engagement", headline={"adjusted_irr": 1.4, "adjusted_irr_ci_low": 1.1,
-                                                                   "adjusted_irr_ci_high": 1.8}, details={"timing": {"verdict": "inconclusive"}})
+    record_results(
+        tmp_path,
+        "03-followback-engagement",
+        headline={"adjusted_irr": 1.4, "adjusted_irr_ci_low": 1.1, "adjusted_irr_ci_high": 1.8},
+        details={"timing": {"verdict": "inconclusive"}},
+    )
     # interactive stays False as in a report run: displaying live widgets in a headless kernel
     # (papermill) has been seen to hang with ipykernel 7, and a static page cannot use them anyway.
     results, notebook = run_notebook(tmp_path, input_path=str(tmp_path / "dataset"), input_format="dataset", **QUICK)
@@ -128,7 +140,12 @@ def test_04_in_a_report_run_reads_the_saved_dataset_and_uses_study_03(tmp_path):
     assert "study 03" in results["details"]["rate_ratio_source"]
     person = results["details"]["scenarios"]["person"]
     # Only an association: each run draws a multiplier between 1 and the association, from its interval.
-    assert (person["mutual_rate_ratio"], person["rate_ratio_low"], person["rate_ratio_high"], person["rate_ratio_from_one"]) == (1.4, 1.1, 1.8, True)
+    assert (person["mutual_rate_ratio"], person["rate_ratio_low"], person["rate_ratio_high"], person["rate_ratio_from_one"]) == (
+        1.4,
+        1.1,
+        1.8,
+        True,
+    )
     assert results["details"]["rate_ratio_calibration"]["case"] == "association"
     assert "drawn between 1 (no effect) and the association, 1.40" in outputs_text(notebook)
     assert "application/vnd.jupyter.widget-view+json" not in outputs_text(notebook)
@@ -145,13 +162,17 @@ def test_04_with_a_single_account_and_no_follows(tmp_path, write_folder):
 def test_04_on_an_ego_export_that_records_only_the_owners_engagement(tmp_path, write_folder):
     owner = "1000000000000000001"
     a, b, c = "2000000000000000001", "2000000000000000002", "2000000000000000003"
-    folder = write_folder({
-        "accounts.csv": f"account_id,is_owner\n{owner},true\n",
-        "follows.csv": f"follower_id,followee_id\n{a},{owner}\n{b},{owner}\n{c},{owner}\n{owner},{a}\n",
-        "interactions.csv": (f"actor_id,target_id,kind,at\n{owner},{a},reply,2024-01-01T00:00:00Z\n{owner},{a},like,2024-01-02T00:00:00Z\n"
-                             f"{owner},{b},reply,2024-01-03T00:00:00Z\n{owner},{a},reply,2024-03-01T00:00:00Z\n{owner},{c},reply,2024-03-02T00:00:00Z\n"),
-        "coverage.json": json.dumps({"scope": "ego", "engagement_observed": "owner_outgoing"}),
-    })
+    folder = write_folder(
+        {
+            "accounts.csv": f"account_id,is_owner\n{owner},true\n",
+            "follows.csv": f"follower_id,followee_id\n{a},{owner}\n{b},{owner}\n{c},{owner}\n{owner},{a}\n",
+            "interactions.csv": (
+                f"actor_id,target_id,kind,at\n{owner},{a},reply,2024-01-01T00:00:00Z\n{owner},{a},like,2024-01-02T00:00:00Z\n"
+                f"{owner},{b},reply,2024-01-03T00:00:00Z\n{owner},{a},reply,2024-03-01T00:00:00Z\n{owner},{c},reply,2024-03-02T00:00:00Z\n"
+            ),
+            "coverage.json": json.dumps({"scope": "ego", "engagement_observed": "owner_outgoing"}),
+        }
+    )
     results, notebook = run_notebook(tmp_path, input_path=str(folder), **QUICK)
     table = {row["policy"]: row for row in results["details"]["replay"]["table"]}
     # Cutoff at the midpoint (2024-01-31): a and c engaged after; a engaged twice before.
@@ -206,6 +227,8 @@ def test_04_estimates_churn_from_an_earlier_x_archive(tmp_path):
     followers = set(before.follows.loc[before.follows["followee_id"] == owner, "follower_id"])
     one_way = followers - set(before.follows.loc[before.follows["follower_id"] == owner, "followee_id"])
     lost = one_way - set(after.follows.loc[after.follows["followee_id"] == owner, "follower_id"])
-    days = (pd.Timestamp(after.provenance.parameters["generated_at"]) - pd.Timestamp(before.provenance.parameters["generated_at"])).total_seconds() / 86_400
+    days = (
+        pd.Timestamp(after.provenance.parameters["generated_at"]) - pd.Timestamp(before.provenance.parameters["generated_at"])
+    ).total_seconds() / 86_400
     assert results["headline"]["churn_hazard_used"] == pytest.approx(-math.log1p(-len(lost) / len(one_way)) / days)
     assert results["details"]["scenarios"]["person"]["churn_hazard"] == pytest.approx(results["headline"]["churn_hazard_used"])

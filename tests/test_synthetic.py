@@ -50,9 +50,7 @@ def arc_segments(network) -> pd.DataFrame:
     arcs["mutual_since"] = arcs[["followed_at", "reverse_at"]].max(axis=1).where(arcs["reverse_at"].notna(), end)
     arcs["arc"] = np.arange(len(arcs))
 
-    events = network.interactions.merge(
-        arcs, left_on=["actor_id", "target_id"], right_on=["follower_id", "followee_id"], how="inner"
-    )
+    events = network.interactions.merge(arcs, left_on=["actor_id", "target_id"], right_on=["follower_id", "followee_id"], how="inner")
     events["mutual"] = events["at"] >= events["mutual_since"]
     counts = events.groupby(["arc", "mutual"]).size()
 
@@ -142,7 +140,14 @@ def test_account_ids_are_unique_19_digit_strings_that_survive_csv(sample, tmp_pa
 
 def test_table_columns_and_dtypes(sample):
     assert list(sample.accounts.columns) == [
-        "account_id", "handle", "platform", "is_owner", "kind", "created_at", "followers_count", "following_count",
+        "account_id",
+        "handle",
+        "platform",
+        "is_owner",
+        "kind",
+        "created_at",
+        "followers_count",
+        "following_count",
     ]
     assert list(sample.follows.columns) == ["follower_id", "followee_id", "followed_at", "source"]
     assert list(sample.interactions.columns) == ["actor_id", "target_id", "kind", "at", "count", "source"]
@@ -209,7 +214,12 @@ def test_truth_is_json_and_agrees_with_the_tables(sample):
     truth = json.loads(json.dumps(sample.truth, allow_nan=False))
     # The pair-level fields are left out while at their defaults (older truth files stay byte-identical).
     assert set(truth["parameters"]) == {f.name for f in dataclasses.fields(SyntheticParameters)} - set(synthetic.PAIR_FIELDS)
-    assert SyntheticParameters(**{**truth["parameters"], "interaction_kind_probabilities": SyntheticParameters().interaction_kind_probabilities}) == SyntheticParameters()
+    assert (
+        SyntheticParameters(
+            **{**truth["parameters"], "interaction_kind_probabilities": SyntheticParameters().interaction_kind_probabilities}
+        )
+        == SyntheticParameters()
+    )
     realised = truth["realised"]
     follows = sample.follows
     reverse = set(zip(follows["followee_id"], follows["follower_id"]))
@@ -218,7 +228,10 @@ def test_truth_is_json_and_agrees_with_the_tables(sample):
     assert realised["n_mutual_arcs"] == n_mutual_arcs
     assert realised["arc_reciprocity"] == pytest.approx(n_mutual_arcs / len(follows))
     assert realised["n_interactions"] == len(sample.interactions)
-    assert realised["n_interactions_by_kind"] == sample.interactions["kind"].value_counts().reindex(list(INTERACTION_KINDS), fill_value=0).to_dict()
+    assert (
+        realised["n_interactions_by_kind"]
+        == sample.interactions["kind"].value_counts().reindex(list(INTERACTION_KINDS), fill_value=0).to_dict()
+    )
     assert truth["planted"]["mutual_rate_ratio"] == truth["planted"]["auto_followback_ratio"] == 2.0
     assert {"arc_reciprocity", "mutual_rate_ratio", "followback_share_by_camp"} <= set(truth["definitions"])
 
@@ -400,7 +413,14 @@ def test_committed_sample_is_what_the_generator_makes_with_its_recorded_seed(tmp
 # Digests of the five tables made by the generator before the pair-level options existed, and of
 # its truth (sha256 of each table's CSV text; arc_truth restricted to the columns it had then).
 ORIGINAL_ARC_TRUTH_COLUMNS = [
-    "follower_id", "followee_id", "followed_at", "origin", "returned", "mutual_since", "one_way_rate_per_day", "mutual_rate_multiplier",
+    "follower_id",
+    "followee_id",
+    "followed_at",
+    "origin",
+    "returned",
+    "mutual_since",
+    "one_way_rate_per_day",
+    "mutual_rate_multiplier",
 ]
 DIGESTS_BEFORE_PAIR_OPTIONS = [
     (
@@ -414,10 +434,18 @@ DIGESTS_BEFORE_PAIR_OPTIONS = [
         "25103e1aa389f9f57eb927abb2487a4a6482a0c5bbefdb2a14c2d5fa08c2c9f1",
     ),
     # Anticipation on: its tables are unchanged too (truth gained a block, so no truth digest).
-    ({"seed": 3, "n_accounts": 150, "pre_followback_ratio": 3.0, "pre_followback_days": 30.0}, "017502b0c3bde6f0524dfa9301d944366e3c238d744b81a870d0cde15ff0ff31", None),
+    (
+        {"seed": 3, "n_accounts": 150, "pre_followback_ratio": 3.0, "pre_followback_days": 30.0},
+        "017502b0c3bde6f0524dfa9301d944366e3c238d744b81a870d0cde15ff0ff31",
+        None,
+    ),
 ]
 AFFINITY_WITHOUT_EFFECT = dict(
-    mutual_rate_ratio=1.0, pair_affinity_sigma=1.0, n_communities=4, same_community_affinity=2.0, within_community_follow_boost=3.0,
+    mutual_rate_ratio=1.0,
+    pair_affinity_sigma=1.0,
+    n_communities=4,
+    same_community_affinity=2.0,
+    within_community_follow_boost=3.0,
 )
 
 
@@ -456,7 +484,9 @@ def within_pair_ratios(arcs: pd.DataFrame) -> tuple[float, float]:
     """Pooled (events per day after / before) and Mantel-Haenszel (each arc its own stratum) ratios."""
     pooled = (arcs["events_after"].sum() / arcs["days_after"].sum()) / (arcs["events_before"].sum() / arcs["days_before"].sum())
     total_days = arcs["days_before"] + arcs["days_after"]
-    mantel_haenszel = (arcs["events_after"] * arcs["days_before"] / total_days).sum() / (arcs["events_before"] * arcs["days_after"] / total_days).sum()
+    mantel_haenszel = (arcs["events_after"] * arcs["days_before"] / total_days).sum() / (
+        arcs["events_before"] * arcs["days_after"] / total_days
+    ).sum()
     return float(pooled), float(mantel_haenszel)
 
 
@@ -540,7 +570,12 @@ def test_affinity_shifts_the_followback_log_odds_as_planted():
     # Brands are shifted too, around their planted 0.9.
     into_brands = arcs[arcs["followee_id"].map(traits["camp"]) == "auto_follow_back"]
     high = np.log(into_brands["pair_affinity"]) > 0.5
-    assert into_brands.loc[high, "returned"].mean() > 0.93 > 0.85 > into_brands.loc[np.log(into_brands["pair_affinity"]) < -1.5, "returned"].mean()
+    assert (
+        into_brands.loc[high, "returned"].mean()
+        > 0.93
+        > 0.85
+        > into_brands.loc[np.log(into_brands["pair_affinity"]) < -1.5, "returned"].mean()
+    )
 
 
 @pytest.mark.parametrize("planted", [1.0, 2.0])
@@ -570,8 +605,12 @@ def test_affinity_fools_comparisons_across_pairs_but_not_within_a_pair(planted):
 def test_anticipation_of_30_and_60_days_is_planted_and_recorded(lead_days):
     # Slow follow-backs, so that some lead windows fit inside the one-way time and some do not.
     network = generate_network(
-        n_accounts=600, seed=8, pre_followback_ratio=3.0, pre_followback_days=lead_days,
-        person_followback_latency_days=60.0, brand_followback_latency_days=20.0,
+        n_accounts=600,
+        seed=8,
+        pre_followback_ratio=3.0,
+        pre_followback_days=lead_days,
+        person_followback_latency_days=60.0,
+        brand_followback_latency_days=20.0,
     )
     truth = network.arc_truth
     answered = (truth["origin"] == "initiating") & truth["returned"]
@@ -598,14 +637,19 @@ def test_anticipation_of_30_and_60_days_is_planted_and_recorded(lead_days):
 
 
 def test_pair_options_are_deterministic_and_recorded(tmp_path):
-    first, second = generate_network(seed=5, **AFFINITY_WITHOUT_EFFECT), generate_network(SyntheticParameters(seed=5, **AFFINITY_WITHOUT_EFFECT))
+    first, second = (
+        generate_network(seed=5, **AFFINITY_WITHOUT_EFFECT),
+        generate_network(SyntheticParameters(seed=5, **AFFINITY_WITHOUT_EFFECT)),
+    )
     assert_same_networks(first, second, tmp_path)
     assert not first.arc_truth.equals(generate_network(seed=6, **AFFINITY_WITHOUT_EFFECT).arc_truth)
 
     truth = json.loads((tmp_path / "first" / "truth.json").read_text())
     assert set(truth["parameters"]) == {f.name for f in dataclasses.fields(SyntheticParameters)}
     planted = truth["planted"]["pair_confounding"]
-    assert {key: planted[key] for key in synthetic.PAIR_FIELDS} == {key: float(AFFINITY_WITHOUT_EFFECT.get(key, 1.0)) for key in synthetic.PAIR_FIELDS}
+    assert {key: planted[key] for key in synthetic.PAIR_FIELDS} == {
+        key: float(AFFINITY_WITHOUT_EFFECT.get(key, 1.0)) for key in synthetic.PAIR_FIELDS
+    }
     assert pd.read_csv(tmp_path / "first" / "accounts.csv", dtype=str)["labels"].str.fullmatch(r"c[1-4]").all()
     realised = truth["realised"]["pair_confounding"]
     assert realised["share_of_mutual_pairs_within_community"] > realised["share_of_one_way_pairs_within_community"]

@@ -21,9 +21,21 @@ from .store import PageStore, is_collection
 PLATFORMS = ("bluesky", "mastodon")
 
 
-def collect(platform: str, target: str, out: str | Path, *, depth: int = 0, bounds: Bounds | None = None,
-            appview: str = DEFAULT_APPVIEW, plc: str = DEFAULT_PLC, base_url: str | None = None, token: str | None = None,
-            progress: bool = True, sleep: Callable[[float], None] | None = None, **fetch_options: Any) -> dict[str, Any]:
+def collect(
+    platform: str,
+    target: str,
+    out: str | Path,
+    *,
+    depth: int = 0,
+    bounds: Bounds | None = None,
+    appview: str = DEFAULT_APPVIEW,
+    plc: str = DEFAULT_PLC,
+    base_url: str | None = None,
+    token: str | None = None,
+    progress: bool = True,
+    sleep: Callable[[float], None] | None = None,
+    **fetch_options: Any,
+) -> dict[str, Any]:
     """Collect ``target``'s network into ``out``; returns the manifest. See the module's description."""
     if platform not in PLATFORMS:
         raise ValueError(f"platform must be one of {', '.join(PLATFORMS)}, not {platform!r}")

@@ -81,7 +81,8 @@ class Collector:
                 raise CollectionError(
                     f"{self.store.folder}: holds a collection of {previous.get('platform')} {previous.get('target')} "
                     f"({previous.get('mode')} mode, other bounds or account); resume it with the same command, or collect into an "
-                    "empty folder")
+                    "empty folder"
+                )
             since = previous["since"]
             started = previous["started_at"]
         else:
@@ -90,8 +91,16 @@ class Collector:
             since = (now - timedelta(days=self.bounds.days)).isoformat(timespec="seconds")
             started = now.isoformat(timespec="seconds")
         self.manifest = {
-            "collected_by": COLLECTOR_NAME, "platform": self.platform, "target": target, "mode": self.mode, "depth": self.depth,
-            "bounds": asdict(self.bounds), "servers": servers, "started_at": started, "since": since, "complete": False,
+            "collected_by": COLLECTOR_NAME,
+            "platform": self.platform,
+            "target": target,
+            "mode": self.mode,
+            "depth": self.depth,
+            "bounds": asdict(self.bounds),
+            "servers": servers,
+            "started_at": started,
+            "since": since,
+            "complete": False,
         }
         self.store.write_manifest(self.manifest)
 
@@ -107,14 +116,16 @@ class Collector:
     def finish(self, **facts: Any) -> dict[str, Any]:
         counts = self.fetcher.counts
         self.manifest.update(facts)
-        self.manifest.update({
-            "complete": True,
-            "finished_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            "requests": asdict(counts),
-            "gone_accounts": self.log.gone_accounts,
-            "cut_lists": self.log.cut_lists,
-            "unreadable": self.log.unreadable,
-        })
+        self.manifest.update(
+            {
+                "complete": True,
+                "finished_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                "requests": asdict(counts),
+                "gone_accounts": self.log.gone_accounts,
+                "cut_lists": self.log.cut_lists,
+                "unreadable": self.log.unreadable,
+            }
+        )
         self.store.write_manifest(self.manifest)
         return self.manifest
 

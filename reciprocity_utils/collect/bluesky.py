@@ -30,8 +30,17 @@ DEFAULT_PLC = "https://plc.directory"
 ENGAGEMENT_COLLECTIONS = ("app.bsky.feed.like", "app.bsky.feed.repost", "app.bsky.feed.post")
 FOLLOW_COLLECTION = "app.bsky.graph.follow"
 # XRPC error names that mean the account is gone or hidden, not that the server failed.
-GONE_ERRORS = ("AccountDeactivated", "AccountTakedown", "RepoDeactivated", "RepoTakendown", "RepoSuspended", "RepoNotFound",
-               "NotFound", "BlockedActor", "BlockedByActor")
+GONE_ERRORS = (
+    "AccountDeactivated",
+    "AccountTakedown",
+    "RepoDeactivated",
+    "RepoTakendown",
+    "RepoSuspended",
+    "RepoNotFound",
+    "NotFound",
+    "BlockedActor",
+    "BlockedByActor",
+)
 
 
 def xrpc_error(page: Page) -> str:
@@ -51,14 +60,19 @@ class BlueskyCollector(Collector):
 
     def collect(self, target: str) -> dict[str, Any]:
         self.start(target, {"appview": self.appview, "plc": self.plc})
-        profile = self.fetcher.get(self.appview, "/xrpc/app.bsky.actor.getProfile", {"actor": target},
-                                   endpoint="app.bsky.actor.getProfile", role="owner")
+        profile = self.fetcher.get(
+            self.appview, "/xrpc/app.bsky.actor.getProfile", {"actor": target}, endpoint="app.bsky.actor.getProfile", role="owner"
+        )
         if not profile.ok or not isinstance(profile.data.get("did"), str):
-            raise CollectionError(f"{target}: the AppView does not return this account ({xrpc_error(profile)}); "
-                                  "give a handle such as alice.bsky.social or a DID")
+            raise CollectionError(
+                f"{target}: the AppView does not return this account ({xrpc_error(profile)}); "
+                "give a handle such as alice.bsky.social or a DID"
+            )
         owner = profile.data["did"]
         self.record(owner=owner, owner_handle=profile.data.get("handle"))
-        self.say(f"Collecting {profile.data.get('handle', owner)} ({owner}), {self.mode} mode, engagement since {self.manifest['since'][:10]}")
+        self.say(
+            f"Collecting {profile.data.get('handle', owner)} ({owner}), {self.mode} mode, engagement since {self.manifest['since'][:10]}"
+        )
         followers = self._actors("app.bsky.graph.getFollowers", owner, "followers", "owner's followers")
         follows = self._actors("app.bsky.graph.getFollows", owner, "follows", "owner's follows")
         owner_pds = self._pds(owner)
@@ -69,12 +83,20 @@ class BlueskyCollector(Collector):
         for collection in ENGAGEMENT_COLLECTIONS:
             records = self._records(owner_pds, owner, collection, role="owner engagement records", windowed=True)
             if collection == "app.bsky.feed.post":
-                posts = [r["uri"] for r in records if isinstance(r, dict) and isinstance(r.get("uri"), str)
-                         and self._in_window(r.get("value", {}).get("createdAt"))]
+                posts = [
+                    r["uri"]
+                    for r in records
+                    if isinstance(r, dict) and isinstance(r.get("uri"), str) and self._in_window(r.get("value", {}).get("createdAt"))
+                ]
         follower_set = set(followers)
         mutuals = [did for did in follows if did in follower_set]
-        facts: dict[str, Any] = {"owner": owner, "owner_handle": profile.data.get("handle"), "followers_listed": len(followers),
-                                 "follows_listed": len(follows), "mutuals_listed": len(mutuals)}
+        facts: dict[str, Any] = {
+            "owner": owner,
+            "owner_handle": profile.data.get("handle"),
+            "followers_listed": len(followers),
+            "follows_listed": len(follows),
+            "mutuals_listed": len(mutuals),
+        }
         if self.depth == 0:
             if len(posts) > self.bounds.max_posts:
                 self.log.cut(f"owner's posts in the window beyond the first {self.bounds.max_posts}")
@@ -116,10 +138,13 @@ class BlueskyCollector(Collector):
         dids: list[str] = []
         cursor = None
         for number in range(self.bounds.max_pages):
-            page = self.fetcher.get(self.appview, f"/xrpc/{endpoint}", {"actor": actor, "limit": 100, "cursor": cursor},
-                                    endpoint=endpoint, role=role)
+            page = self.fetcher.get(
+                self.appview, f"/xrpc/{endpoint}", {"actor": actor, "limit": 100, "cursor": cursor}, endpoint=endpoint, role=role
+            )
             if not page.ok:
-                self.log.bad(f"{role}: pages that are not valid listings ({xrpc_error(page) if page.status != 'malformed' else 'malformed'})")
+                self.log.bad(
+                    f"{role}: pages that are not valid listings ({xrpc_error(page) if page.status != 'malformed' else 'malformed'})"
+                )
                 return dids
             items = page.data.get(key)
             if not isinstance(items, list):
@@ -137,9 +162,10 @@ class BlueskyCollector(Collector):
         if did.startswith("did:plc:"):
             page = self.fetcher.get(self.plc, f"/{did}", endpoint="did document", role="identity")
         elif did.startswith("did:web:"):
-            host = did[len("did:web:"):].replace("%3A", ":")
-            page = self.fetcher.get(f"https://{host}", "/.well-known/did.json", endpoint="did document", role="identity",
-                                    key=f"did document {did}")
+            host = did[len("did:web:") :].replace("%3A", ":")
+            page = self.fetcher.get(
+                f"https://{host}", "/.well-known/did.json", endpoint="did document", role="identity", key=f"did document {did}"
+            )
         else:
             self.log.gone("DIDs of an unknown method")
             return None
@@ -150,20 +176,28 @@ class BlueskyCollector(Collector):
             self.log.bad("DID documents")
             return None
         for service in page.data.get("service") or []:
-            if isinstance(service, dict) and (service.get("id") in ("#atproto_pds", f"{did}#atproto_pds")) \
-                    and isinstance(service.get("serviceEndpoint"), str):
+            if (
+                isinstance(service, dict)
+                and (service.get("id") in ("#atproto_pds", f"{did}#atproto_pds"))
+                and isinstance(service.get("serviceEndpoint"), str)
+            ):
                 return service["serviceEndpoint"].rstrip("/")
         self.log.bad("DID documents without a PDS")
         return None
 
-    def _records(self, pds: str, did: str, collection: str, role: str, windowed: bool = False,
-                 stop_at_subject: str | None = None) -> list[dict]:
+    def _records(
+        self, pds: str, did: str, collection: str, role: str, windowed: bool = False, stop_at_subject: str | None = None
+    ) -> list[dict]:
         records: list[dict] = []
         cursor = None
         for _ in range(self.bounds.max_pages):
-            page = self.fetcher.get(pds, "/xrpc/com.atproto.repo.listRecords",
-                                    {"repo": did, "collection": collection, "limit": 100, "cursor": cursor},
-                                    endpoint="com.atproto.repo.listRecords", role=role)
+            page = self.fetcher.get(
+                pds,
+                "/xrpc/com.atproto.repo.listRecords",
+                {"repo": did, "collection": collection, "limit": 100, "cursor": cursor},
+                endpoint="com.atproto.repo.listRecords",
+                role=role,
+            )
             if not page.ok:
                 error = xrpc_error(page) if page.status != "malformed" else "malformed"
                 if error in GONE_ERRORS or page.status in (404, 410):
@@ -179,8 +213,9 @@ class BlueskyCollector(Collector):
             cursor = page.data.get("cursor")
             if not cursor or not batch:
                 return records
-            if stop_at_subject and any(isinstance(r, dict) and isinstance(r.get("value"), dict)
-                                       and r["value"].get("subject") == stop_at_subject for r in batch):
+            if stop_at_subject and any(
+                isinstance(r, dict) and isinstance(r.get("value"), dict) and r["value"].get("subject") == stop_at_subject for r in batch
+            ):
                 return records
             if windowed:
                 oldest = parse_time((batch[-1].get("value") or {}).get("createdAt") if isinstance(batch[-1], dict) else None)
@@ -191,12 +226,20 @@ class BlueskyCollector(Collector):
 
     def _engagement_on(self, uri: str) -> None:
         """Likes, reposts, quotes and direct replies of one of the owner's posts."""
-        for endpoint, key in (("app.bsky.feed.getLikes", "likes"), ("app.bsky.feed.getRepostedBy", "repostedBy"),
-                              ("app.bsky.feed.getQuotes", "posts")):
+        for endpoint, key in (
+            ("app.bsky.feed.getLikes", "likes"),
+            ("app.bsky.feed.getRepostedBy", "repostedBy"),
+            ("app.bsky.feed.getQuotes", "posts"),
+        ):
             cursor = None
             for number in range(self.bounds.max_engagement_pages):
-                page = self.fetcher.get(self.appview, f"/xrpc/{endpoint}", {"uri": uri, "limit": 100, "cursor": cursor},
-                                        endpoint=endpoint, role="engagement on owner's posts")
+                page = self.fetcher.get(
+                    self.appview,
+                    f"/xrpc/{endpoint}",
+                    {"uri": uri, "limit": 100, "cursor": cursor},
+                    endpoint=endpoint,
+                    role="engagement on owner's posts",
+                )
                 if not page.ok or not isinstance(page.data.get(key), list):
                     self.log.bad(f"{endpoint} pages ({xrpc_error(page) if page.status != 'malformed' else 'malformed'})")
                     break
@@ -205,7 +248,12 @@ class BlueskyCollector(Collector):
                     break
             else:
                 self.log.cut(f"{endpoint} listings cut at {self.bounds.max_engagement_pages} pages")
-        page = self.fetcher.get(self.appview, "/xrpc/app.bsky.feed.getPostThread", {"uri": uri, "depth": 1, "parentHeight": 0},
-                                endpoint="app.bsky.feed.getPostThread", role="engagement on owner's posts")
+        page = self.fetcher.get(
+            self.appview,
+            "/xrpc/app.bsky.feed.getPostThread",
+            {"uri": uri, "depth": 1, "parentHeight": 0},
+            endpoint="app.bsky.feed.getPostThread",
+            role="engagement on owner's posts",
+        )
         if not page.ok:
             self.log.bad(f"app.bsky.feed.getPostThread pages ({xrpc_error(page) if page.status != 'malformed' else 'malformed'})")

@@ -35,8 +35,18 @@ from .store import PageStore
 
 USER_AGENT = "reciprocity-utils collector (+https://example.org/reciprocity; research, read-only)"
 # Headers kept with each page: what a reader needs to audit the run, nothing personal.
-KEPT_HEADERS = ("ratelimit-limit", "ratelimit-remaining", "ratelimit-reset", "x-ratelimit-limit", "x-ratelimit-remaining",
-                "x-ratelimit-reset", "retry-after", "link", "content-type", "date")
+KEPT_HEADERS = (
+    "ratelimit-limit",
+    "ratelimit-remaining",
+    "ratelimit-reset",
+    "x-ratelimit-limit",
+    "x-ratelimit-remaining",
+    "x-ratelimit-reset",
+    "retry-after",
+    "link",
+    "content-type",
+    "date",
+)
 
 
 class CollectionError(Exception):
@@ -76,7 +86,11 @@ def _link_next(link: str | None) -> str | None:
     for part in link.split(","):
         pieces = part.split(";")
         target = pieces[0].strip()
-        if target.startswith("<") and target.endswith(">") and any(p.strip().replace(" ", "") in ('rel="next"', "rel=next") for p in pieces[1:]):
+        if (
+            target.startswith("<")
+            and target.endswith(">")
+            and any(p.strip().replace(" ", "") in ('rel="next"', "rel=next") for p in pieces[1:])
+        ):
             return target[1:-1]
     return None
 
@@ -107,9 +121,19 @@ def reset_time(headers: dict[str, str], now: float) -> float | None:
 class PageFetcher:
     """GET JSON pages through a :class:`PageStore`; see the module's description."""
 
-    def __init__(self, store: PageStore, *, timeout: float = 30.0, max_retries: int = 5, backoff: float = 1.0,
-                 max_wait: float = 900.0, token: str | None = None, sleep: Callable[[float], None] = time.sleep,
-                 clock: Callable[[], float] = time.time, progress: bool = True) -> None:
+    def __init__(
+        self,
+        store: PageStore,
+        *,
+        timeout: float = 30.0,
+        max_retries: int = 5,
+        backoff: float = 1.0,
+        max_wait: float = 900.0,
+        token: str | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.time,
+        progress: bool = True,
+    ) -> None:
         self.store = store
         self.timeout = timeout
         self.max_retries = max_retries
@@ -123,8 +147,18 @@ class PageFetcher:
         self._not_before = 0.0
 
     # ---------------------------------------------------------------------------------------
-    def get(self, base: str, path: str, params: dict[str, Any] | None = None, *, endpoint: str, role: str = "",
-            url: str | None = None, about: dict[str, Any] | None = None, key: str | None = None) -> Page:
+    def get(
+        self,
+        base: str,
+        path: str,
+        params: dict[str, Any] | None = None,
+        *,
+        endpoint: str,
+        role: str = "",
+        url: str | None = None,
+        about: dict[str, Any] | None = None,
+        key: str | None = None,
+    ) -> Page:
         """One page: from disk if stored, else from ``base + path`` with ``params`` (or a full ``url``)."""
         if url is None:
             query = urllib.parse.urlencode({k: v for k, v in (params or {}).items() if v is not None}, doseq=True)
@@ -138,9 +172,15 @@ class PageFetcher:
             self.counts.pages_reused += 1
             return self._page(stored.meta, stored.body(), reused=True)
         status, body, headers = self._request_with_retries(url)
-        meta = {"endpoint": endpoint, "params": params or dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(url).query)),
-                "role": role, "about": about or {}, "status": status, "received_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                "headers": {k: v for k, v in headers.items() if k in KEPT_HEADERS}}
+        meta = {
+            "endpoint": endpoint,
+            "params": params or dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(url).query)),
+            "role": role,
+            "about": about or {},
+            "status": status,
+            "received_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "headers": {k: v for k, v in headers.items() if k in KEPT_HEADERS},
+        }
         self.store.put(key, body, {**meta, "url": url})
         self.counts.pages_fetched += 1
         if status == "malformed":
@@ -195,8 +235,10 @@ class PageFetcher:
             failures += 1
             if failures > self.max_retries:
                 what = problem or f"HTTP {status}"
-                raise CollectionError(f"{url.split('?')[0]}: {what} after {self.max_retries} retries; the pages fetched so far "
-                                      "are kept: run the same command again to resume")
+                raise CollectionError(
+                    f"{url.split('?')[0]}: {what} after {self.max_retries} retries; the pages fetched so far "
+                    "are kept: run the same command again to resume"
+                )
             self.counts.retries += 1
             self.sleep(self.backoff * 2 ** (failures - 1))
 

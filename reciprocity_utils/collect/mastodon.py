@@ -61,8 +61,14 @@ class MastodonCollector(Collector):
         statuses = self._statuses(owner, "owner's statuses")
         followers_set = set(followers)
         mutuals = [a for a in following if a in followers_set]
-        facts: dict[str, Any] = {"owner": owner, "owner_handle": page.data.get("acct"), "followers_listed": len(followers),
-                                 "follows_listed": len(following), "mutuals_listed": len(mutuals), "token_used": self.has_token}
+        facts: dict[str, Any] = {
+            "owner": owner,
+            "owner_handle": page.data.get("acct"),
+            "followers_listed": len(followers),
+            "follows_listed": len(following),
+            "mutuals_listed": len(mutuals),
+            "token_used": self.has_token,
+        }
         for count_field, listed, what in (("followers_count", followers, "followers"), ("following_count", following, "follows")):
             claimed = page.data.get(count_field)
             hidden = isinstance(claimed, int) and claimed > 0 and not listed
@@ -97,8 +103,9 @@ class MastodonCollector(Collector):
         at = parse_time(value)
         return at is not None and at >= self.since
 
-    def _pages(self, path: str, params: dict[str, Any], endpoint: str, role: str, max_pages: int,
-               windowed: bool = False, about: dict | None = None) -> list[dict] | None:
+    def _pages(
+        self, path: str, params: dict[str, Any], endpoint: str, role: str, max_pages: int, windowed: bool = False, about: dict | None = None
+    ) -> list[dict] | None:
         """Every item of a Link-paginated listing up to ``max_pages``; ``None`` when the account is gone."""
         items: list[dict] = []
         url = None
@@ -127,15 +134,23 @@ class MastodonCollector(Collector):
         return [a["id"] for a in items if isinstance(a.get("id"), str)]
 
     def _statuses(self, account: str, role: str) -> list[dict]:
-        return self._pages(f"/api/v1/accounts/{account}/statuses", {"limit": 40}, "statuses", role, self.bounds.max_pages,
-                           windowed=True) or []
+        return (
+            self._pages(f"/api/v1/accounts/{account}/statuses", {"limit": 40}, "statuses", role, self.bounds.max_pages, windowed=True) or []
+        )
 
     def _engagement_on(self, status: str, author: str) -> None:
         about = {"status": status, "author": author}
         for endpoint in ("favourited_by", "reblogged_by"):
-            self._pages(f"/api/v1/statuses/{status}/{endpoint}", {"limit": 80}, endpoint, "engagement on owner's posts",
-                        self.bounds.max_engagement_pages, about=about)
-        page = self.fetcher.get(self.base, f"/api/v1/statuses/{status}/context", endpoint="context",
-                                role="engagement on owner's posts", about=about)
+            self._pages(
+                f"/api/v1/statuses/{status}/{endpoint}",
+                {"limit": 80},
+                endpoint,
+                "engagement on owner's posts",
+                self.bounds.max_engagement_pages,
+                about=about,
+            )
+        page = self.fetcher.get(
+            self.base, f"/api/v1/statuses/{status}/context", endpoint="context", role="engagement on owner's posts", about=about
+        )
         if not page.ok:
             self.log.bad(f"context pages ({status_error(page)})")

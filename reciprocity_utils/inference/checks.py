@@ -152,9 +152,11 @@ def out_of_time_auc(
     edges = list(pd.date_range(start, end, periods=4))
     segments, _ = engagement_segments(dataset, dyads, period_edges=edges)
     kinds = tuple(kinds)
-    events = segments.assign(y=segments[[f"ab_{k}" for k in kinds]].sum(axis=1)).pivot_table(
-        index="arc", columns="period", values="y", aggfunc="sum", fill_value=0
-    ).reindex(columns=range(3), fill_value=0)
+    events = (
+        segments.assign(y=segments[[f"ab_{k}" for k in kinds]].sum(axis=1))
+        .pivot_table(index="arc", columns="period", values="y", aggfunc="sum", fill_value=0)
+        .reindex(columns=range(3), fill_value=0)
+    )
     frame = dyads.frame
     followed = frame["followed_at"]
     since = frame["mutual_since"]
@@ -178,8 +180,7 @@ def out_of_time_auc(
     train = features(edges[1], [0], 1)
     test = features(edges[2], [0, 1], 2)
     if test["engaged_after"].nunique() < 2 or train["engaged_after"].nunique() < 2:
-        raise NotEstimable("the out-of-time comparison needs arcs with and without engagement in both windows, and these data have "
-                           "too few")
+        raise NotEstimable("the out-of-time comparison needs arcs with and without engagement in both windows, and these data have too few")
     combined = ["mutual", "log_b_followers", "engaged_before"]
     model = LogisticRegression(C=1e6, max_iter=1000).fit(train[combined], train["engaged_after"])
     predictors = {
@@ -204,5 +205,3 @@ def out_of_time_auc(
         low, high = np.nanpercentile(draws[name], [2.5, 97.5]) if n_bootstrap else (np.nan, np.nan)
         rows.append({"predictor": name, "auc": float(roc_auc_score(labels, score)), "ci_low": float(low), "ci_high": float(high)})
     return PredictiveResult(pd.DataFrame(rows), (edges[1], edges[2]), (edges[2], edges[3]), int(len(test)), float(labels.mean()))
-
-

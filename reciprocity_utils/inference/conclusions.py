@@ -55,14 +55,19 @@ def sensitivity_sentence(estimate: Estimate, pair_controls: tuple[str, ...] = ()
     ``pair_controls`` are the traits of the pair the model accounted for (:mod:`.pair_controls`).
     """
     words = pair_controls_words(pair_controls)
-    measured = (f"{words[0].upper()}{words[1:]} {'is' if len(pair_controls) == 1 else 'are'} accounted for; other traits of the pair "
-                "(already knowing each other, shared interests) are not" if pair_controls else
-                "Nothing about the pair itself (such as a shared community or common followees) is in the data, so traits of the "
-                "pair (already knowing each other, shared interests) are not accounted for")
+    measured = (
+        f"{words[0].upper()}{words[1:]} {'is' if len(pair_controls) == 1 else 'are'} accounted for; other traits of the pair "
+        "(already knowing each other, shared interests) are not"
+        if pair_controls
+        else "Nothing about the pair itself (such as a shared community or common followees) is in the data, so traits of the "
+        "pair (already knowing each other, shared interests) are not accounted for"
+    )
     low, high = estimate.interval()
     if low <= 1 <= high:
-        return (measured + ". The interval includes 1: these data cannot tell the association from none, which is not "
-                "evidence that there is none.")
+        return (
+            measured + ". The interval includes 1: these data cannot tell the association from none, which is not "
+            "evidence that there is none."
+        )
     return (
         measured + ", and fixed effects for each account cannot remove them. A trait of the pair that multiplied both the "
         f"chance of a follow-back and engagement by {e_value(estimate.value):.2f} each could explain the whole association, "
@@ -96,8 +101,7 @@ def plain_conclusion(
     if raw is not None:
         change = "lowers" if estimate.value < raw.mutual.value else "raises"
         sentences.append(
-            f"Without any adjustment the ratio is {raw.mutual.value:.2f}: accounting for who follows back and who is followed "
-            f"{change} it."
+            f"Without any adjustment the ratio is {raw.mutual.value:.2f}: accounting for who follows back and who is followed {change} it."
         )
     sentences.append(sensitivity_sentence(estimate, pair_controls))
     if timing is not None:
@@ -117,6 +121,10 @@ def owner_conclusion(outgoing: Estimate | None, incoming: Estimate | None) -> st
     Either may be ``None`` (not observed, or one group never engaged).
     """
     numbers = [(e.value, *e.interval()) if e is not None else None for e in (outgoing, incoming)]
-    return " ".join(owner_comparison_sentences(*numbers) + [
-        "Each is an association that cannot be adjusted for who follows back: the other accounts' own activity and popularity "
-        "are not in the data."])
+    return " ".join(
+        owner_comparison_sentences(*numbers)
+        + [
+            "Each is an association that cannot be adjusted for who follows back: the other accounts' own activity and popularity "
+            "are not in the data."
+        ]
+    )

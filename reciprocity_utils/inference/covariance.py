@@ -150,9 +150,16 @@ def robust_covariances(
     small_cluster = None
     if "two_way_cr3" in methods and design is not None and weights is not None:
         # Computed on the full scores before they are projected on the reported terms.
-        small_cluster = _two_way_cr3(scores, bread, np.asarray(design, dtype=float), np.asarray(weights, dtype=float),
-                                     np.asarray(a, dtype=np.int64), np.asarray(b, dtype=np.int64), pairs,
-                                     bread[:terms, :] if terms is not None and terms < k else None)
+        small_cluster = _two_way_cr3(
+            scores,
+            bread,
+            np.asarray(design, dtype=float),
+            np.asarray(weights, dtype=float),
+            np.asarray(a, dtype=np.int64),
+            np.asarray(b, dtype=np.int64),
+            pairs,
+            bread[:terms, :] if terms is not None and terms < k else None,
+        )
     reported = bread[:terms, :] if terms is not None and terms < k else bread
     influence = None
     if design is not None and weights is not None:
@@ -246,8 +253,14 @@ def _cr3_sums(scores: np.ndarray, bread: np.ndarray, design: np.ndarray, weights
 
 
 def _two_way_cr3(
-    scores: np.ndarray, bread: np.ndarray, design: np.ndarray, weights: np.ndarray, a: np.ndarray, b: np.ndarray,
-    pairs: np.ndarray | None, rows: np.ndarray | None,
+    scores: np.ndarray,
+    bread: np.ndarray,
+    design: np.ndarray,
+    weights: np.ndarray,
+    a: np.ndarray,
+    b: np.ndarray,
+    pairs: np.ndarray | None,
+    rows: np.ndarray | None,
 ) -> np.ndarray:
     """Two-way cluster-robust covariance with leverage-adjusted (CR3) cluster scores: V_a + V_b - V_ab."""
     pair = a * (int(b.max(initial=0)) + 1) + b if pairs is None else pairs
@@ -287,5 +300,3 @@ def _dyadic_covariance(scores: np.ndarray, bread: np.ndarray, a: np.ndarray, b: 
     groups = max(int((np.bincount(a, minlength=accounts) + np.bincount(b, minlength=accounts) > 0).sum()), 2)
     correction = groups / (groups - 1) * (n - 1) / max(n - k, 1)
     return correction * bread @ meat @ bread
-
-

@@ -33,8 +33,16 @@ def _mean_interval(values: np.ndarray, a: np.ndarray, b: np.ndarray, pairs: np.n
     mean = float(values.mean())
     if n < 2:
         return mean, float("nan"), float("nan")
-    covariance = robust_covariances((values - mean)[:, None], np.array([[1.0 / n]]), a, b, pairs=pairs, methods=(HEADLINE_COVARIANCE,),
-                                    design=np.ones((n, 1)), weights=np.ones(n))
+    covariance = robust_covariances(
+        (values - mean)[:, None],
+        np.array([[1.0 / n]]),
+        a,
+        b,
+        pairs=pairs,
+        methods=(HEADLINE_COVARIANCE,),
+        design=np.ones((n, 1)),
+        weights=np.ones(n),
+    )
     half_width = _headline_critical_value(covariance) * math.sqrt(max(covariance.matrices[HEADLINE_COVARIANCE][0, 0], 0.0))
     return mean, mean - half_width, mean + half_width
 
@@ -45,7 +53,9 @@ def _headline_critical_value(covariance: Covariances) -> float:
     return critical_value(math.inf if dof is None else float(dof[0]))
 
 
-def _rate_interval(y: np.ndarray, exposure: np.ndarray, a: np.ndarray, b: np.ndarray, pairs: np.ndarray | None = None) -> tuple[float, float, float]:
+def _rate_interval(
+    y: np.ndarray, exposure: np.ndarray, a: np.ndarray, b: np.ndarray, pairs: np.ndarray | None = None
+) -> tuple[float, float, float]:
     """Events per unit of exposure (pooled) with its two-way clustered 95% interval (log scale)."""
     events, exposure_total = float(y.sum()), float(exposure.sum())
     if events == 0 or exposure_total == 0:
@@ -53,8 +63,9 @@ def _rate_interval(y: np.ndarray, exposure: np.ndarray, a: np.ndarray, b: np.nda
     rate = events / exposure_total
     scores = (y - exposure * rate)[:, None] / events  # derivative of the log-rate estimating equation
     # Design influence for the effective clusters: Poisson variance exposure x rate per observation.
-    covariance = robust_covariances(scores, np.array([[1.0]]), a, b, pairs=pairs, methods=(HEADLINE_COVARIANCE,),
-                                    design=np.ones((len(y), 1)), weights=exposure * rate)
+    covariance = robust_covariances(
+        scores, np.array([[1.0]]), a, b, pairs=pairs, methods=(HEADLINE_COVARIANCE,), design=np.ones((len(y), 1)), weights=exposure * rate
+    )
     half_width = _headline_critical_value(covariance) * math.sqrt(max(covariance.matrices[HEADLINE_COVARIANCE][0, 0], 0.0))
     return rate, rate * math.exp(-half_width), rate * math.exp(half_width)
 
@@ -81,9 +92,7 @@ def raw_comparison(frame: ModelFrame, outcome: str | None = None, direction: str
             row.update(share_engaged=share, share_ci_low=low, share_ci_high=high, events_per_arc=float(y.mean()))
         if frame.exposure_known and len(part):
             rate, low, high = _rate_interval(y, part["exposure_days"].to_numpy(dtype=float), a, b, pairs)
-            row.update(
-                {f"rate_per_{per_days:g}_days": rate * per_days, "rate_ci_low": low * per_days, "rate_ci_high": high * per_days}
-            )
+            row.update({f"rate_per_{per_days:g}_days": rate * per_days, "rate_ci_low": low * per_days, "rate_ci_high": high * per_days})
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -139,8 +148,13 @@ def moderated_effect(
         mutual_values = values[eligible & (data["mutual"].to_numpy() == 1)]
         center = float(np.median(mutual_values)) if len(mutual_values) else 0.0
     moderated = ModelFrame(data.assign(**{f"{moderator}_moderator": values}), frame.design, frame.exposure_known, frame.kinds, [])
-    spec = ModelSpec(f"mutual x {moderator}" + (" (b toward a)" if direction == "ba" else ""), fixed_effects=True,
-                     direction=direction, moderator=f"{moderator}_moderator", moderator_center=center)
+    spec = ModelSpec(
+        f"mutual x {moderator}" + (" (b toward a)" if direction == "ba" else ""),
+        fixed_effects=True,
+        direction=direction,
+        moderator=f"{moderator}_moderator",
+        moderator_center=center,
+    )
     fit = fit_model(moderated, spec)
     # Rename the interaction term after the moderator the reader knows.
     interaction = fit.estimates.pop(f"mutual_x_{moderator}_moderator")
@@ -152,9 +166,16 @@ def moderated_effect(
     covariance = fit.covariance[HEADLINE_COVARIANCE]
     distance = grid - center
     log_ratio = fit.mutual.log_value + interaction.log_value * distance
-    half_width = fit.mutual.critical_value() * np.sqrt(np.maximum(covariance[0, 0] + distance**2 * covariance[1, 1] + 2 * distance * covariance[0, 1], 0))
+    half_width = fit.mutual.critical_value() * np.sqrt(
+        np.maximum(covariance[0, 0] + distance**2 * covariance[1, 1] + 2 * distance * covariance[0, 1], 0)
+    )
     curve = pd.DataFrame(
-        {moderator: grid, "rate_ratio": np.exp(log_ratio), "ci_low": np.exp(log_ratio - half_width), "ci_high": np.exp(log_ratio + half_width)}
+        {
+            moderator: grid,
+            "rate_ratio": np.exp(log_ratio),
+            "ci_low": np.exp(log_ratio - half_width),
+            "ci_high": np.exp(log_ratio + half_width),
+        }
     )
     rug = values[eligible & (data["mutual"].to_numpy() == 1)]
     return ModerationResult(fit, moderator, center, curve, rug)
@@ -251,7 +272,10 @@ def robustness_table(
         add("controls", fit)
     if arcs_frame is not None and frame.design == "states":
         try:
-            add("design", fit_model(arcs_frame, ModelSpec("fixed effects, mutual at the end (no split at the follow-back)", fixed_effects=True)))
+            add(
+                "design",
+                fit_model(arcs_frame, ModelSpec("fixed effects, mutual at the end (no split at the follow-back)", fixed_effects=True)),
+            )
         except ValueError as error:
             skipped.append(f"arcs design: {error}")
     data = frame.data
@@ -301,8 +325,9 @@ def covariance_comparison(fit: ModelFit) -> pd.DataFrame:
 # Personal exports: only the owner's outgoing engagement
 
 
-def ego_comparison(dyads: DyadTable, kinds: tuple[str, ...] | list[str] = INTERACTION_KINDS,
-                   both_ways: bool = False) -> tuple[pd.DataFrame, Estimate | None, list[str]]:
+def ego_comparison(
+    dyads: DyadTable, kinds: tuple[str, ...] | list[str] = INTERACTION_KINDS, both_ways: bool = False
+) -> tuple[pd.DataFrame, Estimate | None, list[str]]:
     """The owner's engagement toward accounts the owner follows, by whether they follow back.
 
     A personal export observes only the owner's outgoing engagement, so this is the one
@@ -314,18 +339,21 @@ def ego_comparison(dyads: DyadTable, kinds: tuple[str, ...] | list[str] = INTERA
     """
     frame = dyads.frame
     owner_rows = frame[frame["a_is_owner"] & frame["ab_total"].notna()]
-    limits = ([] if both_ways else ["Only the owner's own engagement is recorded; what others did toward the owner is not in the export."])
+    limits = [] if both_ways else ["Only the owner's own engagement is recorded; what others did toward the owner is not in the export."]
     limits.append("Other accounts' activity and popularity are unknown, so the comparison cannot be adjusted for them.")
     if owner_rows.empty:
         return pd.DataFrame(), None, limits + ["The data hold no follows by the owner with recorded engagement."]
     if owner_rows["mutual"].isna().any():
         return pd.DataFrame(), None, limits + ["The export does not list followers, so follow-backs cannot be told apart."]
-    table, estimate = _owner_side(owner_rows, dyads, kinds, ("owner follows, not followed back", "mutual"),
-                                  "owner's engagement, mutual vs one-way")
+    table, estimate = _owner_side(
+        owner_rows, dyads, kinds, ("owner follows, not followed back", "mutual"), "owner's engagement, mutual vs one-way"
+    )
     return table, estimate, limits
 
 
-def ego_incoming_comparison(dyads: DyadTable, kinds: tuple[str, ...] | list[str] = INTERACTION_KINDS) -> tuple[pd.DataFrame, Estimate | None]:
+def ego_incoming_comparison(
+    dyads: DyadTable, kinds: tuple[str, ...] | list[str] = INTERACTION_KINDS
+) -> tuple[pd.DataFrame, Estimate | None]:
     """Followers' engagement toward the owner, by whether the owner follows them back.
 
     Only where engagement toward the owner was observed (a collection from the platform's API).
@@ -335,7 +363,9 @@ def ego_incoming_comparison(dyads: DyadTable, kinds: tuple[str, ...] | list[str]
     rows = frame[frame["b_is_owner"] & frame["ab_total"].notna()]
     if rows.empty or rows["mutual"].isna().any():
         return pd.DataFrame(), None
-    return _owner_side(rows, dyads, kinds, ("follows the owner, not followed back", "mutual"), "engagement toward the owner, mutual vs one-way")
+    return _owner_side(
+        rows, dyads, kinds, ("follows the owner, not followed back", "mutual"), "engagement toward the owner, mutual vs one-way"
+    )
 
 
 def _owner_side(rows: pd.DataFrame, dyads: DyadTable, kinds, labels: tuple[str, str], name: str) -> tuple[pd.DataFrame, Estimate | None]:
@@ -363,7 +393,10 @@ def _owner_side(rows: pd.DataFrame, dyads: DyadTable, kinds, labels: tuple[str, 
     if 0 < mutual.sum() < len(mutual) and min(engaged) > 0:
         frame_for_model = ModelFrame(
             pd.DataFrame({"a": a, "b": b, "arc": np.arange(len(y)), "mutual": mutual, "exposure_days": exposure, "y_ab": y}),
-            "arcs", dyads.has_times, kinds, [],
+            "arcs",
+            dyads.has_times,
+            kinds,
+            [],
         )
         estimate = fit_model(frame_for_model, ModelSpec(name)).mutual
     return pd.DataFrame(table), estimate
@@ -375,14 +408,16 @@ def moderation_table(results: dict[str, ModerationResult]) -> pd.DataFrame:
     for question, result in results.items():
         low, high = result.interaction.interval()
         at_low, at_high = result.fit.mutual.interval()
-        rows.append({
-            "engagement": question,
-            "median follow-back rate of returning accounts": result.center,
-            "mutual vs one-way at that rate": result.fit.mutual.value,
-            "95% interval": f"{at_low:.2f} to {at_high:.2f}",
-            "change of the ratio from rate 0 to rate 1": result.interaction.value,
-            "95% interval of the change": f"{low:.2f} to {high:.2f}",
-        })
+        rows.append(
+            {
+                "engagement": question,
+                "median follow-back rate of returning accounts": result.center,
+                "mutual vs one-way at that rate": result.fit.mutual.value,
+                "95% interval": f"{at_low:.2f} to {at_high:.2f}",
+                "change of the ratio from rate 0 to rate 1": result.interaction.value,
+                "95% interval of the change": f"{low:.2f} to {high:.2f}",
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -394,13 +429,19 @@ def moderation_words(*results: ModerationResult) -> str:
         low, high = result.interaction.interval()
         change = f"{result.interaction.value:.2f} (95% interval {low:.2f} to {high:.2f})"
         if high < 1:
-            sentences.append(f"For {toward}, follow-backs from accounts that follow back more of their followers go with a "
-                             f"smaller mutual effect: the ratio changes by a factor {change} from a rate of 0 to 1.")
+            sentences.append(
+                f"For {toward}, follow-backs from accounts that follow back more of their followers go with a "
+                f"smaller mutual effect: the ratio changes by a factor {change} from a rate of 0 to 1."
+            )
         elif low > 1:
-            sentences.append(f"For {toward}, follow-backs from accounts that follow back more of their followers go with a "
-                             f"larger mutual effect: the ratio changes by a factor {change} from a rate of 0 to 1.")
+            sentences.append(
+                f"For {toward}, follow-backs from accounts that follow back more of their followers go with a "
+                f"larger mutual effect: the ratio changes by a factor {change} from a rate of 0 to 1."
+            )
         else:
-            sentences.append(f"For {toward}, these data cannot tell whether the mutual effect depends on how many of its "
-                             f"followers the returning account follows back (factor {change} from a rate of 0 to 1); that "
-                             "is not evidence that it does not.")
+            sentences.append(
+                f"For {toward}, these data cannot tell whether the mutual effect depends on how many of its "
+                f"followers the returning account follows back (factor {change} from a rate of 0 to 1); that "
+                "is not evidence that it does not."
+            )
     return " ".join(sentences)

@@ -71,7 +71,9 @@ def _drop_uninformative(y: np.ndarray, groups: list[np.ndarray]) -> tuple[np.nda
 TWO_WAY_SOLVER = "conjugate gradients"
 
 
-def _demean(columns: np.ndarray, weights: np.ndarray, groups: list[np.ndarray], tolerance: float, max_sweeps: int = 10_000, in_place: bool = False) -> np.ndarray:
+def _demean(
+    columns: np.ndarray, weights: np.ndarray, groups: list[np.ndarray], tolerance: float, max_sweeps: int = 10_000, in_place: bool = False
+) -> np.ndarray:
     """Weighted residuals of ``columns`` on all fixed effects, by alternating projections.
 
     One set of fixed effects is projected out exactly in one sweep; with two or more the sweeps
@@ -113,8 +115,16 @@ def _demean(columns: np.ndarray, weights: np.ndarray, groups: list[np.ndarray], 
     return result
 
 
-def _demean_two_way(values: np.ndarray, weights: np.ndarray, groups: list[np.ndarray], group_weight: list[np.ndarray],
-                    inverse_weight: list[np.ndarray], tolerance: float, scale: float, max_iterations: int = 10_000) -> None:
+def _demean_two_way(
+    values: np.ndarray,
+    weights: np.ndarray,
+    groups: list[np.ndarray],
+    group_weight: list[np.ndarray],
+    inverse_weight: list[np.ndarray],
+    tolerance: float,
+    scale: float,
+    max_iterations: int = 10_000,
+) -> None:
     """Project two sets of fixed effects out of ``values`` (in place) by conjugate gradients on the reduced system.
 
     Alternating projections converge slowly on sparse follow networks (accounts linked through
@@ -299,5 +309,3 @@ def fit_count_regression(
     bread = np.linalg.inv(X_tilde.T @ weighted)
     scores = np.multiply(X_tilde, ((y_k - mu) / (1 + alpha * mu))[:, None], out=weighted)
     return CountRegression(params, mu, keep, scores, bread, iteration, converged, all_zero, singletons, X_tilde, weights)
-
-

@@ -129,15 +129,17 @@ def event_time_segments(
     if len(e_cell) and not np.array_equal(cell[position], e_cell):
         raise AssertionError("an event fell outside every exposure piece of its arc")  # a bug, not bad input
     y = np.bincount(position, weights=events["count"].to_numpy(dtype=np.float64)[usable], minlength=len(arc))
-    return pd.DataFrame({
-        "arc": arc,
-        "a": frame["a_id"].cat.codes.to_numpy().astype(np.int64)[arc],
-        "b": frame["b_id"].cat.codes.to_numpy().astype(np.int64)[arc],
-        "bin": bin_of,
-        "period": period,
-        "exposure_days": exposure,
-        "y": y,
-    })
+    return pd.DataFrame(
+        {
+            "arc": arc,
+            "a": frame["a_id"].cat.codes.to_numpy().astype(np.int64)[arc],
+            "b": frame["b_id"].cat.codes.to_numpy().astype(np.int64)[arc],
+            "bin": bin_of,
+            "period": period,
+            "exposure_days": exposure,
+            "y": y,
+        }
+    )
 
 
 @dataclass
@@ -183,12 +185,18 @@ class TimingResult:
         return self.bins[self.bins["kind"] == "lead"]
 
 
-def _linear_combination(weights: np.ndarray, log_values: np.ndarray, covariances: dict[str, np.ndarray],
-                        degrees_of_freedom: float | None = None) -> Estimate:
+def _linear_combination(
+    weights: np.ndarray, log_values: np.ndarray, covariances: dict[str, np.ndarray], degrees_of_freedom: float | None = None
+) -> Estimate:
     """``weights @ log_values`` with its standard error per method; its two-way interval read from t(G* - 1) when given."""
     dof = {} if degrees_of_freedom is None else {"two_way": float(degrees_of_freedom)}
-    return Estimate("after", "rate ratio", float(weights @ log_values),
-                    {m: float(math.sqrt(max(weights @ c @ weights, 0.0))) for m, c in covariances.items()}, dof)
+    return Estimate(
+        "after",
+        "rate ratio",
+        float(weights @ log_values),
+        {m: float(math.sqrt(max(weights @ c @ weights, 0.0))) for m, c in covariances.items()},
+        dof,
+    )
 
 
 def _combination_degrees_of_freedom(fit, weights: np.ndarray, a: np.ndarray, b: np.ndarray) -> float | None:
@@ -251,24 +259,43 @@ def timing_design(
         events=np.bincount(in_switching["bin"], weights=in_switching["y"], minlength=len(bins) + 1)[1:],
         pairs=np.bincount(in_switching.drop_duplicates(["arc", "bin"])["bin"], minlength=len(bins) + 1)[1:],
     )
-    base = dict(lead_weeks=lead_weeks, margin=margin, n_periods=n_periods, switching_arcs=n_switching, reference_arcs=n_reference,
-                comparison_arcs=n_comparison, observations=len(segments))
+    base = dict(
+        lead_weeks=lead_weeks,
+        margin=margin,
+        n_periods=n_periods,
+        switching_arcs=n_switching,
+        reference_arcs=n_reference,
+        comparison_arcs=n_comparison,
+        observations=len(segments),
+    )
     if n_reference < min_reference_pairs:
         counted = f"Only {n_reference:,} pairs were" if n_reference else "No pair was"
-        reason = (f"{counted} followed more than {lead_weeks} weeks before the follow-back (at least "
-                  f"{min_reference_pairs} are needed): the weeks before a follow-back cannot be compared with an earlier "
-                  "baseline, so the timing design is inconclusive.")
+        reason = (
+            f"{counted} followed more than {lead_weeks} weeks before the follow-back (at least "
+            f"{min_reference_pairs} are needed): the weeks before a follow-back cannot be compared with an earlier "
+            "baseline, so the timing design is inconclusive."
+        )
         bins = bins.assign(**{column: math.nan for column in ("ratio", "ci_low", "ci_high", "ci90_low", "ci90_high")})
         return TimingResult(bins, None, math.nan, 0, math.nan, verdict="too few pairs", reason=reason, **base)
     # Bins nobody was exposed in cannot be estimated; they are reported as such.
     estimable = bins["exposure_days"].to_numpy() > 0
     columns = np.flatnonzero(estimable)
     X = (segments["bin"].to_numpy()[:, None] == (columns + 1)[None, :]).astype(float)
-    fit = fit_count_regression(segments["y"].to_numpy(dtype=float), X, np.log(segments["exposure_days"].to_numpy()),
-                               [segments["arc"].to_numpy(), segments["period"].to_numpy()])
+    fit = fit_count_regression(
+        segments["y"].to_numpy(dtype=float),
+        X,
+        np.log(segments["exposure_days"].to_numpy()),
+        [segments["arc"].to_numpy(), segments["period"].to_numpy()],
+    )
     kept = fit.kept
-    covariances = robust_covariances(fit.scores, fit.bread, segments["a"].to_numpy()[kept], segments["b"].to_numpy()[kept],
-                                     pairs=segments["arc"].to_numpy()[kept], terms=len(columns))
+    covariances = robust_covariances(
+        fit.scores,
+        fit.bread,
+        segments["a"].to_numpy()[kept],
+        segments["b"].to_numpy()[kept],
+        pairs=segments["arc"].to_numpy()[kept],
+        terms=len(columns),
+    )
     two_way = covariances.matrices[HEADLINE_COVARIANCE]
     model_based = covariances.matrices["model"]
     log_ratio = np.full(len(bins), np.nan)
@@ -280,16 +307,23 @@ def timing_design(
     # model-based and two-way variances (Angrist and Pischke 2009, section 8.2.3).
     se[columns] = np.sqrt(np.maximum(np.maximum(np.diag(two_way), np.diag(model_based)), 0.0))
     bins = bins.assign(
-        ratio=np.exp(log_ratio), ci_low=np.exp(log_ratio - Z_95 * se), ci_high=np.exp(log_ratio + Z_95 * se),
-        ci90_low=np.exp(log_ratio - Z_90 * se), ci90_high=np.exp(log_ratio + Z_90 * se),
+        ratio=np.exp(log_ratio),
+        ci_low=np.exp(log_ratio - Z_95 * se),
+        ci_high=np.exp(log_ratio + Z_95 * se),
+        ci90_low=np.exp(log_ratio - Z_90 * se),
+        ci90_high=np.exp(log_ratio + Z_90 * se),
     )
     # The after-effect: lag windows weighted by the switching pairs' exposure in them.
     lag_positions = [i for i, c in enumerate(columns) if bins["kind"].iloc[c] == "lag"]
     lag_exposure = bins["exposure_days"].to_numpy()[columns[lag_positions]]
     weights = np.zeros(len(columns))
     weights[lag_positions] = lag_exposure / lag_exposure.sum()
-    after_estimate = _linear_combination(weights, fit.params[: len(columns)], covariances.matrices,
-                                         _combination_degrees_of_freedom(fit, weights, segments["a"].to_numpy()[kept], segments["b"].to_numpy()[kept]))
+    after_estimate = _linear_combination(
+        weights,
+        fit.params[: len(columns)],
+        covariances.matrices,
+        _combination_degrees_of_freedom(fit, weights, segments["a"].to_numpy()[kept], segments["b"].to_numpy()[kept]),
+    )
     # Joint pre-trend test: the leads' average level and linear trend, both zero (2 degrees of
     # freedom). A Wald test of all eight leads at once uses the inverse of a noisy 8 x 8
     # cluster-robust covariance and rejected a true null in about 60% of 300-account networks;
@@ -338,25 +372,29 @@ def _verdict(bins: pd.DataFrame, after: Estimate, pretrend_p: float, margin: flo
             f"Engagement was already changing before the follow-back (test of level and trend over the {len(leads)} weeks "
             f"before: {p_words(pretrend_p)}; furthest from the earlier level: {worst['bin']}, {direction}, "
             f"{_ratio_words(worst['ratio'], worst['ci_low'], worst['ci_high'])}): follow-backs may answer engagement rather "
-            "than cause it, so the timing design makes no causal claim.")
+            "than cause it, so the timing design makes no causal claim."
+        )
     inside = (leads["ci90_low"] >= 1 / margin) & (leads["ci90_high"] <= margin)
     if leads["ratio"].isna().any() or not inside.all():
         widest = leads.assign(width=np.log(leads["ci90_high"]) - np.log(leads["ci90_low"])).sort_values("width").iloc[-1]
         return "inconclusive", (
             f"The {lead_weeks} weeks before the follow-back are measured too imprecisely to rule out a change by more than "
             f"a factor {margin:g} before it ({widest['bin']}: 90% interval {widest['ci90_low']:.2f} to {widest['ci90_high']:.2f}), "
-            f"so the timing design is inconclusive; after the follow-back the ratio is {after_words}.")
+            f"so the timing design is inconclusive; after the follow-back the ratio is {after_words}."
+        )
     if after_low <= 1 <= after_high:
         return "no change", (
             f"In each of the {lead_weeks} weeks before the follow-back engagement stayed within a factor {margin:g} of its "
             f"earlier level, and the change after it, {after_words}, cannot be told apart from none: these data cannot show an effect "
-            "of the follow-back, which is not the same as showing there is none.")
+            "of the follow-back, which is not the same as showing there is none."
+        )
     direction = "rose" if after.value > 1 else "fell"
     return "supports", (
         f"Within the same pairs, engagement {direction} by a factor {after_words} after the follow-back, and in each of the "
         f"{lead_weeks} weeks before it stayed within a factor {margin:g} of its earlier level (equivalence test at 5%): this "
         f"timing is what an effect of the follow-back would produce. It cannot rule out a rise that began more than "
-        f"{lead_weeks} weeks earlier, or something else that changed exactly at the follow-back.")
+        f"{lead_weeks} weeks earlier, or something else that changed exactly at the follow-back."
+    )
 
 
 __all__ = ["COVARIANCE_METHODS", "TimingResult", "event_bins", "event_time_segments", "timing_design", "VERDICTS", "VERDICT_WORDS"]

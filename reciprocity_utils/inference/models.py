@@ -55,7 +55,9 @@ class ModelFrame:
         return len(self.data)
 
 
-def model_frame(dyads: DyadTable, segments: pd.DataFrame | None = None, kinds: tuple[str, ...] | list[str] = INTERACTION_KINDS) -> ModelFrame:
+def model_frame(
+    dyads: DyadTable, segments: pd.DataFrame | None = None, kinds: tuple[str, ...] | list[str] = INTERACTION_KINDS
+) -> ModelFrame:
     """Assemble model observations from the dyad table (and, when given, its state segments).
 
     ``kinds`` are the engagement kinds whose events count as the outcome (e.g. mentions and
@@ -118,7 +120,9 @@ def model_frame(dyads: DyadTable, segments: pd.DataFrame | None = None, kinds: t
     if labelled:
         data["b_is_brand"] = np.where(pd.isna(data["b_kind"]), np.nan, (data["b_kind"] == "brand").astype(float))
         both_known = ~(pd.isna(data["a_kind"]).to_numpy() | pd.isna(data["b_kind"]).to_numpy())
-        data["both_brands"] = np.where(both_known, ((data["a_kind"] == "brand") & (data["b_kind"] == "brand")).to_numpy(dtype=float), np.nan)
+        data["both_brands"] = np.where(
+            both_known, ((data["a_kind"] == "brand") & (data["b_kind"] == "brand")).to_numpy(dtype=float), np.nan
+        )
     a_codes = arcs["a_id"].cat.codes.to_numpy().astype(np.int64)
     shared = shared_followees(a_codes, arcs["b_id"].cat.codes.to_numpy().astype(np.int64), len(arcs["a_id"].cat.categories))
     data["shared_followees"] = shared[arc]
@@ -126,7 +130,9 @@ def model_frame(dyads: DyadTable, segments: pd.DataFrame | None = None, kinds: t
     if exposure_known:
         no_exposure = ~(data["exposure_days"] > 0)
         if no_exposure.any():
-            notes.append(f"{int(no_exposure.sum()):,} observations with no exposure time (follows at the very end of the data) are left out.")
+            notes.append(
+                f"{int(no_exposure.sum()):,} observations with no exposure time (follows at the very end of the data) are left out."
+            )
             data = data[~no_exposure].reset_index(drop=True)
     return ModelFrame(data, design, exposure_known, kinds, notes)
 
@@ -158,10 +164,14 @@ class ModelSpec:
         if self.family not in ("poisson", "negbin", "logit"):
             raise ValueError(f"family must be poisson, negbin or logit, not {self.family!r}")
         if self.fixed_effects and self.family != "poisson":
-            raise ValueError("fixed effects are supported for the Poisson model only (negative binomial and logit fixed effects carry incidental-parameter bias)")
+            raise ValueError(
+                "fixed effects are supported for the Poisson model only (negative binomial and logit fixed effects carry incidental-parameter bias)"
+            )
         if self.fixed_effects and any(c not in PAIR_CONTROLS for c in self.controls):
-            raise ValueError("with fixed effects for both accounts, account-level controls are absorbed: only pair-level "
-                             f"controls ({', '.join(PAIR_CONTROLS)}) can be added")
+            raise ValueError(
+                "with fixed effects for both accounts, account-level controls are absorbed: only pair-level "
+                f"controls ({', '.join(PAIR_CONTROLS)}) can be added"
+            )
         if self.direction not in ("ab", "ba"):
             raise ValueError(f"direction must be 'ab' or 'ba', not {self.direction!r}")
 
@@ -257,7 +267,9 @@ def _no_variation(values: np.ndarray) -> bool:
     return values.size == 0 or values.min() == values.max()
 
 
-def _design(frame: ModelFrame, spec: ModelSpec) -> tuple[np.ndarray, np.ndarray, list[str], np.ndarray, np.ndarray, dict[str, int], list[str]]:
+def _design(
+    frame: ModelFrame, spec: ModelSpec
+) -> tuple[np.ndarray, np.ndarray, list[str], np.ndarray, np.ndarray, dict[str, int], list[str]]:
     """Outcome, regressors (terms first), their names, offset and the rows used."""
     data = frame.data
     notes: list[str] = []
@@ -325,17 +337,25 @@ def fit_model(frame: ModelFrame, spec: ModelSpec) -> ModelFit:
             dropped["single observation in the account's group"] = fit.dropped_singletons
         params, scores, bread, design, weights = fit.params, fit.scores, fit.bread, fit.design, fit.weights
         a, b, arcs = a[fit.kept], b[fit.kept], arcs[fit.kept]
-    covariances = robust_covariances(scores, bread, a, b, pairs=arcs, terms=n_terms, methods=COVARIANCE_METHODS + SMALL_CLUSTER_METHODS,
-                                     design=design, weights=weights)
+    covariances = robust_covariances(
+        scores, bread, a, b, pairs=arcs, terms=n_terms, methods=COVARIANCE_METHODS + SMALL_CLUSTER_METHODS, design=design, weights=weights
+    )
     ratio_name = "odds ratio" if spec.family == "logit" else "rate ratio"
     estimates = {
-        names[i]: Estimate(names[i], ratio_name, float(params[i]), {m: float(math.sqrt(max(c[i, i], 0.0))) for m, c in covariances.matrices.items()},
-                           {m: float(dof[i]) for m, dof in covariances.degrees_of_freedom.items()})
+        names[i]: Estimate(
+            names[i],
+            ratio_name,
+            float(params[i]),
+            {m: float(math.sqrt(max(c[i, i], 0.0))) for m, c in covariances.matrices.items()},
+            {m: float(dof[i]) for m, dof in covariances.degrees_of_freedom.items()},
+        )
         for i in range(n_terms)
     }
     block = dict(covariances.matrices)
     notes.extend(
-        f"The {COVARIANCE_LABELS[m]} covariance had {k} negative eigenvalue(s), set to zero." for m, k in covariances.clipped_eigenvalues.items() if k
+        f"The {COVARIANCE_LABELS[m]} covariance had {k} negative eigenvalue(s), set to zero."
+        for m, k in covariances.clipped_eigenvalues.items()
+        if k
     )
     return ModelFit(spec, estimates, block, int(len(a)), covariances.n_clusters_a, covariances.n_clusters_b, dropped, frame.design, notes)
 
@@ -380,7 +400,10 @@ def _fit_logit(y: np.ndarray, X: np.ndarray, offset: np.ndarray | None, notes: l
     notes.extend(f"statsmodels (logit): {warning.message}" for warning in caught)
     params = np.asarray(result.params)
     probability = model.predict(params)
-    return (params, np.asarray(model.score_obs(params)), np.linalg.inv(-np.asarray(model.hessian(params))), design,
-            probability * (1 - probability))
-
-
+    return (
+        params,
+        np.asarray(model.score_obs(params)),
+        np.linalg.inv(-np.asarray(model.hessian(params))),
+        design,
+        probability * (1 - probability),
+    )

@@ -42,7 +42,9 @@ def check_study_parameters(
     from ..parameters import ParameterError
 
     if not isinstance(engagement_kinds, str) or not engagement_kinds.strip():
-        raise ParameterError(f"engagement_kinds must be 'all' or kinds separated by commas, e.g. 'mention,repost'; got {engagement_kinds!r}")
+        raise ParameterError(
+            f"engagement_kinds must be 'all' or kinds separated by commas, e.g. 'mention,repost'; got {engagement_kinds!r}"
+        )
     if engagement_kinds.strip().lower() == "all":
         kinds = INTERACTION_KINDS
     else:
@@ -96,7 +98,9 @@ class StudyData:
             "follows whose engagement a -> b is observed": int(observed.sum()),
             "engagement events a -> b counted": int(frame[[f"ab_{k}" for k in self.kinds]].sum(axis=1, min_count=1).sum()),
             "engagement kinds counted": ", ".join(self.kinds),
-            "exposure": "days from the follow (or the start of the data) to the end" if self.dyads.has_times else "unknown: equal for every follow",
+            "exposure": "days from the follow (or the start of the data) to the end"
+            if self.dyads.has_times
+            else "unknown: equal for every follow",
             "model design": {
                 "states": "each follow's time split at the follow-back (one-way vs mutual state)",
                 "arcs": "mutual status at the end of the data",
@@ -112,8 +116,7 @@ def prepare_study(dataset: StudyDataset, kinds: tuple[str, ...] | list[str] = IN
     is_ego = coverage.scope == "ego" or coverage.engagement_observed == "owner_outgoing"
     unavailable = None
     if not coverage.mutuality_observable:
-        unavailable = (f"In this source {coverage.follows_missing_words}, so follow-backs cannot be told apart from one-way "
-                       "follows.")
+        unavailable = f"In this source {coverage.follows_missing_words}, so follow-backs cannot be told apart from one-way follows."
     elif coverage.engagement_observed == "none":
         unavailable = "The source records no engagement."
     elif coverage.engagement_observed == "owner_outgoing":
@@ -171,7 +174,11 @@ def planted_truth(dataset: StudyDataset, input_path: Any = None) -> dict[str, An
 
     def read(path: Path) -> dict[str, Any]:
         planted = json.loads(path.read_text(encoding="utf-8"))["planted"]
-        return {"mutual_rate_ratio": planted["mutual_rate_ratio"], "auto_followback_ratio": planted["auto_followback_ratio"], "source": str(path.name)}
+        return {
+            "mutual_rate_ratio": planted["mutual_rate_ratio"],
+            "auto_followback_ratio": planted["auto_followback_ratio"],
+            "source": str(path.name),
+        }
 
     if input_path is not None and Path(input_path).is_dir() and (Path(input_path) / "truth.json").exists():
         return read(Path(input_path) / "truth.json")
@@ -179,10 +186,16 @@ def planted_truth(dataset: StudyDataset, input_path: Any = None) -> dict[str, An
     if provenance.loader == "synthetic" and "mutual_rate_ratio" in provenance.parameters:
         parameters = provenance.parameters
         auto = parameters.get("auto_followback_ratio")
-        return {"mutual_rate_ratio": parameters["mutual_rate_ratio"], "auto_followback_ratio": auto if auto is not None else parameters["mutual_rate_ratio"], "source": "generator parameters"}
+        return {
+            "mutual_rate_ratio": parameters["mutual_rate_ratio"],
+            "auto_followback_ratio": auto if auto is not None else parameters["mutual_rate_ratio"],
+            "source": "generator parameters",
+        }
     truth_file = SAMPLE_DIR / "truth.json"
     if provenance.inputs and truth_file.exists():
-        matches = all((SAMPLE_DIR / item.name).is_file() and file_sha256(SAMPLE_DIR / item.name) == item.sha256 for item in provenance.inputs)
+        matches = all(
+            (SAMPLE_DIR / item.name).is_file() and file_sha256(SAMPLE_DIR / item.name) == item.sha256 for item in provenance.inputs
+        )
         if matches:
             return read(truth_file)
     return None

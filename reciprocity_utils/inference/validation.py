@@ -26,7 +26,9 @@ PAIR_CONTROLLED_ESTIMATOR = "adjusted, and what the data records about the pair 
 
 VALIDATION_ESTIMATORS = {
     "raw": ModelSpec("raw: no controls"),
-    "observed controls": ModelSpec("degrees and activity of both accounts", controls=DEGREE_CONTROLS + ACTIVITY_CONTROLS + ("a_kind", "b_kind")),
+    "observed controls": ModelSpec(
+        "degrees and activity of both accounts", controls=DEGREE_CONTROLS + ACTIVITY_CONTROLS + ("a_kind", "b_kind")
+    ),
     "adjusted (fixed effects)": ModelSpec("adjusted: fixed effects for every a and b", fixed_effects=True),
 }
 
@@ -50,8 +52,10 @@ def heterogeneous_effects(network, concentration: float, seed: int):
     keep_probability = pd.Series(rng.beta(concentration / 2, concentration / 2, len(accounts)), index=accounts.to_numpy())
     events = dataset.interactions
     arcs = network.arc_truth[["follower_id", "followee_id", "mutual_since"]].astype({"follower_id": str, "followee_id": str})
-    merged = events[["actor_id", "target_id", "at"]].astype({"actor_id": str, "target_id": str}).merge(
-        arcs, left_on=["actor_id", "target_id"], right_on=["follower_id", "followee_id"], how="left"
+    merged = (
+        events[["actor_id", "target_id", "at"]]
+        .astype({"actor_id": str, "target_id": str})
+        .merge(arcs, left_on=["actor_id", "target_id"], right_on=["follower_id", "followee_id"], how="left")
     )
     in_mutual_state = (merged["mutual_since"].notna() & (merged["at"] >= merged["mutual_since"])).to_numpy()
     keep = ~in_mutual_state | (rng.random(len(events)) < keep_probability.reindex(merged["target_id"]).to_numpy())
@@ -71,8 +75,10 @@ def without_times(dataset):
     follows = dataset.follows.assign(followed_at=pd.NaT)
     interactions = dataset.interactions.assign(at=pd.NaT)
     return build_dataset(
-        RawTable(follows, "generated follows without times"), RawTable(interactions, "generated engagement without times"),
-        RawTable(dataset.accounts, "generated accounts"), coverage=Coverage(notes=["Generated data with its times removed."]),
+        RawTable(follows, "generated follows without times"),
+        RawTable(interactions, "generated engagement without times"),
+        RawTable(dataset.accounts, "generated accounts"),
+        coverage=Coverage(notes=["Generated data with its times removed."]),
         source="generated network without times",
     )
 
@@ -123,7 +129,10 @@ def validation_replication(
     for spec in pair_adjusted_specs(frame):  # where the generator gave accounts communities
         record(PAIR_CONTROLLED_ESTIMATOR, fit_model(frame, spec).mutual)
     if no_times:
-        record(NO_TIMES_ESTIMATOR, fit_model(model_frame(build_dyads(without_times(dataset))), VALIDATION_ESTIMATORS["adjusted (fixed effects)"]).mutual)
+        record(
+            NO_TIMES_ESTIMATOR,
+            fit_model(model_frame(build_dyads(without_times(dataset))), VALIDATION_ESTIMATORS["adjusted (fixed effects)"]).mutual,
+        )
     if timing:
         result = timing_design(dataset, dyads)
         row[f"{EVENT_STUDY}|verdict"] = result.verdict
@@ -150,14 +159,18 @@ def summarise_event_study(results: pd.DataFrame) -> pd.DataFrame:
         supports = verdicts == "supports"
         after = group.get(f"{EVENT_STUDY}|log_estimate", pd.Series(np.nan, index=group.index))
         wrong = supports & ((after < 0) if truth > 1 else (after > 0) if truth < 1 else True)
-        rows.append({
-            "scenario": scenario, "truth": truth, "replications": len(group),
-            "claims an effect": float(supports.mean()),
-            "claims the wrong sign": float(wrong.mean()),
-            "flags a pre-trend": float((verdicts == "pre-trend").mean()),
-            "inconclusive": float(verdicts.isin(["inconclusive", "too few pairs", "no change"]).mean()),
-            "mean ratio after": float(np.exp(after.mean())) if after.notna().any() else float("nan"),
-        })
+        rows.append(
+            {
+                "scenario": scenario,
+                "truth": truth,
+                "replications": len(group),
+                "claims an effect": float(supports.mean()),
+                "claims the wrong sign": float(wrong.mean()),
+                "flags a pre-trend": float((verdicts == "pre-trend").mean()),
+                "inconclusive": float(verdicts.isin(["inconclusive", "too few pairs", "no change"]).mean()),
+                "mean ratio after": float(np.exp(after.mean())) if after.notna().any() else float("nan"),
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -205,8 +218,11 @@ def summarise_validation(results: pd.DataFrame, methods: tuple[str, ...] = ("mod
     rows = []
     for (scenario, truth), group in results.groupby(["scenario", "truth"], sort=False):
         log_truth = math.log(truth)
-        estimators = [e for e in (*VALIDATION_ESTIMATORS, PAIR_CONTROLLED_ESTIMATOR, NO_TIMES_ESTIMATOR, EVENT_STUDY)
-                      if f"{e}|log_estimate" in group and group[f"{e}|log_estimate"].notna().any()]
+        estimators = [
+            e
+            for e in (*VALIDATION_ESTIMATORS, PAIR_CONTROLLED_ESTIMATOR, NO_TIMES_ESTIMATOR, EVENT_STUDY)
+            if f"{e}|log_estimate" in group and group[f"{e}|log_estimate"].notna().any()
+        ]
         for estimator in estimators:
             estimates = group[f"{estimator}|log_estimate"].dropna()
             if estimates.empty:
@@ -244,8 +260,12 @@ def summarise_validation(results: pd.DataFrame, methods: tuple[str, ...] = ("mod
             p = group["permutation_p"].dropna()
             rows.append(
                 {
-                    "scenario": scenario, "truth": truth, "estimator": "permutation test (within followees)", "interval": "-",
-                    "replications": len(p), "rejects_1": float((p <= 0.05).mean()),
+                    "scenario": scenario,
+                    "truth": truth,
+                    "estimator": "permutation test (within followees)",
+                    "interval": "-",
+                    "replications": len(p),
+                    "rejects_1": float((p <= 0.05).mean()),
                 }
             )
     return pd.DataFrame(rows)
@@ -266,24 +286,64 @@ VALIDATION_SCENARIOS = {
     "slow follow-backs (ratio 1)": {"mutual_rate_ratio": 1.0, **SLOW_FOLLOW_BACKS},
     # Anticipation (reverse causality): b follows back in answer to a's engagement, which triples
     # over the days before. Within the leads the event study must flag it; beyond them it cannot.
-    "anticipation 7 days (ratio 2)": {"mutual_rate_ratio": 2.0, "pre_followback_ratio": 3.0, "pre_followback_days": 7.0, **SLOW_FOLLOW_BACKS},
-    "anticipation 30 days (ratio 2)": {"mutual_rate_ratio": 2.0, "pre_followback_ratio": 3.0, "pre_followback_days": 30.0, **SLOW_FOLLOW_BACKS},
-    "anticipation 60 days (ratio 2)": {"mutual_rate_ratio": 2.0, "pre_followback_ratio": 3.0, "pre_followback_days": 60.0, **SLOW_FOLLOW_BACKS},
-    "anticipation 30 days, no effect (ratio 1)": {"mutual_rate_ratio": 1.0, "pre_followback_ratio": 3.0, "pre_followback_days": 30.0, **SLOW_FOLLOW_BACKS},
-    "anticipation 120 days, beyond the leads (ratio 2)": {"mutual_rate_ratio": 2.0, "pre_followback_ratio": 3.0, "pre_followback_days": 120.0, **SLOW_FOLLOW_BACKS},
+    "anticipation 7 days (ratio 2)": {
+        "mutual_rate_ratio": 2.0,
+        "pre_followback_ratio": 3.0,
+        "pre_followback_days": 7.0,
+        **SLOW_FOLLOW_BACKS,
+    },
+    "anticipation 30 days (ratio 2)": {
+        "mutual_rate_ratio": 2.0,
+        "pre_followback_ratio": 3.0,
+        "pre_followback_days": 30.0,
+        **SLOW_FOLLOW_BACKS,
+    },
+    "anticipation 60 days (ratio 2)": {
+        "mutual_rate_ratio": 2.0,
+        "pre_followback_ratio": 3.0,
+        "pre_followback_days": 60.0,
+        **SLOW_FOLLOW_BACKS,
+    },
+    "anticipation 30 days, no effect (ratio 1)": {
+        "mutual_rate_ratio": 1.0,
+        "pre_followback_ratio": 3.0,
+        "pre_followback_days": 30.0,
+        **SLOW_FOLLOW_BACKS,
+    },
+    "anticipation 120 days, beyond the leads (ratio 2)": {
+        "mutual_rate_ratio": 2.0,
+        "pre_followback_ratio": 3.0,
+        "pre_followback_days": 120.0,
+        **SLOW_FOLLOW_BACKS,
+    },
     # Pair-level confounding: an affinity between the two (partly a shared community, mostly
     # unobserved) raises both the chance of a follow-back and engagement, in every state. Fixed
     # effects for each account cannot remove it; the community control removes only its observed
     # part; a within-pair comparison removes it all.
     "pair affinity, no effect (ratio 1)": {"mutual_rate_ratio": 1.0, **PAIR_AFFINITY, **SLOW_FOLLOW_BACKS},
     "pair affinity (ratio 2)": {"mutual_rate_ratio": 2.0, **PAIR_AFFINITY, **SLOW_FOLLOW_BACKS},
-    "pair affinity, no effect, 1,000 accounts (ratio 1)": {"mutual_rate_ratio": 1.0, "n_accounts": 1000, **PAIR_AFFINITY, **SLOW_FOLLOW_BACKS},
+    "pair affinity, no effect, 1,000 accounts (ratio 1)": {
+        "mutual_rate_ratio": 1.0,
+        "n_accounts": 1000,
+        **PAIR_AFFINITY,
+        **SLOW_FOLLOW_BACKS,
+    },
     # Larger networks, where the event study has the precision to claim an effect at all.
     "slow follow-backs, 1,000 accounts (ratio 2)": {"mutual_rate_ratio": 2.0, "n_accounts": 1000, **SLOW_FOLLOW_BACKS},
     "anticipation 60 days, 1,000 accounts (ratio 2)": {
-        "mutual_rate_ratio": 2.0, "n_accounts": 1000, "pre_followback_ratio": 3.0, "pre_followback_days": 60.0, **SLOW_FOLLOW_BACKS},
+        "mutual_rate_ratio": 2.0,
+        "n_accounts": 1000,
+        "pre_followback_ratio": 3.0,
+        "pre_followback_days": 60.0,
+        **SLOW_FOLLOW_BACKS,
+    },
     "anticipation 120 days, beyond the leads, 1,000 accounts (ratio 2)": {
-        "mutual_rate_ratio": 2.0, "n_accounts": 1000, "pre_followback_ratio": 3.0, "pre_followback_days": 120.0, **SLOW_FOLLOW_BACKS},
+        "mutual_rate_ratio": 2.0,
+        "n_accounts": 1000,
+        "pre_followback_ratio": 3.0,
+        "pre_followback_days": 120.0,
+        **SLOW_FOLLOW_BACKS,
+    },
 }
 
 # A few replications for the notebook: as generated, effects that differ by account, and the

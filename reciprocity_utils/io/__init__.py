@@ -96,18 +96,31 @@ def input_errors_named(path: Path, format: str):
     except DatasetValidationError:
         raise
     except RecursionError:
-        raise DatasetValidationError(str(path), "structure", "(file)", f"a {format} input nested at most a few hundred levels deep",
-                                     "nesting deeper than Python can follow") from None
+        raise DatasetValidationError(
+            str(path),
+            "structure",
+            "(file)",
+            f"a {format} input nested at most a few hundred levels deep",
+            "nesting deeper than Python can follow",
+        ) from None
     except _SHAPE_ERRORS as error:
-        raise DatasetValidationError(str(path), "a record", "(shape)", f"records shaped as a {format} export documents them",
-                                     f"{type(error).__name__}: {error}") from None
+        raise DatasetValidationError(
+            str(path), "a record", "(shape)", f"records shaped as a {format} export documents them", f"{type(error).__name__}: {error}"
+        ) from None
     except (OverflowError, NotImplementedError, zipfile.BadZipFile, EOFError) as error:
-        raise DatasetValidationError(str(path), "(file)", "(content)", f"a readable {format} input", f"{type(error).__name__}: {error}") from None
+        raise DatasetValidationError(
+            str(path), "(file)", "(content)", f"a readable {format} input", f"{type(error).__name__}: {error}"
+        ) from None
     except UnicodeError as error:
         raise DatasetValidationError(str(path), "(file)", "(encoding)", "UTF-8 text", str(error)) from None
     except MemoryError:
-        raise DatasetValidationError(str(path), "(file)", "(size)", "an input that fits in this machine's memory",
-                                     "more than it can hold (split the input, or use a larger machine)") from None
+        raise DatasetValidationError(
+            str(path),
+            "(file)",
+            "(size)",
+            "an input that fits in this machine's memory",
+            "more than it can hold (split the input, or use a larger machine)",
+        ) from None
 
 
 def _option_names(loader) -> set[str] | None:
@@ -162,6 +175,12 @@ def _load_mastodon_parts(paths: list[Path], owner_id: str | None, **options) -> 
 
 
 __all__ = [
-    "FORMATS", "FORMAT_DESCRIPTIONS", "LOADERS", "PartialRepositoryWarning", "detect_format", "load_dataset", "load_generic",
+    "FORMATS",
+    "FORMAT_DESCRIPTIONS",
+    "LOADERS",
+    "PartialRepositoryWarning",
+    "detect_format",
+    "load_dataset",
+    "load_generic",
     "load_paths",
 ]

@@ -37,8 +37,15 @@ from .common import decode_text, file_provenance, folder_file_names, inside_fold
 
 AT_URI_DID = r"^at://(?P<did>did:[a-z]+:[^/]+)/"
 MENTION_FEATURE = "app.bsky.richtext.facet#mention"
-READ_TYPES = ("app.bsky.graph.follow", "app.bsky.feed.post", "app.bsky.feed.like", "app.bsky.feed.repost",
-              "app.bsky.graph.list", "app.bsky.graph.listitem", "app.bsky.graph.block")
+READ_TYPES = (
+    "app.bsky.graph.follow",
+    "app.bsky.feed.post",
+    "app.bsky.feed.like",
+    "app.bsky.feed.repost",
+    "app.bsky.graph.list",
+    "app.bsky.graph.listitem",
+    "app.bsky.graph.block",
+)
 
 
 class PartialRepositoryWarning(UserWarning):
@@ -58,8 +65,9 @@ def read_car(path: Path) -> tuple[dict, dict[bytes, Any]]:
     try:
         header, blocks = libipld.decode_car(data)
     except (ValueError, TypeError, KeyError) as error:
-        raise DatasetValidationError(str(path), "CAR blocks", "(file)", "a complete CAR v1 file of DAG-CBOR blocks (is the download truncated?)",
-                                     str(error)) from None
+        raise DatasetValidationError(
+            str(path), "CAR blocks", "(file)", "a complete CAR v1 file of DAG-CBOR blocks (is the download truncated?)", str(error)
+        ) from None
     if not isinstance(header, dict) or header.get("version") != 1 or not header.get("roots"):
         raise DatasetValidationError(str(path), "CAR header", "version", "CAR version 1 with one root (the commit)", header)
     return header, blocks
@@ -94,24 +102,39 @@ def walk_repository(path: Path, header: dict, blocks: dict[bytes, Any]) -> tuple
     while pending:
         node_cid = pending.pop()
         if node_cid in visited:
-            raise DatasetValidationError(str(path), "record tree", cid_text(node_cid), "a tree (no node reachable twice)",
-                                         "a node reached again: the tree has a cycle")
+            raise DatasetValidationError(
+                str(path),
+                "record tree",
+                cid_text(node_cid),
+                "a tree (no node reachable twice)",
+                "a node reached again: the tree has a cycle",
+            )
         visited.add(node_cid)
         node = blocks.get(node_cid)
         if node is None:
             missing.append(cid_text(node_cid))
             continue
         if not isinstance(node, dict) or not isinstance(node.get("e", []), list) or "e" not in node:
-            raise DatasetValidationError(str(path), "record tree node", cid_text(node_cid), "a tree node {'l': ..., 'e': [entries]}",
-                                         type(node).__name__ if not isinstance(node, dict) else sorted(node))
+            raise DatasetValidationError(
+                str(path),
+                "record tree node",
+                cid_text(node_cid),
+                "a tree node {'l': ..., 'e': [entries]}",
+                type(node).__name__ if not isinstance(node, dict) else sorted(node),
+            )
         reached.add(node_cid)
         if node.get("l") is not None:
             pending.append(node["l"])
         previous = b""
         for position, entry in enumerate(node["e"]):
             if not (isinstance(entry, dict) and isinstance(entry.get("k"), bytes) and isinstance(entry.get("p"), int) and "v" in entry):
-                raise DatasetValidationError(str(path), f"record tree node {cid_text(node_cid)}, entry {position + 1}", "(entry)",
-                                             "an entry {'p': prefix length, 'k': key bytes, 'v': record id, 't': subtree}", entry)
+                raise DatasetValidationError(
+                    str(path),
+                    f"record tree node {cid_text(node_cid)}, entry {position + 1}",
+                    "(entry)",
+                    "an entry {'p': prefix length, 'k': key bytes, 'v': record id, 't': subtree}",
+                    entry,
+                )
             key = previous[: entry["p"]] + entry["k"]
             previous = key
             keys.append(key.decode("utf-8", errors="replace"))
@@ -158,16 +181,21 @@ def _post_mentions(posts: pd.DataFrame) -> pd.DataFrame:
         start = features["facet"].map(lambda f: (f.get("index") or {}).get("byteStart"))
         end = features["facet"].map(lambda f: (f.get("index") or {}).get("byteEnd"))
         text = _column(posts, "text").reindex(features.index)
-        handle = [t.encode("utf-8")[s:e].decode("utf-8", errors="replace") if isinstance(t, str) and s is not None else None
-                  for t, s, e in zip(text, start, end)]
-        frames.append(pd.DataFrame({"post": features.index, "target_id": features["feature"].map(lambda f: f.get("did")).values,
-                                    "handle": handle}))
+        handle = [
+            t.encode("utf-8")[s:e].decode("utf-8", errors="replace") if isinstance(t, str) and s is not None else None
+            for t, s, e in zip(text, start, end)
+        ]
+        frames.append(
+            pd.DataFrame({"post": features.index, "target_id": features["feature"].map(lambda f: f.get("did")).values, "handle": handle})
+        )
     entities = _column(posts, "entities").explode().dropna()
     entities = entities[entities.map(lambda e: isinstance(e, dict) and e.get("type") == "mention")]
     if len(entities):
         text = _column(posts, "text").reindex(entities.index)
-        handle = [t[(e.get("index") or {}).get("start", 0):(e.get("index") or {}).get("end", 0)] if isinstance(t, str) else None
-                  for t, e in zip(text, entities)]
+        handle = [
+            t[(e.get("index") or {}).get("start", 0) : (e.get("index") or {}).get("end", 0)] if isinstance(t, str) else None
+            for t, e in zip(text, entities)
+        ]
         frames.append(pd.DataFrame({"post": entities.index, "target_id": entities.map(lambda e: e.get("value")).values, "handle": handle}))
     if not frames:
         return pd.DataFrame({"post": pd.Series(dtype="int64"), "target_id": pd.Series(dtype="string"), "handle": pd.Series(dtype="string")})
@@ -183,7 +211,9 @@ def read_followers_list(path: Path) -> pd.Series:
     bad = ~lines.str.match(r"^did:[a-z]+:\S+$").fillna(False).astype(bool)
     if bad.any():
         line = int(lines.index[bad][0])
-        raise DatasetValidationError(str(path), f"line {line + 1}", "did", "one DID per line (did:plc:... or did:web:...)", str(lines[line]))
+        raise DatasetValidationError(
+            str(path), f"line {line + 1}", "did", "one DID per line (did:plc:... or did:web:...)", str(lines[line])
+        )
     return lines.reset_index(drop=True)
 
 
@@ -199,28 +229,42 @@ def load_bluesky(path: str | Path, owner_id: str | None = None, followers: str |
     notes = []
     if missing:
         shown = ", ".join(missing[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
-        message = f"{path.name}: partial repository, {len(missing):,} blocks the tree points at are absent: {shown}. Loaded what is present."
+        message = (
+            f"{path.name}: partial repository, {len(missing):,} blocks the tree points at are absent: {shown}. Loaded what is present."
+        )
         warnings.warn(message, PartialRepositoryWarning, stacklevel=2)
         notes.append(message)
     if unreachable:
-        notes.append(f"{path.name}: {unreachable:,} blocks are not reachable from the commit root (stale or deleted data) and were ignored.")
+        notes.append(
+            f"{path.name}: {unreachable:,} blocks are not reachable from the commit root (stale or deleted data) and were ignored."
+        )
     records["collection"] = records["key"].str.split("/").str[0]
     kinds = records["record"].map(lambda r: r.get("$type") if isinstance(r, dict) else None).astype("string")
     records["collection"] = kinds.fillna(records["collection"])
     other = records.loc[~records["collection"].isin(READ_TYPES), "collection"].value_counts()
     if len(other):
-        notes.append(f"{path.name}: {int(other.sum()):,} records of types not read were ignored: "
-                     + ", ".join(f"{name} ({count})" for name, count in other.items()) + ".")
+        notes.append(
+            f"{path.name}: {int(other.sum()):,} records of types not read were ignored: "
+            + ", ".join(f"{name} ({count})" for name, count in other.items())
+            + "."
+        )
 
     follow_records = _records_of(records, "app.bsky.graph.follow")
     subject = _column(follow_records, "subject").astype("string").where(lambda s: s.str.startswith("did:", na=False))
     subject = subject.fillna(_column(follow_records, "subject.did").astype("string"))
-    follows = pd.DataFrame({"follower_id": did, "followee_id": subject, "followed_at": _times(_column(follow_records, "createdAt")),
-                            "source": "app.bsky.graph.follow"})
+    follows = pd.DataFrame(
+        {
+            "follower_id": did,
+            "followee_id": subject,
+            "followed_at": _times(_column(follow_records, "createdAt")),
+            "source": "app.bsky.graph.follow",
+        }
+    )
     if followers is not None:
         follower_ids = read_followers_list(Path(followers))
-        follows = pd.concat([follows, pd.DataFrame({"follower_id": follower_ids, "followee_id": did, "source": Path(followers).name})],
-                            ignore_index=True)
+        follows = pd.concat(
+            [follows, pd.DataFrame({"follower_id": follower_ids, "followee_id": did, "source": Path(followers).name})], ignore_index=True
+        )
         notes.append(f"Followers come from a list supplied by the user ({Path(followers).name}), not from the repository.")
     else:
         notes.append("A Bluesky repository does not list followers and no followers list was given: who follows the owner is unknown.")
@@ -228,13 +272,23 @@ def load_bluesky(path: str | Path, owner_id: str | None = None, followers: str |
     posts = _records_of(records, "app.bsky.feed.post")
     post_at = _times(_column(posts, "createdAt"))
     reply_to = _did_of_uri(_column(posts, "reply.parent.uri"))
-    quoted = _did_of_uri(_column(posts, "embed.record.uri").astype("string").fillna(_column(posts, "embed.record.record.uri").astype("string")))
+    quoted = _did_of_uri(
+        _column(posts, "embed.record.uri").astype("string").fillna(_column(posts, "embed.record.record.uri").astype("string"))
+    )
     mentions = _post_mentions(posts)
     engagement = [
-        pd.DataFrame({"target_id": reply_to.dropna(), "kind": "reply", "at": post_at[reply_to.dropna().index], "source": "app.bsky.feed.post"}),
+        pd.DataFrame(
+            {"target_id": reply_to.dropna(), "kind": "reply", "at": post_at[reply_to.dropna().index], "source": "app.bsky.feed.post"}
+        ),
         pd.DataFrame({"target_id": quoted.dropna(), "kind": "quote", "at": post_at[quoted.dropna().index], "source": "app.bsky.feed.post"}),
-        pd.DataFrame({"target_id": mentions["target_id"].astype("string").values, "kind": "mention",
-                      "at": post_at.reindex(mentions["post"]).array, "source": "app.bsky.feed.post"}),
+        pd.DataFrame(
+            {
+                "target_id": mentions["target_id"].astype("string").values,
+                "kind": "mention",
+                "at": post_at.reindex(mentions["post"]).array,
+                "source": "app.bsky.feed.post",
+            }
+        ),
     ]
     for collection, kind in (("app.bsky.feed.like", "like"), ("app.bsky.feed.repost", "repost")):
         acts = _records_of(records, collection)
@@ -244,23 +298,37 @@ def load_bluesky(path: str | Path, owner_id: str | None = None, followers: str |
             notes.append(f"{path.name}: {int(target.isna().sum()):,} {kind}s without a subject URI naming an account (left out).")
     interactions = pd.concat(engagement, ignore_index=True).dropna(subset=["target_id"]).assign(actor_id=did, count=1)
 
-    accounts = pd.DataFrame({"account_id": pd.concat([pd.Series([did]), follows["follower_id"], follows["followee_id"],
-                                                      interactions["target_id"]]).dropna().drop_duplicates().astype("string")})
+    accounts = pd.DataFrame(
+        {
+            "account_id": pd.concat([pd.Series([did]), follows["follower_id"], follows["followee_id"], interactions["target_id"]])
+            .dropna()
+            .drop_duplicates()
+            .astype("string")
+        }
+    )
     handles = mentions.dropna(subset=["handle"]).drop_duplicates("target_id").set_index("target_id")["handle"]
     accounts["handle"] = accounts["account_id"].map(handles).astype("string")
     labels = _labels(records, did)
     if len(labels):
         accounts["labels"] = accounts["account_id"].map(labels).astype("string")
         outside = int((~labels.index.isin(accounts["account_id"])).sum())
-        notes.append(f"Lists and blocks label {len(labels):,} accounts" + (f" ({outside:,} not otherwise in the data, not added)." if outside else "."))
-    coverage = Coverage(scope="ego", followers_known=followers is not None, following_known=True,
-                        engagement_observed="owner_outgoing", notes=notes)
+        notes.append(
+            f"Lists and blocks label {len(labels):,} accounts"
+            + (f" ({outside:,} not otherwise in the data, not added)." if outside else ".")
+        )
+    coverage = Coverage(
+        scope="ego", followers_known=followers is not None, following_known=True, engagement_observed="owner_outgoing", notes=notes
+    )
     inputs = [path] + ([Path(followers)] if followers is not None else [])
     return build_dataset(
-        RawTable(follows, f"{path} (follow records)"), RawTable(interactions, f"{path} (post, like, repost records)"),
-        RawTable(accounts, str(path)), coverage=coverage,
+        RawTable(follows, f"{path} (follow records)"),
+        RawTable(interactions, f"{path} (post, like, repost records)"),
+        RawTable(accounts, str(path)),
+        coverage=coverage,
         provenance=file_provenance("bluesky", inputs, {"did": did, "commit_version": blocks[header["roots"][0]].get("version")}),
-        owner_id=did, platform="bluesky", source=f"Bluesky repository of {did}",
+        owner_id=did,
+        platform="bluesky",
+        source=f"Bluesky repository of {did}",
     )
 
 
@@ -271,8 +339,16 @@ def _labels(records: pd.DataFrame, did: str) -> pd.Series:
     blocks = _records_of(records, "app.bsky.graph.block")
     frames = []
     if len(items):
-        list_names = pd.Series(_column(lists, "name").values, index=("at://" + did + "/app.bsky.graph.list/" + lists["key"].str.split("/").str[1]).values) if len(lists) else pd.Series(dtype="string")
-        name = _column(items, "list").astype("string").map(list_names).fillna(_column(items, "list").astype("string").str.split("/").str[-1])
+        list_names = (
+            pd.Series(
+                _column(lists, "name").values, index=("at://" + did + "/app.bsky.graph.list/" + lists["key"].str.split("/").str[1]).values
+            )
+            if len(lists)
+            else pd.Series(dtype="string")
+        )
+        name = (
+            _column(items, "list").astype("string").map(list_names).fillna(_column(items, "list").astype("string").str.split("/").str[-1])
+        )
         frames.append(pd.DataFrame({"account_id": _column(items, "subject").astype("string"), "label": "list:" + name}))
     if len(blocks):
         frames.append(pd.DataFrame({"account_id": _column(blocks, "subject").astype("string"), "label": "blocked"}))
@@ -291,8 +367,10 @@ def single_car_in(folder: Path) -> Path:
     """The one repository a folder holds; several are snapshots and must be given one by one."""
     cars = car_files_in(folder)
     if len(cars) != 1:
-        raise ValueError(f"{folder}: a folder read as a Bluesky export must hold exactly one .car file, found {len(cars)}"
-                         + (f" ({', '.join(cars[:5])}): give them as separate paths to compare snapshots" if cars else ""))
+        raise ValueError(
+            f"{folder}: a folder read as a Bluesky export must hold exactly one .car file, found {len(cars)}"
+            + (f" ({', '.join(cars[:5])}): give them as separate paths to compare snapshots" if cars else "")
+        )
     return inside_folder(folder, folder / cars[0])
 
 

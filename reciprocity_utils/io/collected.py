@@ -52,7 +52,7 @@ class _Rows:
 def _did_of(uri: Any) -> str | None:
     """The account DID in an ``at://did/collection/rkey`` URI."""
     if isinstance(uri, str) and uri.startswith("at://did:"):
-        return uri[len("at://"):].split("/")[0]
+        return uri[len("at://") :].split("/")[0]
     return None
 
 
@@ -98,8 +98,9 @@ def _bluesky_page(page: StoredPage, data: Any, rows: _Rows) -> None:
         subject = params.get("uri")
         for post in data.get("posts") or []:
             rows.handle(_get(post, "author"))
-            rows.engagement.append((_get(post, "author", "did"), _did_of(subject), "quote", _get(post, "record", "createdAt"),
-                                    _get(post, "uri"), endpoint))
+            rows.engagement.append(
+                (_get(post, "author", "did"), _did_of(subject), "quote", _get(post, "record", "createdAt"), _get(post, "uri"), endpoint)
+            )
     elif endpoint == "app.bsky.feed.getPostThread":
         subject = params.get("uri")
         for reply in _get(data, "thread", "replies") or []:
@@ -107,8 +108,9 @@ def _bluesky_page(page: StoredPage, data: Any, rows: _Rows) -> None:
             if _get(post, "record", "reply", "parent", "uri") != subject:
                 continue  # a blocked or not-found reply, or one to another post
             rows.handle(_get(post, "author"))
-            rows.engagement.append((_get(post, "author", "did"), _did_of(subject), "reply", _get(post, "record", "createdAt"),
-                                    _get(post, "uri"), endpoint))
+            rows.engagement.append(
+                (_get(post, "author", "did"), _did_of(subject), "reply", _get(post, "record", "createdAt"), _get(post, "uri"), endpoint)
+            )
 
 
 def _bluesky_records(repo: Any, collection: Any, records: list, rows: _Rows) -> None:
@@ -155,8 +157,9 @@ def _mastodon_page(page: StoredPage, data: Any, rows: _Rows, owner: str, since: 
         for reply in data.get("descendants") or []:
             if _get(reply, "in_reply_to_id") == about.get("status"):
                 rows.handle(_get(reply, "account"))
-                rows.engagement.append((_get(reply, "account", "id"), about.get("author"), "reply", _get(reply, "created_at"),
-                                        _get(reply, "id"), endpoint))
+                rows.engagement.append(
+                    (_get(reply, "account", "id"), about.get("author"), "reply", _get(reply, "created_at"), _get(reply, "id"), endpoint)
+                )
         return
     if not isinstance(data, list):
         return
@@ -225,12 +228,19 @@ def load_collected(path: str | Path, owner_id: str | None = None) -> StudyDatase
     store = PageStore(path)
     manifest = store.read_manifest()
     if not manifest or manifest.get("platform") not in EGO_KINDS:
-        raise DatasetValidationError(str(path / MANIFEST), "(file)", "platform", "a manifest written by reciprocity collect", str(manifest)[:80])
+        raise DatasetValidationError(
+            str(path / MANIFEST), "(file)", "platform", "a manifest written by reciprocity collect", str(manifest)[:80]
+        )
     platform, mode = manifest["platform"], manifest["mode"]
     owner = manifest.get("owner")
     if not owner:
-        raise DatasetValidationError(str(path / MANIFEST), "(file)", "owner",
-                                     "the owner's id (the collection stopped before it was known: run the same collect command again)", "none")
+        raise DatasetValidationError(
+            str(path / MANIFEST),
+            "(file)",
+            "owner",
+            "the owner's id (the collection stopped before it was known: run the same collect command again)",
+            "none",
+        )
     if owner_id and owner_id != owner:
         raise DatasetValidationError(str(path / MANIFEST), "(file)", "owner", f"the owner given ({owner_id})", owner)
     rows = _Rows()
@@ -248,16 +258,20 @@ def load_collected(path: str | Path, owner_id: str | None = None) -> StudyDatase
         follows = listed[(listed["follower_id"] == owner) | (listed["followee_id"] == owner)]
         unlisted = records[(records["follower_id"] == owner) & ~records["followee_id"].isin(follows["followee_id"])]
         if len(unlisted):
-            notes.append(f"{len(unlisted):,} of the owner's follow records name accounts the AppView no longer lists "
-                         "(deleted, suspended or blocking accounts); they are left out.")
+            notes.append(
+                f"{len(unlisted):,} of the owner's follow records name accounts the AppView no longer lists "
+                "(deleted, suspended or blocking accounts); they are left out."
+            )
     else:
         group = pd.Index(manifest.get("members") or [owner])
         from_records = records[records["followee_id"].isin(group) & records["follower_id"].isin(group)][["follower_id", "followee_id"]]
         follows = pd.concat([listed, from_records.astype("string")]).drop_duplicates()
         inside = follows["follower_id"].isin(group) & follows["followee_id"].isin(group)
         if (~inside).any():
-            notes.append(f"{int((~inside).sum()):,} follows of the owner with contacts beyond the collection's bound "
-                         f"({len(group) - 1:,} contacts collected) are left out.")
+            notes.append(
+                f"{int((~inside).sum()):,} follows of the owner with contacts beyond the collection's bound "
+                f"({len(group) - 1:,} contacts collected) are left out."
+            )
         follows = follows[inside]
     # Pages are stored under hashes of their URLs: sort, so the dataset does not depend on the server's address.
     follows = follows.sort_values(["follower_id", "followee_id"]).reset_index(drop=True)
@@ -266,8 +280,10 @@ def load_collected(path: str | Path, owner_id: str | None = None) -> StudyDatase
     follows["source"] = f"{platform} collection"
     dated = int(follows["followed_at"].notna().sum())
     if platform == "bluesky":
-        notes.append(f"Follow times come from the follow records in each account's repository: {dated:,} of {len(follows):,} "
-                     "follows are dated" + (" (the owner's own, and each mutual's follow of the owner that was found)." if mode == "ego" else "."))
+        notes.append(
+            f"Follow times come from the follow records in each account's repository: {dated:,} of {len(follows):,} "
+            "follows are dated" + (" (the owner's own, and each mutual's follow of the owner that was found)." if mode == "ego" else ".")
+        )
     else:
         notes.append("Mastodon does not publish when a follow began: follow times are unknown.")
 
@@ -276,40 +292,77 @@ def load_collected(path: str | Path, owner_id: str | None = None) -> StudyDatase
     engagement["at"] = pd.to_datetime(engagement["at"], utc=True, errors="coerce", format="ISO8601")
     engagement = engagement.sort_values(["actor_id", "kind", "ref", "target_id"]).reset_index(drop=True)
     engagement = _engagement_in_scope(engagement, platform, mode, owner, group, manifest, since, notes)
-    accounts = pd.DataFrame({"account_id": pd.concat([pd.Series([owner]), follows["follower_id"], follows["followee_id"],
-                                                      engagement["actor_id"], engagement["target_id"]]).astype("string").drop_duplicates()})
+    accounts = pd.DataFrame(
+        {
+            "account_id": pd.concat(
+                [pd.Series([owner]), follows["follower_id"], follows["followee_id"], engagement["actor_id"], engagement["target_id"]]
+            )
+            .astype("string")
+            .drop_duplicates()
+        }
+    )
     accounts["handle"] = accounts["account_id"].map(rows.handles).astype("string")
     notes.extend(_collection_notes(manifest, platform))
-    coverage = Coverage(scope="network" if mode == "network" else "ego", followers_known=not manifest.get("followers_hidden"),
-                        following_known=not manifest.get("follows_hidden"),
-                        engagement_observed="everyone", follow_times=platform == "bluesky" and dated > 0,
-                        time_start=since.isoformat(), time_end=end.isoformat(), notes=notes)
+    coverage = Coverage(
+        scope="network" if mode == "network" else "ego",
+        followers_known=not manifest.get("followers_hidden"),
+        following_known=not manifest.get("follows_hidden"),
+        engagement_observed="everyone",
+        follow_times=platform == "bluesky" and dated > 0,
+        time_start=since.isoformat(),
+        time_end=end.isoformat(),
+        notes=notes,
+    )
     manifest_path = path / MANIFEST
     provenance = Provenance(
-        loader="collected", inputs=[InputFile(name=MANIFEST, sha256=file_sha256(manifest_path), bytes=manifest_path.stat().st_size)],
-        parameters={"platform": platform, "mode": mode, "engagement since": manifest["since"][:10], "pages read": pages,
-                    "complete": bool(manifest.get("complete"))},
+        loader="collected",
+        inputs=[InputFile(name=MANIFEST, sha256=file_sha256(manifest_path), bytes=manifest_path.stat().st_size)],
+        parameters={
+            "platform": platform,
+            "mode": mode,
+            "engagement since": manifest["since"][:10],
+            "pages read": pages,
+            "complete": bool(manifest.get("complete")),
+        },
     )
     return build_dataset(
         RawTable(follows, f"{path.name} (follows collected from {platform})"),
         RawTable(engagement[["actor_id", "target_id", "kind", "at", "source"]].assign(count=1), f"{path.name} (engagement collected)"),
-        RawTable(accounts, f"{path.name} (accounts)"), coverage=coverage, provenance=provenance, owner_id=owner, platform=platform,
+        RawTable(accounts, f"{path.name} (accounts)"),
+        coverage=coverage,
+        provenance=provenance,
+        owner_id=owner,
+        platform=platform,
         source=f"{platform.capitalize()} collection ({mode} mode)",
     )
 
 
-def _engagement_in_scope(engagement: pd.DataFrame, platform: str, mode: str, owner: str, group: pd.Index | None,
-                         manifest: dict[str, Any], since: pd.Timestamp, notes: list[str]) -> pd.DataFrame:
+def _engagement_in_scope(
+    engagement: pd.DataFrame,
+    platform: str,
+    mode: str,
+    owner: str,
+    group: pd.Index | None,
+    manifest: dict[str, Any],
+    since: pd.Timestamp,
+    notes: list[str],
+) -> pd.DataFrame:
     """Engagement kinds seen both ways, inside the window, between the accounts the mode covers; each cut counted."""
     kinds = list(EGO_KINDS[platform] if mode == "ego" else NETWORK_KINDS[platform])
     if platform == "mastodon" and mode == "ego" and manifest.get("token_used"):
         kinds.append("like")
     left_out = engagement.loc[~engagement["kind"].isin(kinds), "kind"].value_counts()
     if len(left_out):
-        why = ("they can be seen in one direction only (others' mentions of the owner are not listed; the owner's favourites "
-               "need a token)" if mode == "ego" else "they are not published for every account")
-        notes.append("Left out so both directions are measured alike: " + ", ".join(f"{n:,} {KIND_WORDS[k]}" for k, n in left_out.items())
-                     + f", because {why}.")
+        why = (
+            "they can be seen in one direction only (others' mentions of the owner are not listed; the owner's favourites need a token)"
+            if mode == "ego"
+            else "they are not published for every account"
+        )
+        notes.append(
+            "Left out so both directions are measured alike: "
+            + ", ".join(f"{n:,} {KIND_WORDS[k]}" for k, n in left_out.items())
+            + f", because {why}."
+        )
     engagement = engagement[engagement["kind"].isin(kinds)]
     early = engagement["at"].notna() & (engagement["at"] < since)
     if early.any():
@@ -328,8 +381,11 @@ def _engagement_in_scope(engagement: pd.DataFrame, platform: str, mode: str, own
         notes.append(f"{int(self_engaged.sum()):,} records of accounts engaging with their own posts are left out.")
     untimed = int(engagement["at"].isna().sum())
     if untimed:
-        notes.append(f"{untimed:,} engagement records have no time (the platform does not say when a "
-                     + ("repost" if platform == "bluesky" else "favourite or boost") + " was made); each counts when the post it engages with was made within the window.")
+        notes.append(
+            f"{untimed:,} engagement records have no time (the platform does not say when a "
+            + ("repost" if platform == "bluesky" else "favourite or boost")
+            + " was made); each counts when the post it engages with was made within the window."
+        )
     shown = ", ".join(KIND_WORDS[k] for k in kinds)
     notes.append(f"Engagement kinds collected in both directions: {shown}.")
     return engagement[~self_engaged]
@@ -339,11 +395,15 @@ def _collection_notes(manifest: dict[str, Any], platform: str) -> list[str]:
     notes = []
     mode = manifest["mode"]
     if mode == "ego":
-        notes.append(f"Collected from the {platform.capitalize()} API in ego mode: the owner's followers and follows, the owner's "
-                     "engagement, and others' engagement on the owner's posts since " + manifest["since"][:10] + ".")
+        notes.append(
+            f"Collected from the {platform.capitalize()} API in ego mode: the owner's followers and follows, the owner's "
+            "engagement, and others' engagement on the owner's posts since " + manifest["since"][:10] + "."
+        )
     else:
-        notes.append(f"Collected from the {platform.capitalize()} API in network mode: follows and engagement of the owner and "
-                     f"{len(manifest.get('members', [])) - 1:,} contacts since " + manifest["since"][:10] + ".")
+        notes.append(
+            f"Collected from the {platform.capitalize()} API in network mode: follows and engagement of the owner and "
+            f"{len(manifest.get('members', [])) - 1:,} contacts since " + manifest["since"][:10] + "."
+        )
         if platform == "mastodon":
             notes.append("Contacts on other instances are seen through the owner's instance, which may hold only part of their posts.")
     if not manifest.get("complete"):

@@ -64,11 +64,13 @@ def read_input_bytes(path: Path, max_bytes: int | None = None, head: int | None 
     except (OSError, EOFError, zlib.error, ValueError) as error:
         if head is not None:
             return b""
-        raise DatasetValidationError(str(path), "(file)", "(compression)", f"a complete {suffix} file (is the download truncated?)",
-                                     str(error)) from None
+        raise DatasetValidationError(
+            str(path), "(file)", "(compression)", f"a complete {suffix} file (is the download truncated?)", str(error)
+        ) from None
     if head is None and len(data) > cap:
-        raise DatasetValidationError(str(path), "(file)", "(size)", f"at most {cap:,} bytes once decompressed (option max_archive_bytes)",
-                                     "more")
+        raise DatasetValidationError(
+            str(path), "(file)", "(size)", f"at most {cap:,} bytes once decompressed (option max_archive_bytes)", "more"
+        )
     return data
 
 
@@ -85,7 +87,10 @@ def _check_member_name(archive: Path, name: str) -> None:
     parts = PurePosixPath(name.replace("\\", "/")).parts
     if name.startswith(("/", "\\")) or (parts and parts[0].endswith(":")) or ".." in parts:
         raise DatasetValidationError(
-            str(archive), f"member {name!r}", "(archive)", "member names inside the archive (no absolute paths, no '..')",
+            str(archive),
+            f"member {name!r}",
+            "(archive)",
+            "member names inside the archive (no absolute paths, no '..')",
             name,
         )
 
@@ -101,7 +106,10 @@ def inside_folder(folder: Path, path: Path) -> Path:
     real = path.resolve()
     if real != root and root not in real.parents:
         raise DatasetValidationError(
-            str(path), "folder entry", "(link)", "files inside the export folder (a symbolic link here leads outside it)",
+            str(path),
+            "folder entry",
+            "(link)",
+            "files inside the export folder (a symbolic link here leads outside it)",
             "a link to a location outside the export folder",
         )
     return path
@@ -168,7 +176,10 @@ class InputTree:
                 members = archive.getmembers()
             except (tarfile.TarError, OSError, EOFError, zlib.error) as error:
                 raise DatasetValidationError(
-                    str(path), "archive", "(file)", "a complete, readable tar or tar.gz archive (is the download truncated?)",
+                    str(path),
+                    "archive",
+                    "(file)",
+                    "a complete, readable tar or tar.gz archive (is the download truncated?)",
                     str(error),
                 ) from None
             names = []
@@ -176,7 +187,10 @@ class InputTree:
                 _check_member_name(path, member.name)
                 if member.issym() or member.islnk():
                     raise DatasetValidationError(
-                        str(path), f"member {member.name!r}", "(archive)", "regular files only (no links inside an export)",
+                        str(path),
+                        f"member {member.name!r}",
+                        "(archive)",
+                        "regular files only (no links inside an export)",
                         f"a link to {member.linkname!r}",
                     )
                 if member.isfile():
@@ -249,17 +263,25 @@ class InputTree:
                 data = _read_capped(handle, budget, lambda: self._over_budget(name))
         except (zipfile.BadZipFile, tarfile.TarError, EOFError, zlib.error) as error:
             raise DatasetValidationError(
-                self.origin(name), "archive member", "(file)", "an intact compressed file (the archive is corrupt or truncated)",
+                self.origin(name),
+                "archive member",
+                "(file)",
+                "an intact compressed file (the archive is corrupt or truncated)",
                 str(error),
             ) from None
         except RuntimeError as error:  # zipfile: "File ... is encrypted, password required for extraction"
             raise DatasetValidationError(
-                self.origin(name), "archive member", "(encryption)", "an archive without a password (extract it yourself and load the folder)",
+                self.origin(name),
+                "archive member",
+                "(encryption)",
+                "an archive without a password (extract it yourself and load the folder)",
                 str(error),
             ) from None
         except NotImplementedError as error:  # zipfile: PPMd, LZMA variants and other methods it cannot read
             raise DatasetValidationError(
-                self.origin(name), "archive member", "(compression)",
+                self.origin(name),
+                "archive member",
+                "(compression)",
                 "members stored or compressed with deflate, bzip2 or lzma (extract it with another tool and load the folder)",
                 str(error),
             ) from None
@@ -269,7 +291,9 @@ class InputTree:
 
     def _over_budget(self, name: str) -> None:
         raise DatasetValidationError(
-            self.origin(name), "archive member", "(size)",
+            self.origin(name),
+            "archive member",
+            "(size)",
             f"at most {self.max_bytes:,} uncompressed bytes read from one input (option max_archive_bytes); "
             "this looks like a zip bomb or a far larger export than expected",
             f"more than {self.max_bytes - self.bytes_read:,} bytes left to read",
@@ -307,13 +331,22 @@ def file_provenance(loader: str, files: list[Path], parameters: dict[str, Any] |
 
 
 def follow_network_dataset(
-    follows: RawTable, path: Path, provenance: Provenance, notes: list[str], owner_id: str | None = None,
+    follows: RawTable,
+    path: Path,
+    provenance: Provenance,
+    notes: list[str],
+    owner_id: str | None = None,
     accounts: RawTable | None = None,
 ) -> StudyDataset:
     """A whole network read from one research file that holds ties only: no engagement observed."""
     return build_dataset(
-        follows, None, accounts, coverage=Coverage(scope="network", engagement_observed="none", notes=notes),
-        owner_id=owner_id, source=path.name, provenance=provenance,
+        follows,
+        None,
+        accounts,
+        coverage=Coverage(scope="network", engagement_observed="none", notes=notes),
+        owner_id=owner_id,
+        source=path.name,
+        provenance=provenance,
     )
 
 
@@ -328,8 +361,11 @@ def decode_text(data: bytes, origin: str) -> str:
     except UnicodeDecodeError as error:
         line = data.count(b"\n", 0, error.start) + 1
         raise DatasetValidationError(
-            origin, f"line {line}, byte {error.start}", "(file)", "UTF-8 text (save the file as UTF-8)",
-            data[error.start: error.start + 8],
+            origin,
+            f"line {line}, byte {error.start}",
+            "(file)",
+            "UTF-8 text (save the file as UTF-8)",
+            data[error.start : error.start + 8],
         ) from None
 
 
@@ -357,9 +393,12 @@ def parse_json(text: str, origin: str, first_line: int = 1) -> Any:
     limit = max_json_chars()
     if len(text) > limit:
         raise DatasetValidationError(
-            origin, "(file)", "(size)",
+            origin,
+            "(file)",
+            "(size)",
             f"at most {limit // (1024 * 1024):,} MB of JSON in one file (parsing needs several times that in memory; "
-            f"set {MAX_JSON_MB_VARIABLE} to raise the limit on a machine with the memory)", f"{len(text) / 1024 / 1024:,.0f} MB",
+            f"set {MAX_JSON_MB_VARIABLE} to raise the limit on a machine with the memory)",
+            f"{len(text) / 1024 / 1024:,.0f} MB",
         )
     try:
         return json.loads(text, parse_int=str, parse_float=str)
@@ -386,7 +425,12 @@ def json_id(value: Any) -> str | None:
 
 
 def read_whitespace_lines(
-    path: Path, *, comments: tuple[str, ...] = ("#", "%"), min_fields: int, max_fields: int, names: list[str] | None = None,
+    path: Path,
+    *,
+    comments: tuple[str, ...] = ("#", "%"),
+    min_fields: int,
+    max_fields: int,
+    names: list[str] | None = None,
 ) -> tuple[pd.DataFrame, list[str]]:
     """Data rows of a whitespace-separated file as text columns, indexed by 0-based line number.
 
@@ -408,8 +452,17 @@ def read_whitespace_lines(
         return pd.DataFrame({n: pd.Series(dtype="string") for n in names[:min_fields]}), header
     # The C parser splits millions of lines quickly; one spare column reveals lines that are too long.
     try:
-        fields = pd.read_csv(io.StringIO("\n".join(data.tolist())), sep=r"\s+", header=None, dtype=str,
-                             names=list(range(max_fields + 1)), keep_default_na=False, na_values=[], quoting=csv.QUOTE_NONE, engine="c")
+        fields = pd.read_csv(
+            io.StringIO("\n".join(data.tolist())),
+            sep=r"\s+",
+            header=None,
+            dtype=str,
+            names=list(range(max_fields + 1)),
+            keep_default_na=False,
+            na_values=[],
+            quoting=csv.QUOTE_NONE,
+            engine="c",
+        )
         fields = fields.replace("", pd.NA)
     except pd.errors.ParserError:
         fields = data.str.split(expand=True)  # slower, but only to point at the offending line
@@ -420,16 +473,21 @@ def read_whitespace_lines(
         line = int(bad.idxmax())
         expected = f"{min_fields} fields" if min_fields == max_fields else f"{min_fields} to {max_fields} fields"
         raise DatasetValidationError(
-            str(path), f"line {line + 1}", "(row)", f"{expected} separated by spaces or tabs ({' '.join(names[:max_fields])})",
-            str(data.loc[line]), int(bad.sum()) - 1,
+            str(path),
+            f"line {line + 1}",
+            "(row)",
+            f"{expected} separated by spaces or tabs ({' '.join(names[:max_fields])})",
+            str(data.loc[line]),
+            int(bad.sum()) - 1,
         )
     fields = fields.iloc[:, :max_fields]
     fields.columns = names[: fields.shape[1]]
     return fields.astype("string"), header
 
 
-def _read_uniform_columns(data: bytes, comments: tuple[str, ...], min_fields: int, max_fields: int,
-                          names: list[str]) -> tuple[pd.DataFrame, list[str]] | None:
+def _read_uniform_columns(
+    data: bytes, comments: tuple[str, ...], min_fields: int, max_fields: int, names: list[str]
+) -> tuple[pd.DataFrame, list[str]] | None:
     """The common case read by Arrow's CSV reader (about a fifth of the memory): ``None`` when it does not apply.
 
     Applies when comments are only the first lines, no line is blank, fields are separated by
@@ -469,10 +527,12 @@ def _read_uniform_columns(data: bytes, comments: tuple[str, ...], min_fields: in
     if not min_fields <= width <= max_fields:
         return None
     try:
-        table = pacsv.read_csv(pa.py_buffer(body), read_options=pacsv.ReadOptions(column_names=names[:width]),
-                               parse_options=pacsv.ParseOptions(delimiter=delimiter, quote_char=False, double_quote=False),
-                               convert_options=pacsv.ConvertOptions(column_types={n: pa.string() for n in names[:width]},
-                                                                    strings_can_be_null=False))
+        table = pacsv.read_csv(
+            pa.py_buffer(body),
+            read_options=pacsv.ReadOptions(column_names=names[:width]),
+            parse_options=pacsv.ParseOptions(delimiter=delimiter, quote_char=False, double_quote=False),
+            convert_options=pacsv.ConvertOptions(column_types={n: pa.string() for n in names[:width]}, strings_can_be_null=False),
+        )
     except (pa.ArrowInvalid, UnicodeDecodeError):
         return None
     # Arrow-backed text: the ids stay in Arrow's buffers instead of one Python object each.

@@ -44,16 +44,22 @@ FORMAT_DESCRIPTIONS = {
 
 
 # What makes a folder recognisable, in one line for the error that finds none of it.
-FOLDER_SIGNS = ("follows.csv (generic), dataset.json (a saved dataset), collection.json (reciprocity collect), data/manifest.js (X archive), "
-                "followers_and_following/ or followers_1.json (Instagram), outbox.json or following_accounts.csv (Mastodon), "
-                "<group>.ids with <group>-follows.mtx (UCD), one .car (Bluesky) or .edges files (SNAP ego networks)")
+FOLDER_SIGNS = (
+    "follows.csv (generic), dataset.json (a saved dataset), collection.json (reciprocity collect), data/manifest.js (X archive), "
+    "followers_and_following/ or followers_1.json (Instagram), outbox.json or following_accounts.csv (Mastodon), "
+    "<group>.ids with <group>-follows.mtx (UCD), one .car (Bluesky) or .edges files (SNAP ego networks)"
+)
 
 
 def tree_format(path: Path) -> str | None:
     """The export format of a folder or archive, from the files it holds."""
     with InputTree.open(path) as tree:
-        for name, check in (("x_archive", looks_like_x_archive), ("x_classic", looks_like_classic_archive),
-                            ("instagram", locate_instagram), ("mastodon", locate_mastodon)):
+        for name, check in (
+            ("x_archive", looks_like_x_archive),
+            ("x_classic", looks_like_classic_archive),
+            ("instagram", locate_instagram),
+            ("mastodon", locate_mastodon),
+        ):
             tree.prefix = ""
             found = check(tree)
             if found or found == "":  # Instagram's loose files sit at the top: their folder is ""
@@ -86,8 +92,10 @@ def detect_format(path: str | Path) -> str:
         if snap_folder_files(path):
             return "snap"
         if (path / "NetworkInfo.csv").exists():
-            raise ValueError(f"{path}: a folder of several sociometric matrices; load one of them as a file, e.g. "
-                             f"{path / sorted(p.name for p in path.glob('*.csv') if p.name not in ('NetworkInfo.csv', 'Attributes.csv'))[0]}")
+            raise ValueError(
+                f"{path}: a folder of several sociometric matrices; load one of them as a file, e.g. "
+                f"{path / sorted(p.name for p in path.glob('*.csv') if p.name not in ('NetworkInfo.csv', 'Attributes.csv'))[0]}"
+            )
     elif archive_kind(path):
         found = tree_format(path)
         if found:
@@ -114,10 +122,16 @@ def detect_format(path: str | Path) -> str:
             return "matrix"
     if path.is_dir() and (path / "manifest.js").is_file():
         # People open the archive and pass the folder they see the .js files in.
-        raise ValueError(f"{path}: this is the data folder inside an X archive; pass the archive's own folder, "
-                         f"the one that holds this 'data' folder ({path.parent.name or path.parent})")
+        raise ValueError(
+            f"{path}: this is the data folder inside an X archive; pass the archive's own folder, "
+            f"the one that holds this 'data' folder ({path.parent.name or path.parent})"
+        )
     if path.is_dir():
-        raise ValueError(f"{path}: cannot tell the format of this folder; a folder is read when it holds {FOLDER_SIGNS} "
-                         "(`reciprocity load --help` describes every format; --format names one)")
-    raise ValueError(f"{path}: cannot tell the format of this file; expected one of {', '.join(FORMAT_DESCRIPTIONS)} "
-                     "(`reciprocity load --help` describes each; --format names one)")
+        raise ValueError(
+            f"{path}: cannot tell the format of this folder; a folder is read when it holds {FOLDER_SIGNS} "
+            "(`reciprocity load --help` describes every format; --format names one)"
+        )
+    raise ValueError(
+        f"{path}: cannot tell the format of this file; expected one of {', '.join(FORMAT_DESCRIPTIONS)} "
+        "(`reciprocity load --help` describes each; --format names one)"
+    )

@@ -38,7 +38,9 @@ def read_csv_text(path: Path) -> RawTable:
     try:
         frame = pd.read_csv(path, dtype=str, keep_default_na=False, skip_blank_lines=False, encoding="utf-8")
     except UnicodeDecodeError as error:
-        raise DatasetValidationError(str(path), f"byte {error.start}", "(file)", "UTF-8 text", error.object[error.start:error.start + 8]) from None
+        raise DatasetValidationError(
+            str(path), f"byte {error.start}", "(file)", "UTF-8 text", error.object[error.start : error.start + 8]
+        ) from None
     except pd.errors.ParserError as error:
         raise DatasetValidationError(str(path), "parsing", "(file)", "comma-separated values with a header line", str(error)) from None
     except pd.errors.EmptyDataError:
@@ -82,9 +84,7 @@ def load_generic(folder: str | Path, owner_id: str | None = None, unknown_accoun
     if coverage is None and "interactions" not in raw:
         coverage = Coverage(engagement_observed="none")
     files = [p for p in paths.values() if p is not None] + ([coverage_path] if coverage_path.exists() else [])
-    provenance = Provenance.from_files(
-        "generic", folder, files, {"owner_id": owner_id, "unknown_accounts": unknown_accounts}
-    )
+    provenance = Provenance.from_files("generic", folder, files, {"owner_id": owner_id, "unknown_accounts": unknown_accounts})
     return build_dataset(
         raw["follows"],
         raw.get("interactions"),

@@ -36,7 +36,9 @@ def read_graph(path: Path) -> nx.Graph:
             return nx.read_gexf(path)
         return nx.read_graphml(path)
     except UnicodeDecodeError as error:
-        raise DatasetValidationError(str(path), f"byte {error.start}", "(file)", "UTF-8 text", error.object[error.start:error.start + 8]) from None
+        raise DatasetValidationError(
+            str(path), f"byte {error.start}", "(file)", "UTF-8 text", error.object[error.start : error.start + 8]
+        ) from None
     except (nx.NetworkXError, SyntaxError, ValueError, KeyError) as error:
         raise DatasetValidationError(str(path), "parsing", "(file)", f"a valid {kind} graph file", str(error)) from None
 
@@ -47,16 +49,21 @@ def load_graph_file(path: str | Path, owner_id: str | None = None) -> StudyDatas
     graph = read_graph(path)
     if not graph.is_directed():
         raise DatasetValidationError(
-            str(path), "graph", "directed",
+            str(path),
+            "graph",
+            "directed",
             "a directed graph: this file is undirected, so each tie is stored once without direction and every tie "
             "would look mutual - it carries no reciprocity information. Export the graph as directed "
-            "(GML 'directed 1', GEXF defaultedgetype=\"directed\", GraphML edgedefault=\"directed\")",
+            '(GML \'directed 1\', GEXF defaultedgetype="directed", GraphML edgedefault="directed")',
             "undirected",
         )
     # Edges come out of networkx as Python objects; the frame is built once, not row by row.
     edges = pd.DataFrame(list(graph.edges()), columns=["follower_id", "followee_id"])
-    follows = edges.astype(str).astype("string") if len(edges) else pd.DataFrame(
-        {"follower_id": pd.Series(dtype="string"), "followee_id": pd.Series(dtype="string")})
+    follows = (
+        edges.astype(str).astype("string")
+        if len(edges)
+        else pd.DataFrame({"follower_id": pd.Series(dtype="string"), "followee_id": pd.Series(dtype="string")})
+    )
     accounts = pd.DataFrame.from_dict(dict(graph.nodes(data=True)), orient="index")
     accounts.index = accounts.index.map(str)
     accounts = accounts.rename_axis("account_id").reset_index().rename(columns=ATTRIBUTE_NAMES)
@@ -64,13 +71,18 @@ def load_graph_file(path: str | Path, owner_id: str | None = None) -> StudyDatas
         label = accounts.pop("label").astype("string")
         accounts["handle"] = label.mask(label == accounts["account_id"])
     # Drawing attributes and nested values say nothing about the accounts.
-    drop = [c for c in accounts.columns if c in ("shape", "viz", "x", "y", "size", "color", "id")
-            or accounts[c].map(lambda v: isinstance(v, (dict, list))).any()]
+    drop = [
+        c
+        for c in accounts.columns
+        if c in ("shape", "viz", "x", "y", "size", "color", "id") or accounts[c].map(lambda v: isinstance(v, (dict, list))).any()
+    ]
     accounts = accounts.drop(columns=drop)
     for column in ("followers_count", "following_count"):
         if column in accounts:
             accounts[column] = accounts[column].astype("string")
-    clash = [c for c in accounts.columns if c in ACCOUNT_COLUMNS and c not in ("account_id", "handle", "followers_count", "following_count")]
+    clash = [
+        c for c in accounts.columns if c in ACCOUNT_COLUMNS and c not in ("account_id", "handle", "followers_count", "following_count")
+    ]
     accounts = accounts.rename(columns={c: f"attribute_{c}" for c in clash})
     notes = [f"{path.name}: a directed {GRAPH_SUFFIXES[path.suffix.lower()]} graph; each edge u -> v is loaded as u follows v."]
     if graph.is_multigraph():

@@ -62,7 +62,9 @@ def read_relationship_file(tree: InputTree, name: str) -> pd.DataFrame:
     if isinstance(data, dict):
         lists = [v for k, v in data.items() if k.startswith("relationships_") and isinstance(v, list)]
         if len(lists) != 1:
-            raise DatasetValidationError(origin, "top level", "relationships_*", "one list named relationships_<kind>", ", ".join(data)[:80])
+            raise DatasetValidationError(
+                origin, "top level", "relationships_*", "one list named relationships_<kind>", ", ".join(data)[:80]
+            )
         data = lists[0]
     if not isinstance(data, list):
         raise DatasetValidationError(origin, "top level", "(file)", "a JSON list of entries", type(data).__name__)
@@ -70,7 +72,9 @@ def read_relationship_file(tree: InputTree, name: str) -> pd.DataFrame:
     bad = ~entries["entry"].map(lambda e: isinstance(e, dict) and isinstance(e.get("string_list_data", []), list))
     if bad.any():
         position = int(bad.idxmax())
-        raise DatasetValidationError(origin, f"entry {position + 1}", "string_list_data", "an object with a string_list_data list", str(data[position])[:80])
+        raise DatasetValidationError(
+            origin, f"entry {position + 1}", "string_list_data", "an object with a string_list_data list", str(data[position])[:80]
+        )
     titles = entries["entry"].map(lambda e: e.get("title")).astype("string")
     items = entries.assign(title=titles, item=entries["entry"].map(lambda e: e.get("string_list_data") or [{}])).explode("item")
     details = pd.json_normalize(items["item"].tolist())
@@ -81,7 +85,9 @@ def read_relationship_file(tree: InputTree, name: str) -> pd.DataFrame:
     missing = handle.isna()
     if missing.any():
         position = int(handle.index[missing][0])
-        raise DatasetValidationError(origin, f"entry {position + 1}", "value", "an account handle in value, title or href", str(data[position])[:80])
+        raise DatasetValidationError(
+            origin, f"entry {position + 1}", "value", "an account handle in value, title or href", str(data[position])[:80]
+        )
     stamp = column("timestamp")
     bad_stamp = stamp.notna() & ~stamp.str.fullmatch(r"\d+").fillna(False).astype(bool)
     if bad_stamp.any():
@@ -92,8 +98,11 @@ def read_relationship_file(tree: InputTree, name: str) -> pd.DataFrame:
 
 
 def _owner_handle(tree: InputTree) -> str | None:
-    for name in ("personal_information/personal_information/personal_information.json",
-                 "personal_information/personal_information.json", "account_information/personal_information.json"):
+    for name in (
+        "personal_information/personal_information/personal_information.json",
+        "personal_information/personal_information.json",
+        "account_information/personal_information.json",
+    ):
         if tree.exists(name):
             data: Any = parse_json(tree.read_text(name), tree.origin(name))
             profile = (data.get("profile_user") or [{}])[0] if isinstance(data, dict) else {}
@@ -115,11 +124,21 @@ def load_instagram(path: str | Path, owner_id: str | None = None, max_archive_by
             owner = owner_id or "owner"
             notes.append(f"The export does not name its owner here: the owner's account is called {owner!r}.")
         elif owner_id and owner_id != owner:
-            raise DatasetValidationError(tree.origin("personal_information"), "Username", "owner_id", f"the owner given ({owner_id})", owner)
+            raise DatasetValidationError(
+                tree.origin("personal_information"), "Username", "owner_id", f"the owner given ({owner_id})", owner
+            )
         names = tree.names()
-        follower_files = sorted((n for n in names if n.startswith(folder + "followers_") and n.endswith(".json")
-                                 and "/" not in n[len(folder):] and n[len(folder) + len("followers_"):-len(".json")].isdigit()),
-                                key=lambda n: int("".join(filter(str.isdigit, n)) or 0))
+        follower_files = sorted(
+            (
+                n
+                for n in names
+                if n.startswith(folder + "followers_")
+                and n.endswith(".json")
+                and "/" not in n[len(folder) :]
+                and n[len(folder) + len("followers_") : -len(".json")].isdigit()
+            ),
+            key=lambda n: int("".join(filter(str.isdigit, n)) or 0),
+        )
         following_file = folder + "following.json"
         followers = pd.concat([read_relationship_file(tree, n) for n in follower_files], ignore_index=True) if follower_files else None
         following = read_relationship_file(tree, following_file) if tree.exists(following_file) else None
@@ -129,13 +148,21 @@ def load_instagram(path: str | Path, owner_id: str | None = None, max_archive_by
             notes.append("No following.json: whom the owner follows is not known.")
         frames = []
         if followers is not None:
-            frames.append(pd.DataFrame({"follower_id": followers["handle"], "followee_id": owner, "followed_at": followers["at"],
-                                        "source": "followers"}))
+            frames.append(
+                pd.DataFrame(
+                    {"follower_id": followers["handle"], "followee_id": owner, "followed_at": followers["at"], "source": "followers"}
+                )
+            )
         if following is not None:
-            frames.append(pd.DataFrame({"follower_id": owner, "followee_id": following["handle"], "followed_at": following["at"],
-                                        "source": "following.json"}))
+            frames.append(
+                pd.DataFrame(
+                    {"follower_id": owner, "followee_id": following["handle"], "followed_at": following["at"], "source": "following.json"}
+                )
+            )
         follows = pd.concat(frames, ignore_index=True)
-        accounts = pd.DataFrame({"account_id": pd.concat([pd.Series([owner]), follows["follower_id"], follows["followee_id"]]).drop_duplicates()})
+        accounts = pd.DataFrame(
+            {"account_id": pd.concat([pd.Series([owner]), follows["follower_id"], follows["followee_id"]]).drop_duplicates()}
+        )
         accounts["is_owner"] = accounts["account_id"] == owner
         labels = []
         for file_name, label in LABEL_FILES.items():
@@ -143,17 +170,32 @@ def load_instagram(path: str | Path, owner_id: str | None = None, max_archive_by
                 listed = read_relationship_file(tree, folder + file_name)
                 labels.append(listed.assign(label=label))
                 outside = ~listed["handle"].isin(accounts["account_id"])
-                notes.append(f"{file_name}: {len(listed):,} accounts labelled {label!r}"
-                             + (f" ({int(outside.sum()):,} neither follow nor are followed by the owner: counted, not added)." if outside.any() else "."))
+                notes.append(
+                    f"{file_name}: {len(listed):,} accounts labelled {label!r}"
+                    + (
+                        f" ({int(outside.sum()):,} neither follow nor are followed by the owner: counted, not added)."
+                        if outside.any()
+                        else "."
+                    )
+                )
         if labels:
             label_of = pd.concat(labels).drop_duplicates(["handle", "label"]).groupby("handle", sort=False)["label"].agg(";".join)
             accounts["labels"] = accounts["account_id"].map(label_of).astype("string")
         accounts["handle"] = accounts["account_id"]
-        coverage = Coverage(scope="ego", followers_known=followers is not None, following_known=following is not None,
-                            engagement_observed="none",
-                            notes=notes + ["Instagram exports no account ids: handles are used as ids (a renamed account looks like a new one)."])
+        coverage = Coverage(
+            scope="ego",
+            followers_known=followers is not None,
+            following_known=following is not None,
+            engagement_observed="none",
+            notes=notes + ["Instagram exports no account ids: handles are used as ids (a renamed account looks like a new one)."],
+        )
         return build_dataset(
-            RawTable(follows, tree.origin(folder)), None, RawTable(accounts, tree.origin(folder)),
-            coverage=coverage, provenance=tree.provenance("instagram", {"owner": owner}),
-            owner_id=owner, platform="instagram", source=f"Instagram export of {owner}",
+            RawTable(follows, tree.origin(folder)),
+            None,
+            RawTable(accounts, tree.origin(folder)),
+            coverage=coverage,
+            provenance=tree.provenance("instagram", {"owner": owner}),
+            owner_id=owner,
+            platform="instagram",
+            source=f"Instagram export of {owner}",
         )

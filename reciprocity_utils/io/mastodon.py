@@ -77,8 +77,11 @@ def read_account_list(text: str, origin: str) -> pd.DataFrame:
         header = [h.strip() for h in first.split(",")]
         if header[0] != FOLLOWING_HEADER[0]:
             raise DatasetValidationError(
-                origin, f"line {int(content.index[0]) + 1}", header[0] or "(header)",
-                f"the header '{','.join(FOLLOWING_HEADER)}' or one address user@domain per line", first[:80],
+                origin,
+                f"line {int(content.index[0]) + 1}",
+                header[0] or "(header)",
+                f"the header '{','.join(FOLLOWING_HEADER)}' or one address user@domain per line",
+                first[:80],
             )
         frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, skip_blank_lines=False)
         frame.index = frame.index + 1  # line numbers: the header is line 0
@@ -90,7 +93,9 @@ def read_account_list(text: str, origin: str) -> pd.DataFrame:
     bad = parts["user"].isna()
     if bad.any():
         line = int(raw.index[bad][0])
-        raise DatasetValidationError(origin, f"line {line + 1}", "Account address", "an address user@domain", str(raw[line]), int(bad.sum()) - 1)
+        raise DatasetValidationError(
+            origin, f"line {line + 1}", "Account address", "an address user@domain", str(raw[line]), int(bad.sum()) - 1
+        )
     return pd.DataFrame({"address": normalise_addresses(parts["user"], parts["domain"])})
 
 
@@ -129,7 +134,9 @@ def _outbox_engagement(outbox: dict, owner: str, origin: str, notes: list[str]) 
         raise DatasetValidationError(origin, "top level", "orderedItems", "a list of activities", type(items).__name__)
     for position, item in enumerate(items):
         if not isinstance(item, dict):
-            raise DatasetValidationError(origin, f"orderedItems[{position}]", "(activity)", "an activity object such as {\"type\": \"Create\", ...}", item)
+            raise DatasetValidationError(
+                origin, f"orderedItems[{position}]", "(activity)", 'an activity object such as {"type": "Create", ...}', item
+            )
     announced = outbox.get("totalItems")
     if announced is not None and str(announced).isdigit() and int(announced) != len(items):
         notes.append(f"outbox.json: totalItems says {int(announced):,}, the file holds {len(items):,} activities (all read).")
@@ -213,11 +220,18 @@ def load_mastodon(
         if tree.exists("actor.json"):
             actor = parse_json(tree.read_text("actor.json"), tree.origin("actor.json"))
             if not isinstance(actor, dict):
-                raise DatasetValidationError(tree.origin("actor.json"), "top level", "(file)", "the owner's actor object (with id and preferredUsername)",
-                                             type(actor).__name__)
+                raise DatasetValidationError(
+                    tree.origin("actor.json"),
+                    "top level",
+                    "(file)",
+                    "the owner's actor object (with id and preferredUsername)",
+                    type(actor).__name__,
+                )
             owner = _owner_address(actor)
         if owner_id and owner and owner_id.lower() != owner:
-            raise DatasetValidationError(tree.origin("actor.json"), "top level", "preferredUsername", f"the owner given ({owner_id})", owner)
+            raise DatasetValidationError(
+                tree.origin("actor.json"), "top level", "preferredUsername", f"the owner given ({owner_id})", owner
+            )
         owner = owner or (owner_id.lower().lstrip("@") if owner_id else "owner")
         if not tree.exists("actor.json"):
             notes.append(f"No actor.json: the owner's account is called {owner!r}.")
@@ -271,9 +285,14 @@ def load_mastodon(
             label_of = table.drop_duplicates().groupby("address", sort=False)["label"].agg(";".join)
             accounts["labels"] = accounts["account_id"].map(label_of).astype("string")
             outside = int((~table["address"].isin(accounts["account_id"])).sum())
-            notes.append(f"Lists, mutes and blocks label {len(label_of):,} accounts" + (f"; {outside:,} of their entries name accounts not otherwise in the data (not added)." if outside else "."))
+            notes.append(
+                f"Lists, mutes and blocks label {len(label_of):,} accounts"
+                + (f"; {outside:,} of their entries name accounts not otherwise in the data (not added)." if outside else ".")
+            )
         coverage = Coverage(
-            scope="ego", followers_known=followers_text is not None, following_known=following_text is not None,
+            scope="ego",
+            followers_known=followers_text is not None,
+            following_known=following_text is not None,
             engagement_observed="owner_outgoing" if interactions else "none",
             notes=notes + ["Accounts are identified by their address user@domain; an account that moved servers appears twice."],
         )
@@ -285,15 +304,20 @@ def load_mastodon(
             RawTable(follows, tree.origin("following/followers lists")) if follows is not None else None,
             RawTable(inter, tree.origin("outbox.json + likes.json")) if inter is not None else None,
             RawTable(accounts, tree.origin("actor.json")),
-            coverage=coverage, provenance=provenance, owner_id=owner, platform="mastodon",
+            coverage=coverage,
+            provenance=provenance,
+            owner_id=owner,
+            platform="mastodon",
             source=f"Mastodon export of {owner}",
         )
 
 
 # Exports that name accounts but mean something other than a follow: never read as follows.
 NOT_FOLLOWS = {
-    "blocked_accounts": "accounts the owner blocked", "muted_accounts": "accounts the owner muted",
-    "blocked_domains": "servers the owner blocked", "domain_blocks": "servers the owner blocked",
+    "blocked_accounts": "accounts the owner blocked",
+    "muted_accounts": "accounts the owner muted",
+    "blocked_domains": "servers the owner blocked",
+    "domain_blocks": "servers the owner blocked",
     "bookmarks": "posts the owner bookmarked",
 }
 
@@ -305,8 +329,10 @@ def refuse_label_list(path: str | Path | None) -> None:
     stem = Path(path).name.lower().rsplit(".", 1)[0]
     meaning = next((words for name, words in NOT_FOLLOWS.items() if stem.startswith(name)), None)
     if meaning:
-        raise ValueError(f"{path}: this file lists {meaning}, not follows; load the archive or following_accounts.csv "
-                         "(blocks and mutes in an archive folder label accounts, they never count as follows)")
+        raise ValueError(
+            f"{path}: this file lists {meaning}, not follows; load the archive or following_accounts.csv "
+            "(blocks and mutes in an archive folder label accounts, they never count as follows)"
+        )
 
 
 def looks_like_mastodon_csv(path: Path) -> bool:

@@ -59,7 +59,9 @@ class _Arcs:
 @dataclass
 class _Network:
     name: str
-    vertices: pd.DataFrame = field(default_factory=lambda: pd.DataFrame({"number": pd.Series(dtype="int64"), "label": pd.Series(dtype="string")}))
+    vertices: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame({"number": pd.Series(dtype="int64"), "label": pd.Series(dtype="string")})
+    )
     n_vertices: int = 0
     arcs: list[_Arcs] = field(default_factory=list)
 
@@ -114,27 +116,40 @@ def _parse(path: Path) -> tuple[list[_Network], list[str]]:
             except (IndexError, ValueError):
                 raise DatasetValidationError(str(path), f"line {number}", "*Vertices", "the number of vertices", rest) from None
             parts = _block(path, body, _VERTEX_LINE, "vertex", "a vertex number, then an optional label")
-            current.vertices = pd.DataFrame({
-                "number": parts[0].astype("int64").to_numpy(),
-                "label": parts[1].fillna(parts[2]).astype("string").to_numpy(),
-            })
+            current.vertices = pd.DataFrame(
+                {
+                    "number": parts[0].astype("int64").to_numpy(),
+                    "label": parts[1].fillna(parts[2]).astype("string").to_numpy(),
+                }
+            )
         elif keyword in ("arcs", "edges"):
             if current is None:
-                raise DatasetValidationError(str(path), f"line {number}", f"*{keyword}", "a *Vertices section before the arcs", lines[number])
+                raise DatasetValidationError(
+                    str(path), f"line {number}", f"*{keyword}", "a *Vertices section before the arcs", lines[number]
+                )
             relation = _RELATION.match(rest) if rest else None
             if rest and not relation:
-                raise DatasetValidationError(str(path), f"line {number}", f"*{keyword}", 'nothing, or a relation ":k" with an optional label', rest)
+                raise DatasetValidationError(
+                    str(path), f"line {number}", f"*{keyword}", 'nothing, or a relation ":k" with an optional label', rest
+                )
             parts = _block(path, body, _ARC_LINE, "arc", "two vertex numbers, then an optional value and time mark, e.g. '3 7 2 [1-4]'")
-            rows = pd.DataFrame({
-                "line": parts["line"], "source": parts[0].astype("int64"), "target": parts[1].astype("int64"),
-                "value": parts[2].fillna("1"), "time": parts[3],
-            })
-            current.arcs.append(_Arcs(
-                int(relation.group(1)) if relation else None,
-                (relation.group(2) or relation.group(3)) if relation else None,
-                keyword == "edges",
-                rows,
-            ))
+            rows = pd.DataFrame(
+                {
+                    "line": parts["line"],
+                    "source": parts[0].astype("int64"),
+                    "target": parts[1].astype("int64"),
+                    "value": parts[2].fillna("1"),
+                    "time": parts[3],
+                }
+            )
+            current.arcs.append(
+                _Arcs(
+                    int(relation.group(1)) if relation else None,
+                    (relation.group(2) or relation.group(3)) if relation else None,
+                    keyword == "edges",
+                    rows,
+                )
+            )
             skipping = False
         else:
             skipped.append(f"*{written} {rest}".strip())
@@ -160,7 +175,9 @@ def _choose(path: Path, what: str, wanted, choices: list, names: list[str], opti
         if len(choices) == 1:
             return choices[0]
         raise DatasetValidationError(
-            str(path), what, option,
+            str(path),
+            what,
+            option,
             f"one of them chosen with {option}= (--option {option}=... on the command line; the file holds several: {'; '.join(names)})",
             "none chosen",
         )
@@ -187,7 +204,9 @@ def load_pajek(
     undirected = [arcs for arcs in chosen.arcs if arcs.undirected and len(arcs.rows)]
     if undirected:
         raise DatasetValidationError(
-            str(path), f"line {int(undirected[0].rows['line'].iloc[0])}", "*Edges",
+            str(path),
+            f"line {int(undirected[0].rows['line'].iloc[0])}",
+            "*Edges",
             "directed arcs only: undirected edges store each tie once without direction, so every tie would look "
             "mutual and carry no reciprocity information",
             f"{sum(len(a.rows) for a in undirected)} edges",
@@ -197,7 +216,9 @@ def load_pajek(
     notes = [f"{path.name}: network {chosen.name!r}; each arc u -> v is loaded as u follows v."]
     picked = None
     if relation is not None and not relations:
-        raise DatasetValidationError(str(path), f"network {chosen.name!r}", "relation", "arcs sections with relations (*Arcs :k) to choose from", relation)
+        raise DatasetValidationError(
+            str(path), f"network {chosen.name!r}", "relation", "arcs sections with relations (*Arcs :k) to choose from", relation
+        )
     if len(relations) > 1 or relation is not None:
         labels = {arcs.relation: arcs.label for arcs in directed if arcs.relation is not None}
         names = [f"{r} {labels[r]}" if labels.get(r) else str(r) for r in relations]
@@ -219,16 +240,28 @@ def load_pajek(
         # A loop over the distinct marks (a handful), not over the arcs.
         first_line = rows.loc[marks.index, "line"].groupby(marks.to_numpy()).first()
         intervals = {mark: _times(path, int(first_line[mark]), mark) for mark in marks.unique()}
-        present = sorted({t for spans in intervals.values() for low, high in spans for t in ([low] if high == float("inf") else range(low, int(high) + 1))})
+        present = sorted(
+            {
+                t
+                for spans in intervals.values()
+                for low, high in spans
+                for t in ([low] if high == float("inf") else range(low, int(high) + 1))
+            }
+        )
         if time is None:
             raise DatasetValidationError(
-                str(path), f"network {chosen.name!r}", "time", f"one time chosen with time= (--option time=... on the command line; arcs carry time marks: {', '.join(map(str, present))})",
+                str(path),
+                f"network {chosen.name!r}",
+                "time",
+                f"one time chosen with time= (--option time=... on the command line; arcs carry time marks: {', '.join(map(str, present))})",
                 "none chosen",
             )
         at = int(time)
         present_at = {mark: any(low <= at <= high for low, high in spans) for mark, spans in intervals.items()}
         keep = rows["time"].isna() | rows["time"].map(present_at).fillna(False).astype(bool)
-        notes.append(f"Arcs carry time marks ({', '.join(map(str, present))}): the {int(keep.sum()):,} present at time {at} of {len(rows):,} are loaded.")
+        notes.append(
+            f"Arcs carry time marks ({', '.join(map(str, present))}): the {int(keep.sum()):,} present at time {at} of {len(rows):,} are loaded."
+        )
         rows = rows[keep.to_numpy()]
 
     values = pd.to_numeric(rows["value"], errors="coerce")
@@ -241,20 +274,32 @@ def load_pajek(
     ties = rows[~below]
     distinct = sorted(set(values[~below].tolist()))
     if len(distinct) > 1:
-        notes.append(f"The arcs are valued ({', '.join(f'{v:g}' for v in distinct[:8])}{' ...' if len(distinct) > 8 else ''}): "
-                     f"every arc of at least {min_value:g} counts as one tie.")
+        notes.append(
+            f"The arcs are valued ({', '.join(f'{v:g}' for v in distinct[:8])}{' ...' if len(distinct) > 8 else ''}): "
+            f"every arc of at least {min_value:g} counts as one tie."
+        )
 
     numbers = np.union1d(chosen.vertices["number"].to_numpy(dtype=np.int64), np.arange(1, chosen.n_vertices + 1))
     outside = ~(np.isin(ties["source"].to_numpy(dtype=np.int64), numbers) & np.isin(ties["target"].to_numpy(dtype=np.int64), numbers))
     if outside.any():
         bad = ties[outside].iloc[0]
-        raise DatasetValidationError(str(path), f"line {int(bad['line'])}", "arc", f"vertex numbers from 1 to {chosen.n_vertices}", f"{bad['source']} {bad['target']}")
-    follows = pd.DataFrame({"follower_id": ties["source"].astype(str).to_numpy(), "followee_id": ties["target"].astype(str).to_numpy()}, dtype="string")
+        raise DatasetValidationError(
+            str(path),
+            f"line {int(bad['line'])}",
+            "arc",
+            f"vertex numbers from 1 to {chosen.n_vertices}",
+            f"{bad['source']} {bad['target']}",
+        )
+    follows = pd.DataFrame(
+        {"follower_id": ties["source"].astype(str).to_numpy(), "followee_id": ties["target"].astype(str).to_numpy()}, dtype="string"
+    )
     labels = chosen.vertices.set_index("number")["label"]
-    accounts = pd.DataFrame({
-        "account_id": pd.Series(numbers.astype(str), dtype="string"),
-        "handle": pd.Series(labels.reindex(numbers).to_numpy(), dtype="string"),
-    })
+    accounts = pd.DataFrame(
+        {
+            "account_id": pd.Series(numbers.astype(str), dtype="string"),
+            "handle": pd.Series(labels.reindex(numbers).to_numpy(), dtype="string"),
+        }
+    )
     options = {"network": chosen.name, "relation": picked, "time": time, "min_value": min_value}
     provenance = file_provenance("pajek", [path], options)
     return follow_network_dataset(RawTable(follows, str(path)), path, provenance, notes, owner_id, RawTable(accounts, str(path)))

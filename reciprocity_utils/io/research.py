@@ -67,8 +67,11 @@ def read_mtx_edges(path: Path) -> tuple[pd.DataFrame, dict[str, int]]:
     require_digits(edges, ["value"], str(path), "a whole-number value (1 for a follow, a count for mentions/retweets)")
     if len(edges) != n_edges:
         raise DatasetValidationError(
-            str(path), f"line {header_line + 1}", "(header)",
-            f"{n_edges:,} edge lines as the header 'N N L' announces (is the file truncated?)", f"{len(edges):,} edge lines",
+            str(path),
+            f"line {header_line + 1}",
+            "(header)",
+            f"{n_edges:,} edge lines as the header 'N N L' announces (is the file truncated?)",
+            f"{len(edges):,} edge lines",
         )
     return edges, {"rows": n_rows, "columns": n_cols, "edges": n_edges}
 
@@ -183,8 +186,11 @@ def load_ucd_group(folder: str | Path, owner_id: str | None = None) -> StudyData
         files.append(path)
     interactions = pd.concat(layers) if layers else None
     coverage = Coverage(
-        scope="network", followers_known=True, following_known=True,
-        engagement_observed="everyone" if layers else "none", notes=notes,
+        scope="network",
+        followers_known=True,
+        following_known=True,
+        engagement_observed="everyone" if layers else "none",
+        notes=notes,
     )
     if header["rows"] != len(accounts.frame):
         notes.append(f"{follows_path.name} announces {header['rows']:,} accounts, {group}.ids lists {len(accounts.frame):,}.")
@@ -212,7 +218,7 @@ EDGE_LIST_SUFFIXES = (".txt", ".edgelist", ".edges", ".tsv", ".el", ".dat", "")
 
 
 def sniff_edge_list(path: Path) -> str | None:
-    """"snap" for ``a b`` lines, "higgs" for ``a b weight`` or ``a b time RT|MT|RE``, else None.
+    """ "snap" for ``a b`` lines, "higgs" for ``a b weight`` or ``a b time RT|MT|RE``, else None.
 
     Looks at the first data lines only (comments start with ``#`` or ``%``).
     """
@@ -223,7 +229,9 @@ def sniff_edge_list(path: Path) -> str | None:
         text = head.decode("utf-8")
     except UnicodeDecodeError:
         return None
-    lines = [line.split() for line in text.splitlines()[:-1] or text.splitlines() if line.strip() and not line.lstrip().startswith(("#", "%"))]
+    lines = [
+        line.split() for line in text.splitlines()[:-1] or text.splitlines() if line.strip() and not line.lstrip().startswith(("#", "%"))
+    ]
     if not lines:
         return None
     widths = {len(parts) for parts in lines[:20]}
@@ -276,12 +284,16 @@ def load_snap(path: str | Path, owner_id: str | None = None) -> StudyDataset:
         combined = pd.concat(parts, ignore_index=True)
         rows = combined.drop_duplicates(["follower_id", "followee_id"])
         repeated = len(combined) - len(rows)
-        notes.insert(0, f"{path.name}: {len(files):,} .edges files read as one network; each line 'a b' is a directed tie from a to b, "
-                        f"loaded as a follow" + (f"; {repeated:,} ties listed in more than one file are counted once." if repeated else "."))
+        notes.insert(
+            0,
+            f"{path.name}: {len(files):,} .edges files read as one network; each line 'a b' is a directed tie from a to b, "
+            f"loaded as a follow" + (f"; {repeated:,} ties listed in more than one file are counted once." if repeated else "."),
+        )
     notes[1:1] = [f"{files[0].name} header: {line.lstrip('#').strip()}" for line in header if len(line.lstrip("#").strip()) > 0][:4]
     origin = str(path) if len(files) == 1 else f"{path} (.edges files)"
-    return follow_network_dataset(RawTable(rows, origin, first_line=1 if len(files) == 1 else None), path,
-                                  file_provenance("snap", files), notes, owner_id)
+    return follow_network_dataset(
+        RawTable(rows, origin, first_line=1 if len(files) == 1 else None), path, file_provenance("snap", files), notes, owner_id
+    )
 
 
 def load_higgs(path: str | Path, owner_id: str | None = None, kind: str | None = None, as_follows: bool = False) -> StudyDataset:
@@ -303,14 +315,18 @@ def load_higgs(path: str | Path, owner_id: str | None = None, kind: str | None =
             line = int(unknown.idxmax())
             raise DatasetValidationError(str(path), f"line {line + 1}", "kind", "RT, MT or RE (Higgs activity codes)", str(codes.loc[line]))
         at = pd.to_datetime(rows["value"].astype("int64"), unit="s", utc=True).dt.as_unit("us")
-        interactions = pd.DataFrame({"actor_id": rows["actor_id"], "target_id": rows["target_id"],
-                                     "kind": codes.map(HIGGS_ACTIVITY_KINDS), "at": at})
+        interactions = pd.DataFrame(
+            {"actor_id": rows["actor_id"], "target_id": rows["target_id"], "kind": codes.map(HIGGS_ACTIVITY_KINDS), "at": at}
+        )
         described = "activity lines 'a b time RT|MT|RE' (a retweeted, mentioned or replied to b)"
     else:
         kind = kind or next((k for word, k in HIGGS_KINDS_BY_NAME.items() if word in path.name.lower()), None)
         if kind is None:
             raise DatasetValidationError(
-                str(path), "file name", "kind", "a Higgs layer named after its kind (reply, mention, retweet) or the option kind=",
+                str(path),
+                "file name",
+                "kind",
+                "a Higgs layer named after its kind (reply, mention, retweet) or the option kind=",
                 path.name,
             )
         interactions = pd.DataFrame({"actor_id": rows["actor_id"], "target_id": rows["target_id"], "kind": kind, "count": rows["value"]})
@@ -322,8 +338,9 @@ def load_higgs(path: str | Path, owner_id: str | None = None, kind: str | None =
         follows = interactions.rename(columns={"actor_id": "follower_id", "target_id": "followee_id"})[["follower_id", "followee_id"]]
         return follow_network_dataset(RawTable(follows, str(path), first_line=1), path, provenance, notes, owner_id)
     coverage = Coverage(scope="network", followers_known=False, following_known=False, engagement_observed="everyone", notes=notes)
-    return build_dataset(None, RawTable(interactions, str(path), first_line=1), coverage=coverage, owner_id=owner_id,
-                         source=path.name, provenance=provenance)
+    return build_dataset(
+        None, RawTable(interactions, str(path), first_line=1), coverage=coverage, owner_id=owner_id, source=path.name, provenance=provenance
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -335,7 +352,9 @@ def _square_numeric(frame: pd.DataFrame, origin: str) -> np.ndarray:
     numeric = text.apply(lambda column: column.str.fullmatch(r"\d+(?:\.\d+)?").fillna(False).astype(bool))
     if not numeric.to_numpy().all():
         row, col = (int(i[0]) for i in np.nonzero(~numeric.to_numpy()))
-        raise DatasetValidationError(origin, f"row {row + 1}, column {col + 1}", "(cell)", "a tie value of 0 or more", str(text.iat[row, col]))
+        raise DatasetValidationError(
+            origin, f"row {row + 1}, column {col + 1}", "(cell)", "a tie value of 0 or more", str(text.iat[row, col])
+        )
     return text.astype("float64").to_numpy()
 
 
@@ -346,15 +365,25 @@ def read_matrix(path: Path) -> tuple[np.ndarray, list[str]]:
         frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, index_col=0)
         labels = [str(c) for c in frame.columns]
         if [str(i) for i in frame.index] != labels:
-            raise DatasetValidationError(str(path), "line 1", "(header)", "a square matrix whose row labels repeat the column labels",
-                                         f"{len(frame.index)} rows, {len(labels)} columns")
+            raise DatasetValidationError(
+                str(path),
+                "line 1",
+                "(header)",
+                "a square matrix whose row labels repeat the column labels",
+                f"{len(frame.index)} rows, {len(labels)} columns",
+            )
         return _square_numeric(frame, str(path)), labels
     with open(path, "rb") as handle:
         width = len(handle.readline().split())
     rows, _ = read_whitespace_lines(path, comments=(), min_fields=width, max_fields=width)
     if rows.shape[0] != rows.shape[1]:
-        raise DatasetValidationError(str(path), "whole file", "(matrix)", "a square grid of numbers, one row per line",
-                                     f"{rows.shape[0]} lines of up to {rows.shape[1]} values")
+        raise DatasetValidationError(
+            str(path),
+            "whole file",
+            "(matrix)",
+            "a square grid of numbers, one row per line",
+            f"{rows.shape[0]} lines of up to {rows.shape[1]} values",
+        )
     return _square_numeric(rows.reset_index(drop=True), str(path)), [str(i + 1) for i in range(rows.shape[0])]
 
 
@@ -362,14 +391,19 @@ def looks_like_matrix(path: Path) -> bool:
     if not path.is_file() or path.stat().st_size > 50_000_000:
         return False
     try:
-        lines = [line.split(",") if path.suffix.lower() == ".csv" else line.split()
-                 for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+        lines = [
+            line.split(",") if path.suffix.lower() == ".csv" else line.split()
+            for line in path.read_text(encoding="utf-8").splitlines()
+            if line.strip()
+        ]
     except UnicodeDecodeError:
         return False
     if len(lines) < 3:
         return False
     if path.suffix.lower() == ".csv":
-        return len(lines) == len(lines[0]) and all(len(line) == len(lines[0]) for line in lines) and [l[0] for l in lines[1:]] == lines[0][1:]
+        return (
+            len(lines) == len(lines[0]) and all(len(line) == len(lines[0]) for line in lines) and [l[0] for l in lines[1:]] == lines[0][1:]
+        )
     return all(len(line) == len(lines) for line in lines) and all(v.replace(".", "", 1).isdigit() for line in lines for v in line)
 
 
@@ -390,12 +424,18 @@ def load_matrix(path: str | Path, owner_id: str | None = None, min_value: float 
     if path.suffix.lower() == ".csv" and attributes.exists() and attributes != path:
         table = pd.read_csv(inside_folder(path.parent, attributes), dtype=str, keep_default_na=False)
         if "NodeName" in table:
-            extra = table.drop(columns=[c for c in table.columns if c.startswith("Unnamed") or c == ""]).rename(columns={"NodeName": "account_id"})
+            extra = table.drop(columns=[c for c in table.columns if c.startswith("Unnamed") or c == ""]).rename(
+                columns={"NodeName": "account_id"}
+            )
             accounts = accounts.merge(extra.drop_duplicates("account_id"), on="account_id", how="left")
     distinct = sorted(set(np.unique(values).tolist()) - {0.0})
-    notes = [f"{path.name}: a {len(labels)} x {len(labels)} matrix, row = sender; cells of at least {min_value:g} are loaded as directed ties."]
+    notes = [
+        f"{path.name}: a {len(labels)} x {len(labels)} matrix, row = sender; cells of at least {min_value:g} are loaded as directed ties."
+    ]
     if len(distinct) > 1:
-        notes.append(f"{path.name} is valued ({', '.join(f'{v:g}' for v in distinct[:8])}{' ...' if len(distinct) > 8 else ''}): "
-                     f"the cut at {min_value:g} decides what counts as a tie.")
+        notes.append(
+            f"{path.name} is valued ({', '.join(f'{v:g}' for v in distinct[:8])}{' ...' if len(distinct) > 8 else ''}): "
+            f"the cut at {min_value:g} decides what counts as a tie."
+        )
     provenance = file_provenance("matrix", [path], {"min_value": min_value})
     return follow_network_dataset(RawTable(follows, str(path)), path, provenance, notes, owner_id, RawTable(accounts, str(path)))

@@ -30,15 +30,18 @@ def snapshot_time(dataset: StudyDataset) -> tuple[pd.Timestamp, str]:
         return pd.Timestamp(generated).tz_convert("UTC"), "the export's generation date"
     if dataset.coverage.time_end:
         return pd.Timestamp(dataset.coverage.time_end).tz_convert("UTC"), "its latest recorded time (no generation date in the export)"
-    raise DatasetValidationError(dataset.validation.source, "snapshot", "generated_at",
-                                 "a generation date or dated records, to order the snapshots", None)
+    raise DatasetValidationError(
+        dataset.validation.source, "snapshot", "generated_at", "a generation date or dated records, to order the snapshots", None
+    )
 
 
 def _follow_keys(follows: pd.DataFrame) -> pd.MultiIndex:
     return pd.MultiIndex.from_frame(follows[["follower_id", "followee_id"]].astype("string"))
 
 
-def follow_events(earlier: StudyDataset, later: StudyDataset, owner: str, after: pd.Timestamp, before: pd.Timestamp, source: str) -> pd.DataFrame:
+def follow_events(
+    earlier: StudyDataset, later: StudyDataset, owner: str, after: pd.Timestamp, before: pd.Timestamp, source: str
+) -> pd.DataFrame:
     """Follows that began or ended between two snapshots, in the directions both observe."""
     frames = []
     for outgoing, known in ((True, "following_known"), (False, "followers_known")):
@@ -79,8 +82,9 @@ def load_snapshots(paths: list[str | Path], loader: Callable[[Path], StudyDatase
     loaded = [(Path(p), loader(Path(p))) for p in paths]
     owners = {str(d.owner_id) for _, d in loaded}
     if len(owners) != 1 or None in {d.owner_id for _, d in loaded}:
-        raise DatasetValidationError(", ".join(str(p) for p, _ in loaded), "owner", "account_id",
-                                     "snapshots of one and the same account", sorted(owners))
+        raise DatasetValidationError(
+            ", ".join(str(p) for p, _ in loaded), "owner", "account_id", "snapshots of one and the same account", sorted(owners)
+        )
     owner = owners.pop()
     if owner_id and owner_id != owner:
         raise DatasetValidationError(str(loaded[0][0]), "owner", "account_id", f"the owner given ({owner_id})", owner)
@@ -93,9 +97,15 @@ def load_snapshots(paths: list[str | Path], loader: Callable[[Path], StudyDatase
         (after, _), (before, _) = earlier_time, later_time
         events.append(follow_events(earlier, later, owner, after, before, f"{earlier_path.name} -> {later_path.name}"))
     events = pd.concat(events, ignore_index=True)
-    counts = events.groupby("event").size().reindex(["follow", "unfollow"], fill_value=0) if len(events) else pd.Series({"follow": 0, "unfollow": 0})
-    notes.append(f"Between snapshots: {int(counts['follow']):,} follows began and {int(counts['unfollow']):,} ended "
-                 "(each dated only between the two snapshot dates).")
+    counts = (
+        events.groupby("event").size().reindex(["follow", "unfollow"], fill_value=0)
+        if len(events)
+        else pd.Series({"follow": 0, "unfollow": 0})
+    )
+    notes.append(
+        f"Between snapshots: {int(counts['follow']):,} follows began and {int(counts['unfollow']):,} ended "
+        "(each dated only between the two snapshot dates)."
+    )
     latest = timed[-1][2]
     datasets = [d for _, _, d in timed]
     # The latest snapshot's value of each attribute wins; older ones fill what it lacks.
@@ -106,10 +116,12 @@ def load_snapshots(paths: list[str | Path], loader: Callable[[Path], StudyDatase
     starts = [d.coverage.time_start for d in datasets if d.coverage.time_start]
     ends = [d.coverage.time_end for d in datasets if d.coverage.time_end] + [timed[-1][0][0].isoformat()]
     latest_time = timed[-1][0][0]
-    notes.append(f"The follows listed are those of the latest snapshot ({latest_time:%Y-%m-%d}); engagement is pooled over all "
-                 "snapshots. Where the studies judge the owner's engagement by follow status, they take the status of the "
-                 "snapshot nearest in time to each engagement. The follows that began or ended between snapshots are "
-                 "listed with their date range.")
+    notes.append(
+        f"The follows listed are those of the latest snapshot ({latest_time:%Y-%m-%d}); engagement is pooled over all "
+        "snapshots. Where the studies judge the owner's engagement by follow status, they take the status of the "
+        "snapshot nearest in time to each engagement. The follows that began or ended between snapshots are "
+        "listed with their date range."
+    )
     coverage = Coverage(
         time_start=min(starts, key=lambda t: pd.Timestamp(t)) if starts else None,
         time_end=max(ends, key=lambda t: pd.Timestamp(t)),
@@ -129,7 +141,9 @@ def load_snapshots(paths: list[str | Path], loader: Callable[[Path], StudyDatase
         RawTable(latest.follows, f"{timed[-1][1]} (latest snapshot)"),
         RawTable(interactions, "engagement of all snapshots"),
         RawTable(accounts, "accounts of all snapshots"),
-        coverage=coverage, provenance=provenance, owner_id=owner,
+        coverage=coverage,
+        provenance=provenance,
+        owner_id=owner,
         source=f"{len(timed)} snapshots of {_owner_name(latest, owner)}",
     )
     dataset.follow_events = _typed_events(events)
@@ -145,11 +159,13 @@ def _owner_name(dataset: StudyDataset, owner: str) -> str:
 def _typed_events(events: pd.DataFrame) -> pd.DataFrame:
     if events.empty:
         return empty_follow_events()
-    return pd.DataFrame({
-        "follower_id": events["follower_id"].astype("string"),
-        "followee_id": events["followee_id"].astype("string"),
-        "event": events["event"].astype("string"),
-        "observed_after": pd.to_datetime(events["observed_after"], utc=True).dt.as_unit("us"),
-        "observed_before": pd.to_datetime(events["observed_before"], utc=True).dt.as_unit("us"),
-        "source": events["source"].astype("string"),
-    }).reset_index(drop=True)
+    return pd.DataFrame(
+        {
+            "follower_id": events["follower_id"].astype("string"),
+            "followee_id": events["followee_id"].astype("string"),
+            "event": events["event"].astype("string"),
+            "observed_after": pd.to_datetime(events["observed_after"], utc=True).dt.as_unit("us"),
+            "observed_before": pd.to_datetime(events["observed_before"], utc=True).dt.as_unit("us"),
+            "source": events["source"].astype("string"),
+        }
+    ).reset_index(drop=True)

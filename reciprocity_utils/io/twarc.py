@@ -42,7 +42,9 @@ REQUIRED = ("tweet_id", "actor_id")
 
 
 def _find_columns(header: list[str]) -> dict[str, str]:
-    return {name: next(c for c in spellings if c in header) for name, spellings in CSV_COLUMNS.items() if any(c in header for c in spellings)}
+    return {
+        name: next(c for c in spellings if c in header) for name, spellings in CSV_COLUMNS.items() if any(c in header for c in spellings)
+    }
 
 
 def looks_like_twarc_csv(path: Path) -> bool:
@@ -70,8 +72,11 @@ def _parse_mentions(cells: pd.Series, origin: str) -> pd.DataFrame:
     """A mentions column (JSON lists of "@handle" strings or of objects) -> tweet position, id, handle."""
     filled = cells.fillna("").astype("string").str.strip()
     filled = filled[filled != ""]
-    parsed = pd.Series([parse_json(text, f"{origin}, row {position + 2}, column mentions") for position, text in filled.items()],
-                       index=filled.index, dtype="object")
+    parsed = pd.Series(
+        [parse_json(text, f"{origin}, row {position + 2}, column mentions") for position, text in filled.items()],
+        index=filled.index,
+        dtype="object",
+    )
     items = parsed.explode().dropna()
     is_object = items.map(lambda v: isinstance(v, dict))
     objects = pd.json_normalize(items[is_object].tolist()) if is_object.any() else pd.DataFrame()
@@ -79,7 +84,9 @@ def _parse_mentions(cells: pd.Series, origin: str) -> pd.DataFrame:
     handle = items.where(~is_object).astype("string")
     if is_object.any():
         target[is_object] = objects.get("id", pd.Series(pd.NA, index=range(len(objects)))).astype("string").values
-        handle[is_object] = objects.get("username", objects.get("screen_name", pd.Series(pd.NA, index=range(len(objects))))).astype("string").values
+        handle[is_object] = (
+            objects.get("username", objects.get("screen_name", pd.Series(pd.NA, index=range(len(objects))))).astype("string").values
+        )
     return pd.DataFrame({"row": items.index, "target_id": target.values, "handle": handle.str.lstrip("@").values})
 
 
@@ -95,24 +102,45 @@ def load_twarc_csv(path: str | Path, owner_id: str | None = None) -> StudyDatase
     missing = [name for name in REQUIRED if name not in found]
     if missing:
         raise DatasetValidationError(
-            str(path), "line 1", missing[0],
+            str(path),
+            "line 1",
+            missing[0],
             "twarc-csv columns: " + "; ".join(f"{name} as one of {', '.join(CSV_COLUMNS[name])}" for name in REQUIRED),
             ", ".join(table.columns[:12]) + (" ..." if len(table.columns) > 12 else ""),
         )
-    column = lambda name: table[found[name]].astype("string").replace("", pd.NA) if name in found else pd.Series(pd.NA, index=table.index, dtype="string")
-    tweets = pd.DataFrame({
-        "tweet_id": column("tweet_id"), "actor_id": column("actor_id"),
-        "at": pd.to_datetime(column("at"), utc=True, format="ISO8601", errors="coerce").dt.as_unit("us"),
-        "text": column("text"), "reply_to_id": column("reply_to_id"),
-        "repost_of_id": column("repost_of_id"), "repost_of_handle": column("repost_of_handle"), "quote_of_id": column("quote_of_id"),
-    })
+    column = lambda name: (
+        table[found[name]].astype("string").replace("", pd.NA) if name in found else pd.Series(pd.NA, index=table.index, dtype="string")
+    )
+    tweets = pd.DataFrame(
+        {
+            "tweet_id": column("tweet_id"),
+            "actor_id": column("actor_id"),
+            "at": pd.to_datetime(column("at"), utc=True, format="ISO8601", errors="coerce").dt.as_unit("us"),
+            "text": column("text"),
+            "reply_to_id": column("reply_to_id"),
+            "repost_of_id": column("repost_of_id"),
+            "repost_of_handle": column("repost_of_handle"),
+            "quote_of_id": column("quote_of_id"),
+        }
+    )
     handles = HandleBook()
-    for ids, names in (("actor_id", "actor_handle"), ("reply_to_id", "reply_to_handle"), ("repost_of_id", "repost_of_handle"),
-                       ("quote_of_id", "quote_of_handle")):
+    for ids, names in (
+        ("actor_id", "actor_handle"),
+        ("reply_to_id", "reply_to_handle"),
+        ("repost_of_id", "repost_of_handle"),
+        ("quote_of_id", "quote_of_handle"),
+    ):
         handles.add(column(ids), column(names), tweets["at"])
-    mentions = _parse_mentions(column("mentions"), str(path)) if "mentions" in found else pd.DataFrame({"row": [], "target_id": [], "handle": []})
-    mentions = pd.DataFrame({"tweet_id": tweets["tweet_id"].reindex(mentions["row"]).array,
-                             "target_id": mentions["target_id"].astype("string"), "handle": mentions["handle"].astype("string")})
+    mentions = (
+        _parse_mentions(column("mentions"), str(path)) if "mentions" in found else pd.DataFrame({"row": [], "target_id": [], "handle": []})
+    )
+    mentions = pd.DataFrame(
+        {
+            "tweet_id": tweets["tweet_id"].reindex(mentions["row"]).array,
+            "target_id": mentions["target_id"].astype("string"),
+            "handle": mentions["handle"].astype("string"),
+        }
+    )
     handles.add(mentions["target_id"], mentions["handle"])
     links = pd.DataFrame({"tweet_id": pd.Series(dtype="string"), "url": pd.Series(dtype="string")})
     return _twarc_dataset(path, tweets, mentions, links, handles, "twarc_csv", found)
@@ -135,20 +163,30 @@ def load_twarc_jsonl(path: str | Path, owner_id: str | None = None) -> StudyData
         elif isinstance(record, dict) and "id" in record:
             tweets_raw.append(record)
         else:
-            raise DatasetValidationError(str(path), f"line {number}", "(record)", "a twarc2 response (data, includes) or a tweet", str(record)[:60])
+            raise DatasetValidationError(
+                str(path), f"line {number}", "(record)", "a twarc2 response (data, includes) or a tweet", str(record)[:60]
+            )
     users = pd.json_normalize(users_raw, max_level=0)
     flat = pd.json_normalize(tweets_raw, max_level=0)
     author_of = pd.json_normalize(included, max_level=0)
-    author_of = author_of.drop_duplicates("id").set_index("id")["author_id"].astype("string") if len(author_of) else pd.Series(dtype="string")
-    refs = flat.get("referenced_tweets", pd.Series([None] * len(flat))).map(lambda r: {x.get("type"): x.get("id") for x in r} if isinstance(r, list) else {})
+    author_of = (
+        author_of.drop_duplicates("id").set_index("id")["author_id"].astype("string") if len(author_of) else pd.Series(dtype="string")
+    )
+    refs = flat.get("referenced_tweets", pd.Series([None] * len(flat))).map(
+        lambda r: {x.get("type"): x.get("id") for x in r} if isinstance(r, list) else {}
+    )
     column = lambda name: flat[name].astype("string") if name in flat else pd.Series(pd.NA, index=flat.index, dtype="string")
-    tweets = pd.DataFrame({
-        "tweet_id": column("id"), "actor_id": column("author_id"),
-        "at": pd.to_datetime(column("created_at"), utc=True, format="ISO8601", errors="coerce").dt.as_unit("us"),
-        "text": column("text"), "reply_to_id": column("in_reply_to_user_id"),
-        "repost_of_id": refs.map(lambda r: r.get("retweeted")).astype("string").map(author_of).astype("string"),
-        "quote_of_id": refs.map(lambda r: r.get("quoted")).astype("string").map(author_of).astype("string"),
-    })
+    tweets = pd.DataFrame(
+        {
+            "tweet_id": column("id"),
+            "actor_id": column("author_id"),
+            "at": pd.to_datetime(column("created_at"), utc=True, format="ISO8601", errors="coerce").dt.as_unit("us"),
+            "text": column("text"),
+            "reply_to_id": column("in_reply_to_user_id"),
+            "repost_of_id": refs.map(lambda r: r.get("retweeted")).astype("string").map(author_of).astype("string"),
+            "quote_of_id": refs.map(lambda r: r.get("quoted")).astype("string").map(author_of).astype("string"),
+        }
+    )
     entities = flat.get("entities", pd.Series([None] * len(flat)))
     mention_lists = entities.map(lambda e: (e or {}).get("mentions") if isinstance(e, dict) else None)
     items = pd.DataFrame({"tweet_id": tweets["tweet_id"], "item": mention_lists}).explode("item").dropna(subset=["item"])
@@ -163,8 +201,9 @@ def load_twarc_jsonl(path: str | Path, owner_id: str | None = None) -> StudyData
     return _twarc_dataset(path, tweets, mentions, links, handles, "twarc_jsonl", {})
 
 
-def _twarc_dataset(path: Path, tweets: pd.DataFrame, mentions: pd.DataFrame, links: pd.DataFrame, handles: HandleBook,
-                   loader: str, found: dict[str, str]) -> StudyDataset:
+def _twarc_dataset(
+    path: Path, tweets: pd.DataFrame, mentions: pd.DataFrame, links: pd.DataFrame, handles: HandleBook, loader: str, found: dict[str, str]
+) -> StudyDataset:
     bad = tweets["actor_id"].isna()
     if bad.any():
         row = int(bad.idxmax())
@@ -173,10 +212,17 @@ def _twarc_dataset(path: Path, tweets: pd.DataFrame, mentions: pd.DataFrame, lin
     handle_of = handles.handle_of()
     ids = pd.concat([tweets["actor_id"], engagement.interactions["target_id"]]).dropna().drop_duplicates()
     accounts = pd.DataFrame({"account_id": ids.astype("string"), "handle": ids.map(handle_of).astype("string")})
-    notes = [f"{path.name}: {len(tweets):,} collected tweets by {tweets['actor_id'].nunique():,} authors; engagement is seen only "
-             "through the tweets the collection matched, and no follows are recorded."] + engagement.notes(path.name)
+    notes = [
+        f"{path.name}: {len(tweets):,} collected tweets by {tweets['actor_id'].nunique():,} authors; engagement is seen only "
+        "through the tweets the collection matched, and no follows are recorded."
+    ] + engagement.notes(path.name)
     coverage = Coverage(scope="network", followers_known=False, following_known=False, engagement_observed="everyone", notes=notes)
     return build_dataset(
-        None, RawTable(engagement.interactions, str(path)), RawTable(accounts, str(path)), coverage=coverage,
-        provenance=file_provenance(loader, [path], {"columns": found} if found else {}), platform="twitter", source=path.name,
+        None,
+        RawTable(engagement.interactions, str(path)),
+        RawTable(accounts, str(path)),
+        coverage=coverage,
+        provenance=file_provenance(loader, [path], {"columns": found} if found else {}),
+        platform="twitter",
+        source=path.name,
     )

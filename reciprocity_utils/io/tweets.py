@@ -41,12 +41,17 @@ class HandleBook:
     evidence: list[pd.DataFrame] = field(default_factory=list)
 
     def add(self, account_ids: pd.Series, handles: pd.Series, seen_at: pd.Series | None = None) -> None:
-        frame = pd.DataFrame({
-            "account_id": _text(account_ids).reset_index(drop=True),
-            "handle": _text(handles).reset_index(drop=True),
-            "seen_at": (pd.Series(pd.NaT, index=range(len(account_ids)), dtype="datetime64[us, UTC]") if seen_at is None
-                        else pd.to_datetime(pd.Series(seen_at), utc=True).reset_index(drop=True)),
-        })
+        frame = pd.DataFrame(
+            {
+                "account_id": _text(account_ids).reset_index(drop=True),
+                "handle": _text(handles).reset_index(drop=True),
+                "seen_at": (
+                    pd.Series(pd.NaT, index=range(len(account_ids)), dtype="datetime64[us, UTC]")
+                    if seen_at is None
+                    else pd.to_datetime(pd.Series(seen_at), utc=True).reset_index(drop=True)
+                ),
+            }
+        )
         self.evidence.append(frame.dropna(subset=["account_id", "handle"]))
 
     def _all(self) -> pd.DataFrame:
@@ -82,15 +87,23 @@ class TweetEngagement:
         if s.get("reposts_unresolved"):
             notes.append(f"{origin}: {s['reposts_unresolved']:,} retweets whose author could not be identified (left out).")
         if s.get("quotes_unresolved"):
-            notes.append(f"{origin}: {s['quotes_unresolved']:,} links to other accounts' tweets name a handle not resolvable to an id (left out).")
+            notes.append(
+                f"{origin}: {s['quotes_unresolved']:,} links to other accounts' tweets name a handle not resolvable to an id (left out)."
+            )
         if s.get("mentions_in_reposts"):
-            notes.append(f"{origin}: {s['mentions_in_reposts']:,} mentions inside retweets belong to the retweeted tweet and were not counted.")
+            notes.append(
+                f"{origin}: {s['mentions_in_reposts']:,} mentions inside retweets belong to the retweeted tweet and were not counted."
+            )
         if s.get("reply_mentions"):
-            notes.append(f"{origin}: {s['reply_mentions']:,} mentions of the account replied to are part of the reply and were not counted again.")
+            notes.append(
+                f"{origin}: {s['reply_mentions']:,} mentions of the account replied to are part of the reply and were not counted again."
+            )
         return notes
 
 
-def tweet_engagement(tweets: pd.DataFrame, mentions: pd.DataFrame, links: pd.DataFrame, handles: HandleBook, source: str) -> TweetEngagement:
+def tweet_engagement(
+    tweets: pd.DataFrame, mentions: pd.DataFrame, links: pd.DataFrame, handles: HandleBook, source: str
+) -> TweetEngagement:
     """Interactions from tweets (one row per act, ``count`` 1).
 
     ``tweets``: ``tweet_id``, ``actor_id``, ``at``, ``text``, ``reply_to_id``, and optionally
@@ -115,7 +128,8 @@ def tweet_engagement(tweets: pd.DataFrame, mentions: pd.DataFrame, links: pd.Dat
     # Retweets: the author from a field, else the RT @handle resolved, else the first tagged account.
     first_tagged = mentions[mentions["is_repost"]].drop_duplicates("tweet_id").set_index("tweet_id")["target_id"]
     repost_target = (
-        tweets["repost_of_id"].astype("string")
+        tweets["repost_of_id"]
+        .astype("string")
         .fillna(handles.id_of(repost_handle))
         .fillna(tweets["tweet_id"].map(first_tagged).astype("string"))
     )
@@ -140,29 +154,37 @@ def tweet_engagement(tweets: pd.DataFrame, mentions: pd.DataFrame, links: pd.Dat
     linked = linked.dropna(subset=["target_id"])
     # A link to a tweet of the account replied to is part of the thread, not a quote.
     linked = linked[linked["target_id"] != linked["reply_to_id"].fillna("")]
+
     def acts_of(mask: pd.Series, target: pd.Series, kind: str) -> pd.DataFrame:
         # Both columns masked alike, so they share one index even when nothing is selected.
         mask = mask.fillna(False).astype(bool)
         return pd.DataFrame({"tweet_id": tweets["tweet_id"][mask], "target_id": target[mask], "kind": kind})
 
-    quotes = pd.concat([
-        acts_of(tweets["quote_of_id"].notna(), tweets["quote_of_id"], "quote"),
-        linked[["tweet_id", "target_id"]].assign(kind="quote"),
-    ]).drop_duplicates()
+    quotes = pd.concat(
+        [
+            acts_of(tweets["quote_of_id"].notna(), tweets["quote_of_id"], "quote"),
+            linked[["tweet_id", "target_id"]].assign(kind="quote"),
+        ]
+    ).drop_duplicates()
 
-    acts = pd.concat([
-        acts_of(tweets["reply_to_id"].notna() & ~is_repost, tweets["reply_to_id"], "reply"),
-        acts_of(is_repost & repost_target.notna(), repost_target, "repost"),
-        kept[["tweet_id", "target_id"]].assign(kind="mention"),
-        quotes,
-    ], ignore_index=True)
+    acts = pd.concat(
+        [
+            acts_of(tweets["reply_to_id"].notna() & ~is_repost, tweets["reply_to_id"], "reply"),
+            acts_of(is_repost & repost_target.notna(), repost_target, "repost"),
+            kept[["tweet_id", "target_id"]].assign(kind="mention"),
+            quotes,
+        ],
+        ignore_index=True,
+    )
     acts = acts.merge(tweets[["tweet_id", "actor_id", "at"]], on="tweet_id", how="left")
-    interactions = pd.DataFrame({
-        "actor_id": acts["actor_id"].astype("string"),
-        "target_id": acts["target_id"].astype("string"),
-        "kind": acts["kind"].astype("string"),
-        "at": acts["at"],
-        "count": 1,
-        "source": source,
-    })
+    interactions = pd.DataFrame(
+        {
+            "actor_id": acts["actor_id"].astype("string"),
+            "target_id": acts["target_id"].astype("string"),
+            "kind": acts["kind"].astype("string"),
+            "at": acts["at"],
+            "count": 1,
+            "source": source,
+        }
+    )
     return TweetEngagement(interactions, stats)

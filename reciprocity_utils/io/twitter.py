@@ -74,14 +74,16 @@ def parse_wrapped(text: str, origin: str, prefix: re.Pattern, expected: str) -> 
     match = prefix.match(text)
     if match is None:
         raise DatasetValidationError(origin, "line 1", "(prefix)", expected, text[:60])
-    return match.groupdict().get("name") or "", parse_json(text[match.end():], origin)
+    return match.groupdict().get("name") or "", parse_json(text[match.end() :], origin)
 
 
 def read_manifest(tree: InputTree) -> dict[str, Any]:
     origin = tree.origin("data/manifest.js")
     _, manifest = parse_wrapped(tree.read_text("data/manifest.js"), origin, MANIFEST_PREFIX, "'window.__THAR_CONFIG = {' then JSON")
     if not isinstance(manifest, dict) or "dataTypes" not in manifest:
-        raise DatasetValidationError(origin, "top level", "dataTypes", "a manifest object with 'userInfo' and 'dataTypes'", type(manifest).__name__)
+        raise DatasetValidationError(
+            origin, "top level", "dataTypes", "a manifest object with 'userInfo' and 'dataTypes'", type(manifest).__name__
+        )
     for key in ("userInfo", "archiveInfo", "dataTypes"):
         if manifest.get(key) is not None and not isinstance(manifest[key], dict):
             raise DatasetValidationError(origin, "top level", key, "an object", type(manifest[key]).__name__)
@@ -91,8 +93,13 @@ def read_manifest(tree: InputTree) -> dict[str, Any]:
             raise DatasetValidationError(origin, f"dataTypes.{data_type}", "files", "an object with a list of files", type(files).__name__)
         for position, item in enumerate(files or []):
             if not isinstance(item, dict) or not isinstance(item.get("fileName"), str):
-                raise DatasetValidationError(origin, f"dataTypes.{data_type}.files[{position}]", "fileName",
-                                             "an object naming its file, such as {\"fileName\": \"data/follower.js\"}", item)
+                raise DatasetValidationError(
+                    origin,
+                    f"dataTypes.{data_type}.files[{position}]",
+                    "fileName",
+                    'an object naming its file, such as {"fileName": "data/follower.js"}',
+                    item,
+                )
     return manifest
 
 
@@ -124,24 +131,30 @@ def read_data_type(tree: InputTree, manifest: dict[str, Any], data_type: str, no
     if not present:
         announced = sum(int(f.get("count") or 0) for f in files)
         notes.append(
-            f"{files[0]['fileName']} is listed in the manifest ({announced:,} records) but is not in the archive: "
-            f"no {data_type} data."
+            f"{files[0]['fileName']} is listed in the manifest ({announced:,} records) but is not in the archive: no {data_type} data."
         )
         return None
     if len(present) < len(files):
         missing = next(f for f in files if f not in present)
         raise DatasetValidationError(
-            tree.origin(missing["fileName"]), "data/manifest.js", data_type,
-            f"every part the manifest lists for {data_type} ({len(files)} files)", "this part is missing",
+            tree.origin(missing["fileName"]),
+            "data/manifest.js",
+            data_type,
+            f"every part the manifest lists for {data_type} ({len(files)} files)",
+            "this part is missing",
         )
     records: list[dict] = []
     envelope = {"follower": "follower", "following": "following", "block": "blocking", "mute": "muting"}.get(data_type, data_type)
     for item in files:
         name = item["fileName"]
         origin = tree.origin(name)
-        found, data = parse_wrapped(tree.read_text(name), origin, YTD_PREFIX, f"'window.{item.get('globalName') or 'YTD.<name>.partN'} = ' then JSON")
+        found, data = parse_wrapped(
+            tree.read_text(name), origin, YTD_PREFIX, f"'window.{item.get('globalName') or 'YTD.<name>.partN'} = ' then JSON"
+        )
         if item.get("globalName") and found != item["globalName"]:
-            raise DatasetValidationError(origin, "line 1", "(prefix)", f"'window.{item['globalName']} = ' as data/manifest.js says", f"window.{found}")
+            raise DatasetValidationError(
+                origin, "line 1", "(prefix)", f"'window.{item['globalName']} = ' as data/manifest.js says", f"window.{found}"
+            )
         if not isinstance(data, list):
             raise DatasetValidationError(origin, "top level", "(file)", "a JSON list of records", type(data).__name__)
         announced = item.get("count")
@@ -150,8 +163,9 @@ def read_data_type(tree: InputTree, manifest: dict[str, Any], data_type: str, no
         for position, record in enumerate(data):
             inner = next(iter(record.values())) if isinstance(record, dict) and len(record) == 1 else record
             if not isinstance(inner, dict):
-                raise DatasetValidationError(origin, f"record {position + 1}", "(record)",
-                                             f"an object such as {{\"{envelope}\": {{...}}}}", record)
+                raise DatasetValidationError(
+                    origin, f"record {position + 1}", "(record)", f'an object such as {{"{envelope}": {{...}}}}', record
+                )
             records.append(inner)
     return records
 
@@ -183,16 +197,21 @@ def _x_dataset(tree: InputTree, manifest: dict, read: dict[str, list | None], ow
     owner = user.get("accountId") or account.get("accountId")
     handle = user.get("userName") or account.get("username")
     if owner is None:
-        raise DatasetValidationError(tree.origin("data/manifest.js"), "userInfo", "accountId", "the owner's account id (manifest.js or account.js)", None)
+        raise DatasetValidationError(
+            tree.origin("data/manifest.js"), "userInfo", "accountId", "the owner's account id (manifest.js or account.js)", None
+        )
     owner = str(owner)
     if owner_id and str(owner_id) != owner:
         raise DatasetValidationError(tree.origin("data/manifest.js"), "userInfo", "accountId", f"the owner given ({owner_id})", owner)
 
     followers, following = read["follower"], read["following"]
-    follows = pd.concat([
-        pd.DataFrame({"follower_id": _ids(followers), "followee_id": owner, "source": "follower.js"}),
-        pd.DataFrame({"follower_id": owner, "followee_id": _ids(following), "source": "following.js"}),
-    ], ignore_index=True)
+    follows = pd.concat(
+        [
+            pd.DataFrame({"follower_id": _ids(followers), "followee_id": owner, "source": "follower.js"}),
+            pd.DataFrame({"follower_id": owner, "followee_id": _ids(following), "source": "following.js"}),
+        ],
+        ignore_index=True,
+    )
     handles = HandleBook()
     handles.add(pd.Series([owner]), pd.Series([handle]))
 
@@ -248,14 +267,18 @@ def _x_dataset(tree: InputTree, manifest: dict, read: dict[str, list | None], ow
         RawTable(inter, tree.origin("data/tweets + like.js")) if inter is not None else None,
         RawTable(accounts, tree.origin("data/manifest.js + account.js")),
         coverage=coverage,
-        provenance=tree.provenance("x_archive", {"owner_id": owner, "generated_at": (manifest.get("archiveInfo") or {}).get("generationDate")}),
+        provenance=tree.provenance(
+            "x_archive", {"owner_id": owner, "generated_at": (manifest.get("archiveInfo") or {}).get("generationDate")}
+        ),
         owner_id=owner,
         platform="twitter",
         source=f"X archive of @{handle}" if handle else "X archive",
     )
 
 
-def _archive_tweets(records: list[dict], owner: str, notes: list[str] | None = None, origin: str = "data/tweets.js") -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+def _archive_tweets(
+    records: list[dict], owner: str, notes: list[str] | None = None, origin: str = "data/tweets.js"
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Tweets, their mention entities and their links as flat tables (ids kept as text).
 
     A tweet whose date cannot be read is kept without a time, and counted in ``notes``.
@@ -266,40 +289,56 @@ def _archive_tweets(records: list[dict], owner: str, notes: list[str] | None = N
         odd = flat["entities"].map(lambda e: not (e is None or isinstance(e, dict)))
         if odd.any():
             position = int(np.flatnonzero(odd.to_numpy())[0])
-            raise DatasetValidationError(origin, f"tweet {position + 1}", "entities", "an object (user_mentions, urls)",
-                                         flat["entities"].iloc[position])
+            raise DatasetValidationError(
+                origin, f"tweet {position + 1}", "entities", "an object (user_mentions, urls)", flat["entities"].iloc[position]
+            )
         for key in ("user_mentions", "urls"):
             flat[f"entities.{key}"] = flat["entities"].str.get(key)
     column = lambda name: flat[name] if name in flat else pd.Series(pd.NA, index=flat.index, dtype="object")
     at = pd.to_datetime(column("created_at").astype("string"), format=TWEET_TIME_FORMAT, utc=True, errors="coerce")
     unreadable = int((at.isna() & column("created_at").notna()).sum())
     if unreadable and notes is not None:
-        notes.append(f"{unreadable:,} tweet(s) with a date that cannot be read (expected like 'Mon Jan 03 10:00:00 +0000 2022') "
-                     "are kept without a time.")
-    tweets = pd.DataFrame({
-        "tweet_id": column("id_str").astype("string"),
-        "actor_id": owner,
-        "at": at.dt.as_unit("us"),
-        "text": column("full_text").astype("string").fillna(column("text").astype("string")),
-        "reply_to_id": column("in_reply_to_user_id_str").astype("string").fillna(column("in_reply_to_user_id").astype("string")),
-        "reply_to_handle": column("in_reply_to_screen_name").astype("string"),
-        "reply_to_status": column("in_reply_to_status_id_str").astype("string"),
-        "quote_of_id": pd.Series(pd.NA, index=flat.index, dtype="string"),
-    })
+        notes.append(
+            f"{unreadable:,} tweet(s) with a date that cannot be read (expected like 'Mon Jan 03 10:00:00 +0000 2022') "
+            "are kept without a time."
+        )
+    tweets = pd.DataFrame(
+        {
+            "tweet_id": column("id_str").astype("string"),
+            "actor_id": owner,
+            "at": at.dt.as_unit("us"),
+            "text": column("full_text").astype("string").fillna(column("text").astype("string")),
+            "reply_to_id": column("in_reply_to_user_id_str").astype("string").fillna(column("in_reply_to_user_id").astype("string")),
+            "reply_to_handle": column("in_reply_to_screen_name").astype("string"),
+            "reply_to_status": column("in_reply_to_status_id_str").astype("string"),
+            "quote_of_id": pd.Series(pd.NA, index=flat.index, dtype="string"),
+        }
+    )
     mentions = _exploded(flat, "entities.user_mentions", tweets)
-    mentions = pd.DataFrame({
-        "tweet_id": mentions["tweet_id"],
-        "target_id": _field(mentions, "id_str").fillna(_field(mentions, "id")),
-        "handle": _field(mentions, "screen_name"),
-        "at": mentions["at"],
-    })
+    mentions = pd.DataFrame(
+        {
+            "tweet_id": mentions["tweet_id"],
+            "target_id": _field(mentions, "id_str").fillna(_field(mentions, "id")),
+            "handle": _field(mentions, "screen_name"),
+            "at": mentions["at"],
+        }
+    )
     links = _exploded(flat, "entities.urls", tweets)
     links = pd.DataFrame({"tweet_id": links["tweet_id"], "url": _field(links, "expanded_url")})
     permalink = column("quoted_status_permalink")
     if permalink.notna().any():
         expanded = pd.json_normalize(permalink.dropna().tolist())
-        links = pd.concat([links, pd.DataFrame({"tweet_id": tweets.loc[permalink.notna(), "tweet_id"].values,
-                                                "url": expanded.get("expanded", pd.Series(dtype="string")).astype("string").values})])
+        links = pd.concat(
+            [
+                links,
+                pd.DataFrame(
+                    {
+                        "tweet_id": tweets.loc[permalink.notna(), "tweet_id"].values,
+                        "url": expanded.get("expanded", pd.Series(dtype="string")).astype("string").values,
+                    }
+                ),
+            ]
+        )
     return tweets, mentions, links
 
 
@@ -325,10 +364,12 @@ def _field(frame: pd.DataFrame, name: str) -> pd.Series:
 
 def _resolved_likes(likes: list[dict], parsed: tuple | None, owner: str, handles: HandleBook) -> tuple[pd.DataFrame, int]:
     """Likes whose author the archive reveals: the owner replied to the liked tweet, or linked it."""
-    liked = pd.DataFrame({
-        "tweet_id": _ids(likes, "tweetId"),
-        "url": pd.Series([r.get("expandedUrl") for r in likes], dtype="string"),
-    })
+    liked = pd.DataFrame(
+        {
+            "tweet_id": _ids(likes, "tweetId"),
+            "url": pd.Series([r.get("expandedUrl") for r in likes], dtype="string"),
+        }
+    )
     author = pd.Series(pd.NA, index=liked.index, dtype="string")
     if parsed is not None:
         tweets, _, links = parsed
@@ -347,8 +388,7 @@ def _resolved_likes(likes: list[dict], parsed: tuple | None, owner: str, handles
 
 def _x_accounts(owner: str, handle: str | None, account: dict, named: pd.Series, read: dict, handles: HandleBook) -> pd.DataFrame:
     """The owner and every account the archive names in follows or engagement, with handles and labels."""
-    owner_row = pd.DataFrame({"account_id": [owner], "handle": [handle], "is_owner": [True],
-                              "created_at": [account.get("createdAt")]})
+    owner_row = pd.DataFrame({"account_id": [owner], "handle": [handle], "is_owner": [True], "created_at": [account.get("createdAt")]})
     others = named.dropna().astype("string").drop_duplicates()
     labelled = []
     lists = [r.get("url") for r in read["listsMember"] or [] if isinstance(r, dict) and r.get("url")]
@@ -383,8 +423,12 @@ def load_classic_archive(path: str | Path, owner_id: str | None = None, max_arch
         notes = ["The classic archive holds no follow data: neither followers nor following are known."]
         details = {}
         if tree.exists("data/js/user_details.js"):
-            _, details = parse_wrapped(tree.read_text("data/js/user_details.js"), tree.origin("data/js/user_details.js"),
-                                       CLASSIC_VAR_PREFIX, "'var user_details = ' then JSON")
+            _, details = parse_wrapped(
+                tree.read_text("data/js/user_details.js"),
+                tree.origin("data/js/user_details.js"),
+                CLASSIC_VAR_PREFIX,
+                "'var user_details = ' then JSON",
+            )
         owner = str(details.get("id") or owner_id or "")
         if not owner:
             raise DatasetValidationError(tree.origin("data/js/user_details.js"), "top level", "id", "the owner's account id", None)
@@ -397,17 +441,20 @@ def load_classic_archive(path: str | Path, owner_id: str | None = None, max_arch
         required = {"tweet_id", "in_reply_to_user_id", "timestamp", "text", "retweeted_status_user_id"}
         if not required <= set(table.columns):
             missing = sorted(required - set(table.columns))
-            raise DatasetValidationError(csv_origin, "line 1", missing[0], "the classic header (" + ", ".join(sorted(required)) + ")",
-                                         ", ".join(table.columns[:8]))
+            raise DatasetValidationError(
+                csv_origin, "line 1", missing[0], "the classic header (" + ", ".join(sorted(required)) + ")", ", ".join(table.columns[:8])
+            )
         blank = lambda s: s.astype("string").replace("", pd.NA)
-        tweets = pd.DataFrame({
-            "tweet_id": blank(table["tweet_id"]),
-            "actor_id": owner,
-            "at": pd.to_datetime(table["timestamp"], format="%Y-%m-%d %H:%M:%S %z", utc=True, errors="coerce").dt.as_unit("us"),
-            "text": table["text"].astype("string"),
-            "reply_to_id": blank(table["in_reply_to_user_id"]),
-            "repost_of_id": blank(table["retweeted_status_user_id"]),
-        })
+        tweets = pd.DataFrame(
+            {
+                "tweet_id": blank(table["tweet_id"]),
+                "actor_id": owner,
+                "at": pd.to_datetime(table["timestamp"], format="%Y-%m-%d %H:%M:%S %z", utc=True, errors="coerce").dt.as_unit("us"),
+                "text": table["text"].astype("string"),
+                "reply_to_id": blank(table["in_reply_to_user_id"]),
+                "repost_of_id": blank(table["retweeted_status_user_id"]),
+            }
+        )
         handles = HandleBook()
         handles.add(pd.Series([owner]), pd.Series([handle]))
         monthly, index_entries = _classic_monthly(tree)
@@ -420,8 +467,12 @@ def load_classic_archive(path: str | Path, owner_id: str | None = None, max_arch
             f"tweet_index.js lists ({listed:,} tweets), used only to resolve mentioned handles to ids."
         )
         found = tweets["text"].fillna("").str.extractall(TEXT_MENTION).reset_index()
-        mentions = pd.DataFrame({"tweet_id": tweets["tweet_id"].iloc[found["level_0"]].values, "handle": found["handle"].astype("string").values})
-        links = pd.DataFrame({"tweet_id": tweets["tweet_id"], "url": table["expanded_urls"].astype("string") if "expanded_urls" in table else pd.NA})
+        mentions = pd.DataFrame(
+            {"tweet_id": tweets["tweet_id"].iloc[found["level_0"]].values, "handle": found["handle"].astype("string").values}
+        )
+        links = pd.DataFrame(
+            {"tweet_id": tweets["tweet_id"], "url": table["expanded_urls"].astype("string") if "expanded_urls" in table else pd.NA}
+        )
         links = links.assign(url=links["url"].str.split(",")).explode("url")
         engagement = tweet_engagement(tweets, mentions, links, handles, "tweets.csv")
         notes.extend(engagement.notes("tweets.csv"))
@@ -434,9 +485,14 @@ def load_classic_archive(path: str | Path, owner_id: str | None = None, max_arch
         accounts["handle"] = accounts["handle"].astype("string").fillna(accounts["account_id"].map(handle_of).astype("string"))
         coverage = Coverage(scope="ego", followers_known=False, following_known=False, engagement_observed="owner_outgoing", notes=notes)
         return build_dataset(
-            None, RawTable(inter, csv_origin), RawTable(accounts, tree.origin("data/js/user_details.js")),
-            coverage=coverage, provenance=tree.provenance("x_classic_archive", {"owner_id": owner}),
-            owner_id=owner, platform="twitter", source=f"classic X archive of @{handle}" if handle else "classic X archive",
+            None,
+            RawTable(inter, csv_origin),
+            RawTable(accounts, tree.origin("data/js/user_details.js")),
+            coverage=coverage,
+            provenance=tree.provenance("x_classic_archive", {"owner_id": owner}),
+            owner_id=owner,
+            platform="twitter",
+            source=f"classic X archive of @{handle}" if handle else "classic X archive",
         )
 
 
@@ -444,8 +500,12 @@ def _classic_monthly(tree: InputTree) -> tuple[pd.DataFrame, list[dict]]:
     """Mention entities (id + handle) from the monthly JS files, and the tweet index."""
     index_entries: list[dict] = []
     if tree.exists("data/js/tweet_index.js"):
-        _, index_entries = parse_wrapped(tree.read_text("data/js/tweet_index.js"), tree.origin("data/js/tweet_index.js"),
-                                         CLASSIC_VAR_PREFIX, "'var tweet_index = ' then JSON")
+        _, index_entries = parse_wrapped(
+            tree.read_text("data/js/tweet_index.js"),
+            tree.origin("data/js/tweet_index.js"),
+            CLASSIC_VAR_PREFIX,
+            "'var tweet_index = ' then JSON",
+        )
     records = []
     for name in sorted(n for n in tree.names() if re.fullmatch(r"data/js/tweets/\d{4}_\d{2}\.js", n)):
         _, data = parse_wrapped(tree.read_text(name), tree.origin(name), GRAILBIRD_PREFIX, "'Grailbird.data.tweets_YYYY_MM = ' then JSON")

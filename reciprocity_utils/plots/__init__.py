@@ -202,8 +202,6 @@ def draw_empty(ax: plt.Axes, message: str) -> None:
     ax.set_yticks([])
 
 
-
-
 from .dataset import activity_over_time, degree_distributions, engagement_by_kind  # noqa: E402  (needs the helpers above)
 
 __all__ = [

@@ -56,9 +56,19 @@ def raw_engagement(raw: pd.DataFrame, rate_column: str | None = None) -> Figure:
             draw_empty(axes[0, 0], "No engagement observed")
         for ax, panel in zip(axes[0], panels):
             if panel == "share":
-                values, low, high, label = raw["share_engaged"], raw["share_ci_low"], raw["share_ci_high"], "share of follows with any engagement"
+                values, low, high, label = (
+                    raw["share_engaged"],
+                    raw["share_ci_low"],
+                    raw["share_ci_high"],
+                    "share of follows with any engagement",
+                )
             else:
-                values, low, high, label = raw[rate_column], raw["rate_ci_low"], raw["rate_ci_high"], rate_column.replace("_", " ").replace("rate", "events")
+                values, low, high, label = (
+                    raw[rate_column],
+                    raw["rate_ci_low"],
+                    raw["rate_ci_high"],
+                    rate_column.replace("_", " ").replace("rate", "events"),
+                )
             positions = np.arange(len(raw))
             ax.bar(positions, values, color=["0.65", HEADLINE_COLOUR], width=0.6)
             ax.errorbar(positions, values, yerr=[values - low, high - values], fmt="none", ecolor="black", capsize=5, lw=1.2)
@@ -155,8 +165,15 @@ def moderation(result, label: str = "b's follow-back rate (share of its other fo
         _log_ratio_axis(ax, "rate ratio, mutual vs one-way (log scale)", vertical=True)
         if len(result.moderator_values):
             # A rug along the bottom edge: where the returning accounts of the mutual pairs lie.
-            ax.plot(result.moderator_values, np.full(len(result.moderator_values), 0.02), "|", color="0.3", alpha=0.15, ms=8,
-                    transform=ax.get_xaxis_transform())
+            ax.plot(
+                result.moderator_values,
+                np.full(len(result.moderator_values), 0.02),
+                "|",
+                color="0.3",
+                alpha=0.15,
+                ms=8,
+                transform=ax.get_xaxis_transform(),
+            )
         ax.set_xlabel(label)
         ax.set_title("Is a follow-back worth less from an account that follows back everyone?")
         fig.tight_layout()
@@ -184,8 +201,15 @@ def timing(result) -> Figure:
             shown = bins[estimated]
             colours = np.where(shown["kind"] == "lead", "0.35", HEADLINE_COLOUR)
             for x, row, colour in zip(positions[estimated], shown.itertuples(), colours):
-                ax.errorbar([x], [row.ratio], yerr=[[row.ratio - row.ci_low], [row.ci_high - row.ratio]], fmt="o", color=colour,
-                            ecolor=colour, capsize=3)
+                ax.errorbar(
+                    [x],
+                    [row.ratio],
+                    yerr=[[row.ratio - row.ci_low], [row.ci_high - row.ratio]],
+                    fmt="o",
+                    color=colour,
+                    ecolor=colour,
+                    capsize=3,
+                )
             if np.isfinite(result.margin):
                 ax.axhspan(1 / result.margin, result.margin, color="0.85", alpha=0.5, lw=0, zorder=0)
             ax.axvline(bins["kind"].eq("lead").sum() - 0.5, color="0.3", lw=1)
@@ -193,8 +217,9 @@ def timing(result) -> Figure:
             high_end = max(float(shown["ci_high"].max()), result.margin) * 1.1
             ax.set_ylim(low_end, high_end)  # the whole margin band in view
             _log_ratio_axis(ax, "rate ratio within the pair (log scale)", vertical=True)
-            ax.set_xticks(positions, [label.replace(" before", "\nbefore").replace(" after", "\nafter") for label in bins["bin"]],
-                          fontsize=7)
+            ax.set_xticks(
+                positions, [label.replace(" before", "\nbefore").replace(" after", "\nafter") for label in bins["bin"]], fontsize=7
+            )
         ax.set_title("Within the same pairs: week by week before the follow-back, and after it")
         fig.tight_layout()
     leads = bins[bins["kind"] == "lead"]
@@ -219,8 +244,15 @@ def predictive(result) -> Figure:
     with sns.axes_style(STYLE):
         fig, ax = plt.subplots(figsize=(7, 0.8 + 0.5 * len(table)))
         positions = np.arange(len(table))[::-1]
-        ax.errorbar(table["auc"], positions, xerr=[table["auc"] - table["ci_low"], table["ci_high"] - table["auc"]], fmt="o",
-                    color=HEADLINE_COLOUR, ecolor="black", capsize=3)
+        ax.errorbar(
+            table["auc"],
+            positions,
+            xerr=[table["auc"] - table["ci_low"], table["ci_high"] - table["auc"]],
+            fmt="o",
+            color=HEADLINE_COLOUR,
+            ecolor="black",
+            capsize=3,
+        )
         ax.axvline(0.5, color="0.5", lw=1, ls="--")
         ax.set_yticks(positions, table["predictor"])
         ax.set_xlabel("AUC for any engagement of a toward b in the next window (0.5 = chance)")

@@ -99,13 +99,21 @@ def null_distribution(null: NullModel) -> Figure:
     """Histogram of r in the randomized networks with the observed r marked."""
     title = "Observed reciprocity against degree-preserving randomization"
     if null.n_networks == 0:
-        return _not_drawn(title, "No null model for this dataset",
-                          "No degree-preserving null model could be computed for this dataset (see the notes above).")
+        return _not_drawn(
+            title,
+            "No null model for this dataset",
+            "No degree-preserving null model could be computed for this dataset (see the notes above).",
+        )
     with sns.axes_style(STYLE):
         fig, ax = plt.subplots(figsize=(6.5, 3.6))
         # No bar edges: when the observed r lies far away the bars are narrow and edges would hide them.
-        ax.hist(null.null_values, bins=min(30, max(5, null.n_networks // 3)), color="0.45", linewidth=0,
-                label=f"randomized networks: r = {null.mean:.3f} ± {null.sd:.3f}")
+        ax.hist(
+            null.null_values,
+            bins=min(30, max(5, null.n_networks // 3)),
+            color="0.45",
+            linewidth=0,
+            label=f"randomized networks: r = {null.mean:.3f} ± {null.sd:.3f}",
+        )
         ax.axvline(null.observed, color="C3", linewidth=2, label=f"observed r = {null.observed:.3f}")
         low = min(null.null_values.min(), null.observed)
         high = max(null.null_values.max(), null.observed)
@@ -128,8 +136,11 @@ def followback_rates(behaviour: AccountBehaviour, camps: TwoCamps) -> Figure:
     title = "Who follows back"
     eligible = behaviour.table[behaviour.table["followers"] >= camps.min_followers] if behaviour.observable else behaviour.table.iloc[:0]
     if len(eligible) < 2 or behaviour.owner_only:
-        return _not_drawn(title, "Not enough accounts with observed followers",
-                          "Distributions of follow-back rates are not drawn: they need the followers of many accounts (see the notes above).")
+        return _not_drawn(
+            title,
+            "Not enough accounts with observed followers",
+            "Distributions of follow-back rates are not drawn: they need the followers of many accounts (see the notes above).",
+        )
     hue = _kind_hue(eligible)
     bins = np.linspace(0, 1, 21)
     with sns.axes_style(STYLE):
@@ -159,8 +170,11 @@ def follower_following_ratio(behaviour: AccountBehaviour) -> Figure:
     table = behaviour.table
     usable = table[(table["followers"] > 0) & (table["following"] > 0)]
     if len(usable) < 2 or behaviour.owner_only:
-        return _not_drawn(title, "Not enough accounts with followers and followees",
-                          "The distribution of follower/following ratios is not drawn: it needs the followers and followees of many accounts.")
+        return _not_drawn(
+            title,
+            "Not enough accounts with followers and followees",
+            "The distribution of follower/following ratios is not drawn: it needs the followers and followees of many accounts.",
+        )
     data = usable.assign(log_ratio=np.log10(usable["followers"] / usable["following"]))
     with sns.axes_style(STYLE):
         fig, ax = plt.subplots(figsize=(6.5, 3.6))
@@ -181,8 +195,11 @@ def followback_survival(timing: FollowBackTiming) -> Figure:
     title = "How fast follows are returned"
     curves = timing.survival
     if curves.empty or timing.n_returned == 0:
-        return _not_drawn(title, "No follow-back timing for this dataset",
-                          "Time to follow-back is not drawn: it needs follow times of both follows of mutual pairs (see the notes above).")
+        return _not_drawn(
+            title,
+            "No follow-back timing for this dataset",
+            "Time to follow-back is not drawn: it needs follow times of both follows of mutual pairs (see the notes above).",
+        )
     groups = [ALL_ACCOUNTS] + sorted(g for g in curves["group"].unique() if g != ALL_ACCOUNTS)
     colours = dict(zip(groups, ["0.15"] + sns.color_palette("colorblind", len(groups) - 1)))
     with sns.axes_style(STYLE):
@@ -214,8 +231,11 @@ def engagement_patterns(engagement: EngagementReciprocity) -> Figure:
         return _pair_patterns(engagement, title)
     if len(engagement.owner_table):
         return _owner_engagement(engagement, title)
-    return _not_drawn(title, "Engagement between follow pairs is not observable here",
-                      "Engagement reciprocity is not drawn: the source does not record the engagement it needs (see the notes above).")
+    return _not_drawn(
+        title,
+        "Engagement between follow pairs is not observable here",
+        "Engagement reciprocity is not drawn: the source does not record the engagement it needs (see the notes above).",
+    )
 
 
 def _pair_patterns(engagement: EngagementReciprocity, title: str) -> Figure:

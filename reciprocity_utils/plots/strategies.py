@@ -50,19 +50,29 @@ def frontier(results_by_scenario: dict[str, dict[str, st.SimulationResult]]) -> 
             for name, result in results.items():
                 x = st.interval(result.horizon["signal_share"], *st.measure_bounds("signal_share"))
                 y = st.interval(result.horizon["followers"], *st.measure_bounds("followers"))
-                ax.errorbar(x["mean"], y["mean"], xerr=_half_widths(x), yerr=_half_widths(y), fmt="o", ms=7,
-                            color=colours[name], label=name, capsize=3)
+                ax.errorbar(
+                    x["mean"],
+                    y["mean"],
+                    xerr=_half_widths(x),
+                    yerr=_half_widths(y),
+                    fmt="o",
+                    ms=7,
+                    color=colours[name],
+                    label=name,
+                    capsize=3,
+                )
                 points.append((x["mean"], y["mean"]))
             front = _pareto(points)
             on_front = [name for name, point in zip(results, points) if point in front]
             if len(front) > 1:
                 ax.plot(*zip(*front), color="0.55", ls="--", lw=1, zorder=0, label="trade-off frontier")
-                said.append(f"for the {scenario}, the dashed frontier joins {_names(on_front)}: "
-                            f"{'neither' if len(on_front) == 2 else 'none of them'} gains reach without losing signal, and a "
-                            "policy below and left of it is beaten on both")
+                said.append(
+                    f"for the {scenario}, the dashed frontier joins {_names(on_front)}: "
+                    f"{'neither' if len(on_front) == 2 else 'none of them'} gains reach without losing signal, and a "
+                    "policy below and left of it is beaten on both"
+                )
             elif on_front:
-                said.append(f"for the {scenario}, {_names(on_front)} is best on both reach and signal, so there is no trade-off "
-                            "to draw")
+                said.append(f"for the {scenario}, {_names(on_front)} is best on both reach and signal, so there is no trade-off to draw")
             ax.set_xlabel("signal share of what is read (final month)")
             ax.set_ylabel("followers at the horizon")
             ax.set_xlim(-0.03, 1.03)
@@ -73,7 +83,8 @@ def frontier(results_by_scenario: dict[str, dict[str, st.SimulationResult]]) -> 
     caption = (
         "Each point is a policy: followers kept at the horizon (reach) against the share of what the owner reads that "
         "comes from accounts with engagement in both directions (signal), mean over replications with 95% intervals"
-        + ("; " + "; ".join(said) if said else "") + "."
+        + ("; " + "; ".join(said) if said else "")
+        + "."
     )
     return Figure(fig, caption)
 
@@ -109,8 +120,11 @@ def trajectories(results: dict[str, st.SimulationResult], measures: tuple[str, .
                     line[["mean", "ci_low", "ci_high"]] = line[["mean", "ci_low", "ci_high"]].rolling(7, min_periods=1).mean()
                 ax.plot(line["day"], line["mean"], color=colours[name], lw=1.4, label=name)
                 ax.fill_between(line["day"], line["ci_low"], line["ci_high"], color=colours[name], alpha=0.2, lw=0)
-            ax.set_title(LABELS.get(measure, measure.replace("_", " ")) + (" (7-day mean)" if measure in SMOOTHED_MEASURES else ""), fontsize="medium")
-        for ax in axes.flat[len(measures):]:
+            ax.set_title(
+                LABELS.get(measure, measure.replace("_", " ")) + (" (7-day mean)" if measure in SMOOTHED_MEASURES else ""),
+                fontsize="medium",
+            )
+        for ax in axes.flat[len(measures) :]:
             ax.set_visible(False)
         for ax in axes[-1]:
             ax.set_xlabel("day")
@@ -140,8 +154,17 @@ def sensitivity_map(result: st.SensitivityResult, weightings: dict[str, dict[str
                 winners = result.winners(**weights, policies=policies)
                 for _, cell in winners.iterrows():  # one rectangle per grid cell (tens)
                     i, j = hazards.index(cell["churn_hazard"]), budgets.index(cell["attention_budget"])
-                    ax.add_patch(plt.Rectangle((i, j), 1, 1, facecolor=colours[cell["winner"]], edgecolor="white",
-                                               hatch=None if cell["clear"] else "///", alpha=1.0 if cell["clear"] else 0.55))
+                    ax.add_patch(
+                        plt.Rectangle(
+                            (i, j),
+                            1,
+                            1,
+                            facecolor=colours[cell["winner"]],
+                            edgecolor="white",
+                            hatch=None if cell["clear"] else "///",
+                            alpha=1.0 if cell["clear"] else 0.55,
+                        )
+                    )
                 ax.set_xlim(0, len(hazards))
                 ax.set_ylim(0, len(budgets))
                 ax.set_xticks(np.arange(len(hazards)) + 0.5, [f"{h:.4f}" for h in hazards], fontsize="small")
@@ -149,7 +172,9 @@ def sensitivity_map(result: st.SensitivityResult, weightings: dict[str, dict[str
                 ax.set_xlabel("churn hazard of followers not followed back (per day)")
                 ax.set_ylabel("attention budget (posts read per day)")
                 ax.set_title(f"{contest}: valued as a {weighting}", fontsize="medium")
-        legend = [Patch(facecolor=colours[n], label=n) for n in names] + [Patch(facecolor="white", edgecolor="0.4", hatch="///", label="win not clear")]
+        legend = [Patch(facecolor=colours[n], label=n) for n in names] + [
+            Patch(facecolor="white", edgecolor="0.4", hatch="///", label="win not clear")
+        ]
         fig.legend(handles=legend, loc="lower center", ncols=min(4, len(legend)), fontsize="small", bbox_to_anchor=(0.5, -0.08))
         fig.tight_layout()
     caption = (
@@ -160,7 +185,9 @@ def sensitivity_map(result: st.SensitivityResult, weightings: dict[str, dict[str
     return Figure(fig, caption)
 
 
-def scenario_grid(result: st.SensitivityResult, weights: dict[str, float], budgets: list[float] | None = None, hazards: list[float] | None = None) -> Figure:
+def scenario_grid(
+    result: st.SensitivityResult, weights: dict[str, float], budgets: list[float] | None = None, hazards: list[float] | None = None
+) -> Figure:
     """Small multiples for a few (budget, churn) scenarios: followers and signal read per policy, winner starred."""
     names = list(result.frame["policy"].unique())
     colours = policy_colours(names)
@@ -176,8 +203,15 @@ def scenario_grid(result: st.SensitivityResult, weights: dict[str, float], budge
                 cell = means[(means["attention_budget"] == budget) & (means["churn_hazard"] == hazard)]
                 for _, policy in cell.iterrows():
                     star = policy["policy"] == winners.get((budget, hazard))
-                    ax.scatter(policy["followers"], policy["signal_read"], s=140 if star else 45, marker="*" if star else "o",
-                               color=colours[policy["policy"]], edgecolor="black" if star else "none", zorder=3)
+                    ax.scatter(
+                        policy["followers"],
+                        policy["signal_read"],
+                        s=140 if star else 45,
+                        marker="*" if star else "o",
+                        color=colours[policy["policy"]],
+                        edgecolor="black" if star else "none",
+                        zorder=3,
+                    )
                 ax.set_title(f"budget {budget:,.0f}/day, churn {hazard:.4f}/day", fontsize="small")
                 ax.tick_params(labelsize="x-small")
                 if j == 0:
@@ -213,13 +247,26 @@ def replay_precision_recall(replay: st.ReplayResult) -> Figure:
             palette = sns.color_palette("muted", max(1, len(summary)))
             for colour, (_, row) in zip(palette, summary.iterrows()):
                 curve = curves[curves["score"] == row["score"]]
-                ax.step(curve["recall"], curve["precision"], where="post", color=colour, lw=1.3,
-                        label=f"{row['score'].replace('_', ' ')} (AP {row['average_precision']:.2f})")
+                ax.step(
+                    curve["recall"],
+                    curve["precision"],
+                    where="post",
+                    color=colour,
+                    lw=1.3,
+                    label=f"{row['score'].replace('_', ' ')} (AP {row['average_precision']:.2f})",
+                )
             points = replay.table.dropna(subset=["precision", "recall"])
             markers = dict(zip(points["policy"], "osD^vP*Xh"))
             for _, point in points.iterrows():
-                ax.scatter(point["recall"], point["precision"], marker=markers[point["policy"]], s=60, color="black", zorder=4,
-                           label=point["policy"])
+                ax.scatter(
+                    point["recall"],
+                    point["precision"],
+                    marker=markers[point["policy"]],
+                    s=60,
+                    color="black",
+                    zorder=4,
+                    label=point["policy"],
+                )
             if len(summary):
                 ax.axhline(summary["base_rate"].iloc[0], color="0.6", ls=":", lw=1, label="follow everyone (base rate)")
             ax.set_xlabel("recall: share of later-engaged followers the policy reads")
@@ -250,20 +297,69 @@ def strategy_explorer(policies: list[st.Policy], scenario: st.Scenario, replicat
     style = {"description_width": "17rem"}
     layout = widgets.Layout(width="44rem")
     controls = {
-        "attention_budget": widgets.FloatLogSlider(value=scenario.attention_budget, base=10, min=0.7, max=3.7, step=0.05,
-                                                   description="attention budget (posts/day)", continuous_update=False, style=style, layout=layout),
-        "churn_hazard": widgets.FloatSlider(value=round(scenario.churn_hazard, 4), min=0.0, max=0.02, step=0.0005, readout_format=".4f",
-                                            description="churn hazard (per day)", continuous_update=False, style=style, layout=layout),
-        "spam_share": widgets.FloatSlider(value=scenario.spam_share, min=0.0, max=0.5, step=0.01, description="spam share of followers",
-                                          continuous_update=False, style=style, layout=layout),
-        "mutual_rate_ratio": widgets.FloatSlider(value=scenario.mutual_rate_ratio, min=0.5, max=4.0, step=0.1,
-                                                 description="mutual engagement ratio", continuous_update=False, style=style, layout=layout),
-        "noise_weight": widgets.FloatSlider(value=scenario.noise_weight, min=0.0, max=1.0, step=0.05, description="cost of a noise post",
-                                            continuous_update=False, style=style, layout=layout),
+        "attention_budget": widgets.FloatLogSlider(
+            value=scenario.attention_budget,
+            base=10,
+            min=0.7,
+            max=3.7,
+            step=0.05,
+            description="attention budget (posts/day)",
+            continuous_update=False,
+            style=style,
+            layout=layout,
+        ),
+        "churn_hazard": widgets.FloatSlider(
+            value=round(scenario.churn_hazard, 4),
+            min=0.0,
+            max=0.02,
+            step=0.0005,
+            readout_format=".4f",
+            description="churn hazard (per day)",
+            continuous_update=False,
+            style=style,
+            layout=layout,
+        ),
+        "spam_share": widgets.FloatSlider(
+            value=scenario.spam_share,
+            min=0.0,
+            max=0.5,
+            step=0.01,
+            description="spam share of followers",
+            continuous_update=False,
+            style=style,
+            layout=layout,
+        ),
+        "mutual_rate_ratio": widgets.FloatSlider(
+            value=scenario.mutual_rate_ratio,
+            min=0.5,
+            max=4.0,
+            step=0.1,
+            description="mutual engagement ratio",
+            continuous_update=False,
+            style=style,
+            layout=layout,
+        ),
+        "noise_weight": widgets.FloatSlider(
+            value=scenario.noise_weight,
+            min=0.0,
+            max=1.0,
+            step=0.05,
+            description="cost of a noise post",
+            continuous_update=False,
+            style=style,
+            layout=layout,
+        ),
         # The assumption the tornado most often finds decisive for the person preset.
-        "list_cost": widgets.FloatSlider(value=scenario.list_cost, min=0.0, max=round(scenario.attention_budget, 1), step=0.5,
-                                         description="attention a reading list takes (posts/day)", continuous_update=False,
-                                         style=style, layout=layout),
+        "list_cost": widgets.FloatSlider(
+            value=scenario.list_cost,
+            min=0.0,
+            max=round(scenario.attention_budget, 1),
+            step=0.5,
+            description="attention a reading list takes (posts/day)",
+            continuous_update=False,
+            style=style,
+            layout=layout,
+        ),
     }
     output = widgets.Output()
 
@@ -282,8 +378,14 @@ def strategy_explorer(policies: list[st.Policy], scenario: st.Scenario, replicat
     # The hint is a widget of its own rather than content captured into ``output``: capturing
     # output in a headless kernel (papermill, ipykernel 7) was seen to hang.
     hint = widgets.HTML("" if render_now else "<i>Move a slider to simulate.</i>")
-    box = widgets.VBox([widgets.HTML(f"<b>Explore the {scenario.name} scenario</b> ({replications} replications per policy; "
-                                     "each change re-simulates)"), *controls.values(), hint, output])
+    box = widgets.VBox(
+        [
+            widgets.HTML(f"<b>Explore the {scenario.name} scenario</b> ({replications} replications per policy; each change re-simulates)"),
+            *controls.values(),
+            hint,
+            output,
+        ]
+    )
     if render_now:
         redraw()
     return box
@@ -314,8 +416,11 @@ def assumption_tornado(table) -> "Figure":
     caption = (
         "Each assumption varied alone (◀ its low end, ▶ its high end), the others held at the scenario's values; the "
         "dotted line is the lead with the scenario's values. "
-        + (f"Red bars cross zero: {', '.join(moved)} alone change{'s' if len(moved) == 1 else ''} the winner. " if moved else
-           f"No bar crosses zero: no single assumption changes the winner from “{base}”. ")
+        + (
+            f"Red bars cross zero: {', '.join(moved)} alone change{'s' if len(moved) == 1 else ''} the winner. "
+            if moved
+            else f"No bar crosses zero: no single assumption changes the winner from “{base}”. "
+        )
         + f"The widest bar, {order[-1]}, moves the lead most."
     )
     return Figure(fig, caption)

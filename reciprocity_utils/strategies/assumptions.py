@@ -46,7 +46,9 @@ def default_assumptions(scenario: Scenario, from_data: tuple[str, ...] = ()) -> 
         Assumption("churn_hazard", "daily churn of followers not followed back", churn / 3, min(3 * churn, 1.0)),
         Assumption("mutual_churn_hazard", "daily churn of followers followed back", 0.0, churn),
         Assumption("spam_share", "share of followers who are spam", 0.03, 0.30),
-        Assumption("attention_budget", "attention budget (posts read per day)", scenario.attention_budget / 4, scenario.attention_budget * 4),
+        Assumption(
+            "attention_budget", "attention budget (posts read per day)", scenario.attention_budget / 4, scenario.attention_budget * 4
+        ),
         Assumption("list_cost", "attention a reading list takes (posts' worth per day)", 0.0, scenario.attention_budget / 2),
         Assumption("noise_weight", "cost of reading a post from a one-way account", scenario.noise_weight / 3, scenario.noise_weight * 3),
     ]
@@ -61,8 +63,9 @@ def _fixed(scenario: Scenario, field: str, value: float) -> Scenario:
     return dataclasses.replace(scenario, **changes)
 
 
-def assumption_sensitivity(policies: list[Policy], scenario: Scenario, assumptions: list[Assumption] | None = None,
-                           replications: int = 12, seed: int = 0) -> pd.DataFrame:
+def assumption_sensitivity(
+    policies: list[Policy], scenario: Scenario, assumptions: list[Assumption] | None = None, replications: int = 12, seed: int = 0
+) -> pd.DataFrame:
     """For each assumption at its low and high end: the winner, and the lead of the scenario's winner over the best other.
 
     The lead is paired by replication (the same worlds and draws for every policy); its 95% interval is
@@ -79,9 +82,20 @@ def assumption_sensitivity(policies: list[Policy], scenario: Scenario, assumptio
             best, _ = winner(results)
             others = np.vstack([r.horizon["utility"] for name, r in results.items() if name != base])
             lead = interval(results[base].horizon["utility"] - others[others.mean(axis=1).argmax()])
-            rows.append({"assumption": assumption.label, "field": assumption.field, "from_data": assumption.from_data,
-                         "end": end, "value": float(value), "winner": best, "lead": lead["mean"],
-                         "lead_ci_low": lead["ci_low"], "lead_ci_high": lead["ci_high"], "winner_changes": best != base})
+            rows.append(
+                {
+                    "assumption": assumption.label,
+                    "field": assumption.field,
+                    "from_data": assumption.from_data,
+                    "end": end,
+                    "value": float(value),
+                    "winner": best,
+                    "lead": lead["mean"],
+                    "lead_ci_low": lead["ci_low"],
+                    "lead_ci_high": lead["ci_high"],
+                    "winner_changes": best != base,
+                }
+            )
     table = pd.DataFrame(rows)
     table.attrs["base_winner"] = base
     table.attrs["base_lead"] = lead_now["mean"]
@@ -97,15 +111,27 @@ def assumption_sentence(table: pd.DataFrame) -> str:
     changed = table[table["winner_changes"]]
     measured = sorted(table.loc[table["from_data"], "assumption"].unique())
     if changed.empty:
-        sentence = (f"No single assumption changes the winner within its range: “{base}” stays ahead at both ends of every "
-                    f"one. Its lead moves most with the {strongest}. ")
+        sentence = (
+            f"No single assumption changes the winner within its range: “{base}” stays ahead at both ends of every "
+            f"one. Its lead moves most with the {strongest}. "
+        )
         if measured:
-            return sentence + (f"So the winner does not depend on what was measured on these data ({', '.join(measured)}): it "
-                               "follows from the model's assumptions and the scenario's weights.")
-        return sentence + ("None of these numbers was measured on these data, so the ranking says what the model assumes, not "
-                           "what these data show.")
+            return sentence + (
+                f"So the winner does not depend on what was measured on these data ({', '.join(measured)}): it "
+                "follows from the model's assumptions and the scenario's weights."
+            )
+        return sentence + (
+            "None of these numbers was measured on these data, so the ranking says what the model assumes, not what these data show."
+        )
     parts = [f"the {row['assumption']} at {row['value']:.3g} makes “{row['winner']}” win" for row in changed.to_dict("records")]
     data_moves = bool(changed["from_data"].any())
-    return (f"With the {table.attrs.get('scenario', 'scenario')}'s values “{base}” wins, but " + "; ".join(parts) + f". The lead moves most with the {strongest}. "
-            + ("The winner therefore depends on a number measured on these data." if data_moves else
-               "None of these was measured on these data: the winner depends on assumptions, not on what was measured."))
+    return (
+        f"With the {table.attrs.get('scenario', 'scenario')}'s values “{base}” wins, but "
+        + "; ".join(parts)
+        + f". The lead moves most with the {strongest}. "
+        + (
+            "The winner therefore depends on a number measured on these data."
+            if data_moves
+            else "None of these was measured on these data: the winner depends on assumptions, not on what was measured."
+        )
+    )

@@ -26,7 +26,9 @@ def literature_churn_hazard() -> float:
     return 1.0 - (1.0 - KWAK_ONE_WAY_BROKEN_SHARE) ** (1.0 / KWAK_OBSERVED_DAYS)
 
 
-def choose_churn_hazard(parameter: float, earlier_snapshot: StudyDataset | None, dataset: StudyDataset) -> tuple[float, str, pd.DataFrame | None]:
+def choose_churn_hazard(
+    parameter: float, earlier_snapshot: StudyDataset | None, dataset: StudyDataset
+) -> tuple[float, str, pd.DataFrame | None]:
     """The churn hazard to simulate with, a sentence saying where it came from, and the snapshot estimate if any.
 
     With an earlier export of the same owner, the hazard is estimated from the followers not
@@ -40,7 +42,11 @@ def choose_churn_hazard(parameter: float, earlier_snapshot: StudyDataset | None,
         if observed is not None:
             return _hazard_choice(parameter, observed, "the follow events between the input's snapshots")
         if math.isclose(parameter, literature, rel_tol=0.01):
-            return parameter, f"the literature value {parameter:.5f} per day (Kwak, Chun and Moon 2011: 12.28% of one-way follows broken over 51 days)", None
+            return (
+                parameter,
+                f"the literature value {parameter:.5f} per day (Kwak, Chun and Moon 2011: 12.28% of one-way follows broken over 51 days)",
+                None,
+            )
         return parameter, f"the parameter churn_hazard ({parameter:.5f} per day)", None
     return _hazard_choice(parameter, churn_from_snapshots(earlier_snapshot, dataset), "the two exports")
 
@@ -48,19 +54,28 @@ def choose_churn_hazard(parameter: float, earlier_snapshot: StudyDataset | None,
 def _hazard_choice(parameter: float, estimate: pd.DataFrame, source: str) -> tuple[float, str, pd.DataFrame]:
     one_way = estimate[estimate["group"] == "not followed back"].iloc[0]
     if one_way["followers"] == 0 or not math.isfinite(one_way["daily_hazard"]):
-        return parameter, f"the parameter churn_hazard ({parameter:.5f} per day): {source} show no usable follower that was not followed back", estimate
-    return (float(one_way["daily_hazard"]),
-            f"{source}: {int(one_way['lost'])} of {int(one_way['followers'])} followers not followed back left "
-            f"({one_way['days']:.0f} days observed{_interval_words(one_way)}), a daily hazard of {one_way['daily_hazard']:.5f} "
-            f"(95% interval {one_way['hazard_ci_low']:.5f} to {one_way['hazard_ci_high']:.5f})", estimate)
+        return (
+            parameter,
+            f"the parameter churn_hazard ({parameter:.5f} per day): {source} show no usable follower that was not followed back",
+            estimate,
+        )
+    return (
+        float(one_way["daily_hazard"]),
+        f"{source}: {int(one_way['lost'])} of {int(one_way['followers'])} followers not followed back left "
+        f"({one_way['days']:.0f} days observed{_interval_words(one_way)}), a daily hazard of {one_way['daily_hazard']:.5f} "
+        f"(95% interval {one_way['hazard_ci_low']:.5f} to {one_way['hazard_ci_high']:.5f})",
+        estimate,
+    )
 
 
 def _interval_words(row: pd.Series) -> str:
     """How the distinct accounts relate to what the hazard was fitted on, when there are several intervals."""
     if int(row["intervals"]) <= 1:
         return ""
-    return (f" over {int(row['intervals'])} intervals between snapshots: {int(row['departures'])} departures among "
-            f"{int(row['follower_intervals'])} follower-intervals at risk")
+    return (
+        f" over {int(row['intervals'])} intervals between snapshots: {int(row['departures'])} departures among "
+        f"{int(row['follower_intervals'])} follower-intervals at risk"
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -130,11 +145,21 @@ def _churn_table(intervals: list[dict[str, Any]]) -> pd.DataFrame:
         hazard, low, high = _hazard_fit(at_risk, lost, days)
         followers = len(pd.Index([]).append(at_risk_ids).unique()) if at_risk_ids else 0
         accounts_lost = len(pd.Index([]).append(lost_ids).unique()) if lost_ids else 0
-        rows.append({"group": group, "followers": followers, "lost": accounts_lost,
-                     "share_lost": accounts_lost / followers if followers else np.nan,
-                     "follower_intervals": int(at_risk.sum()), "departures": int(lost.sum()),
-                     "days": float(days.sum() / len(days)) if len(intervals) == 1 else float(days.sum()),
-                     "intervals": len(intervals), "daily_hazard": hazard, "hazard_ci_low": low, "hazard_ci_high": high})
+        rows.append(
+            {
+                "group": group,
+                "followers": followers,
+                "lost": accounts_lost,
+                "share_lost": accounts_lost / followers if followers else np.nan,
+                "follower_intervals": int(at_risk.sum()),
+                "departures": int(lost.sum()),
+                "days": float(days.sum() / len(days)) if len(intervals) == 1 else float(days.sum()),
+                "intervals": len(intervals),
+                "daily_hazard": hazard,
+                "hazard_ci_low": low,
+                "hazard_ci_high": high,
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -142,8 +167,7 @@ def _at_risk(followers: pd.Index, followees: pd.Index, ended: pd.Index) -> dict[
     """The followers at risk in one interval and those of them who left, by whether the owner followed them back."""
     one_way = followers.difference(followees)
     mutual = followers.intersection(followees)
-    return {"not followed back": (one_way, one_way.intersection(ended)),
-            "followed back": (mutual, mutual.intersection(ended))}
+    return {"not followed back": (one_way, one_way.intersection(ended)), "followed back": (mutual, mutual.intersection(ended))}
 
 
 def churn_from_snapshots(earlier: StudyDataset, later: StudyDataset, days: float | None = None) -> pd.DataFrame:
@@ -194,5 +218,7 @@ def churn_from_follow_events(dataset: StudyDataset) -> pd.DataFrame | None:
     for earlier, later in zip(states, states[1:]):
         days = (later.taken - earlier.taken).total_seconds() / 86_400
         if days > 0:
-            intervals.append({"days": days, **_at_risk(earlier.followers, earlier.followees, earlier.followers.difference(later.followers))})
+            intervals.append(
+                {"days": days, **_at_risk(earlier.followers, earlier.followees, earlier.followers.difference(later.followers))}
+            )
     return _churn_table(intervals) if intervals else None

@@ -142,7 +142,9 @@ class Policy:
         else:
             parts.append(self.follow_back.describe())
         if self.prune is not None:
-            parts.append(f"every {self.prune.every_days} days unfollow followees with no engagement either way in {self.prune.inactive_days} days")
+            parts.append(
+                f"every {self.prune.every_days} days unfollow followees with no engagement either way in {self.prune.inactive_days} days"
+            )
         if self.reading_list is not None:
             parts.append(
                 f"read only a list of the {self.reading_list.size} followees with the most "
@@ -178,16 +180,22 @@ def with_pruning(policy: Policy, inactive_days: int = 60, every_days: int = 7, n
     return dataclasses.replace(policy, name=name or f"{policy.name} + prune {inactive_days}d", prune=Prune(inactive_days, every_days))
 
 
-def great_unfollow(day: int = 90, keep: int = 100, score: str = "engagement_received", then: FollowBack | None = None, name: str | None = None) -> Policy:
+def great_unfollow(
+    day: int = 90, keep: int = 100, score: str = "engagement_received", then: FollowBack | None = None, name: str | None = None
+) -> Policy:
     """Follow back everyone until ``day``, then unfollow everyone and re-follow the ``keep`` best by ``score``."""
     then = then if then is not None else FollowBack("score", "engagement_received", 2.0)
     return Policy(name or f"unfollow all on day {day}, keep {keep}", FollowBack("everyone"), reset=Reset(day, keep, score, then))
 
 
-def read_only_list(policy: Policy | None = None, score: str = "engagement_received", size: int = 100, every_days: int = 7, name: str | None = None) -> Policy:
+def read_only_list(
+    policy: Policy | None = None, score: str = "engagement_received", size: int = 100, every_days: int = 7, name: str | None = None
+) -> Policy:
     """Follow as ``policy`` does (everyone by default) but read only a list of the best ``size`` followees."""
     policy = policy if policy is not None else follow_everyone()
-    return dataclasses.replace(policy, name=name or f"{policy.name}, read list of {size}", reading_list=ReadingList(score, size, every_days))
+    return dataclasses.replace(
+        policy, name=name or f"{policy.name}, read list of {size}", reading_list=ReadingList(score, size, every_days)
+    )
 
 
 def standard_policies(horizon_days: int = 365) -> list[Policy]:
@@ -200,6 +208,7 @@ def standard_policies(horizon_days: int = 365) -> list[Policy]:
         great_unfollow(day=max(1, horizon_days // 4), keep=100, name="unfollow all, keep 100"),
         read_only_list(follow_everyone(), "engagement_received", 100, name="follow everyone, read list"),
     ]
+
 
 DEFAULT_THRESHOLDS = {
     "engagement_received": 2.0,  # engaged at least twice

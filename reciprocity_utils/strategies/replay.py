@@ -64,7 +64,10 @@ def _split_time(dataset: StudyDataset, owner: str, cutoff: Any | None) -> tuple[
     if times.nunique() < 2:
         return None, "fewer than two timestamped engagement events involve the owner, so no cutoff can split the data"
     start, end = times.min(), times.max()
-    return start + (end - start) / 2, f"the midpoint ({(start + (end - start) / 2):%Y-%m-%d}) of the owner's timestamped engagement ({start:%Y-%m-%d} to {end:%Y-%m-%d})"
+    return (
+        start + (end - start) / 2,
+        f"the midpoint ({(start + (end - start) / 2):%Y-%m-%d}) of the owner's timestamped engagement ({start:%Y-%m-%d} to {end:%Y-%m-%d})",
+    )
 
 
 def replay_candidates(dataset: StudyDataset, owner_id: str | None = None, cutoff: Any | None = None) -> tuple[pd.DataFrame, dict[str, Any]]:
@@ -103,13 +106,17 @@ def replay_candidates(dataset: StudyDataset, owner_id: str | None = None, cutoff
     events = dataset.interactions
     undated = int(events["at"].isna().sum())
     if stamp is None:
-        notes.append(f"No cutoff: {cutoff_reason}. The value is any engagement by the owner in the data, and engagement-based scores are left out because they would use the value itself.")
+        notes.append(
+            f"No cutoff: {cutoff_reason}. The value is any engagement by the owner in the data, and engagement-based scores are left out because they would use the value itself."
+        )
         before = events.iloc[0:0]
         after = events
     else:
         notes.append(f"Cutoff: {cutoff_reason}. Scores use data before it; the value is engagement by the owner after it.")
         if undated:
-            notes.append(f"{undated:,} engagement rows without a time (e.g. likes in X archives) belong to neither side of the cutoff and are left out.")
+            notes.append(
+                f"{undated:,} engagement rows without a time (e.g. likes in X archives) belong to neither side of the cutoff and are left out."
+            )
         before = events[events["at"] < stamp]
         after = events[events["at"] >= stamp]
     valued_ids = after.loc[after["actor_id"] == owner].groupby("target_id")["count"].sum()
@@ -134,8 +141,10 @@ def replay_candidates(dataset: StudyDataset, owner_id: str | None = None, cutoff
             candidates["activity"] = candidates["account_id"].map(activity).fillna(0).astype(float)
             scores.append("activity")
         else:
-            notes.append("Only the owner's outgoing engagement is recorded: 'engagement received' and 'activity' cannot be scored; "
-                         "policies that use engagement received use the owner's own past engagement instead.")
+            notes.append(
+                "Only the owner's outgoing engagement is recorded: 'engagement received' and 'activity' cannot be scored; "
+                "policies that use engagement received use the owner's own past engagement instead."
+            )
     if coverage.scope == "network" and coverage.following_known:
         # Accounts the owner follows that also follow the candidate.
         owner_followees = follows.loc[follows["follower_id"] == owner, "followee_id"]
@@ -151,7 +160,9 @@ def replay_candidates(dataset: StudyDataset, owner_id: str | None = None, cutoff
         candidates.loc[candidates["follower_ratio"].isna(), "not_spam"] = np.nan
         scores += ["follower_ratio", "not_spam"]
     else:
-        notes.append("Follower and following counts of the followers are not in the data: the follower ratio and spam-likeness are not scored.")
+        notes.append(
+            "Follower and following counts of the followers are not in the data: the follower ratio and spam-likeness are not scored."
+        )
     meta["scores"] = scores
     return candidates, meta
 
@@ -196,7 +207,9 @@ def _replay_rule(rule: FollowBack, candidates: pd.DataFrame, available: list[str
     return score >= rule.threshold, [used]
 
 
-def replay_policy(policy: Policy, candidates: pd.DataFrame, available: list[str], cutoff: pd.Timestamp | None) -> tuple[pd.Series, pd.Series, list[str]]:
+def replay_policy(
+    policy: Policy, candidates: pd.DataFrame, available: list[str], cutoff: pd.Timestamp | None
+) -> tuple[pd.Series, pd.Series, list[str]]:
     """Whom ``policy`` would follow and whom it would read among the candidates; the scores it used.
 
     Raises ``KeyError`` with the score's name when the policy needs a score the data cannot give.
@@ -262,27 +275,39 @@ def replay_policies(
             try:
                 followed, read, used = replay_policy(policy, candidates, available, meta["cutoff"])
             except KeyError as missing:
-                notes.append(f"Policy '{policy.name}' needs {missing.args[0].replace('_', ' ')}, which this data cannot give: not replayed.")
+                notes.append(
+                    f"Policy '{policy.name}' needs {missing.args[0].replace('_', ' ')}, which this data cannot give: not replayed."
+                )
                 continue
             substituted = "engagement_received" in policy.scores_used() and "engagement_received" not in available
-            chosen[policy.name] = (followed, read, "scores: " + (", ".join(dict.fromkeys(used)) or "none") + (" (in place of engagement received)" if substituted else ""))
+            chosen[policy.name] = (
+                followed,
+                read,
+                "scores: " + (", ".join(dict.fromkeys(used)) or "none") + (" (in place of engagement received)" if substituted else ""),
+            )
         keep_share = math.exp(-churn_hazard * horizon_days)
         for name, (followed, read, how) in chosen.items():
             choices[name] = read.to_numpy()
             hits = int((read & candidates["valued"]).sum())
-            rows.append({
-                "policy": name,
-                "followed": int(followed.sum()),
-                "read": int(read.sum()),
-                "valued_read": hits,
-                "precision": hits / int(read.sum()) if read.any() else np.nan,
-                "recall": hits / n_valued if n_valued else np.nan,
-                "expected_followers_kept": float(followed.sum() + (~followed).sum() * keep_share),
-                "how": how,
-            })
+            rows.append(
+                {
+                    "policy": name,
+                    "followed": int(followed.sum()),
+                    "read": int(read.sum()),
+                    "valued_read": hits,
+                    "precision": hits / int(read.sum()) if read.any() else np.nan,
+                    "recall": hits / n_valued if n_valued else np.nan,
+                    "expected_followers_kept": float(followed.sum() + (~followed).sum() * keep_share),
+                    "how": how,
+                }
+            )
         if n_valued == 0:
-            notes.append("The owner engaged with none of its followers in the period scored: recall is undefined and precision is 0 for every policy.")
-    table = pd.DataFrame(rows, columns=["policy", "followed", "read", "valued_read", "precision", "recall", "expected_followers_kept", "how"])
+            notes.append(
+                "The owner engaged with none of its followers in the period scored: recall is undefined and precision is 0 for every policy."
+            )
+    table = pd.DataFrame(
+        rows, columns=["policy", "followed", "read", "valued_read", "precision", "recall", "expected_followers_kept", "how"]
+    )
     return ReplayResult(str(meta["owner_id"]) if meta["owner_id"] else "", meta["cutoff"], candidates, available, table, notes, choices)
 
 
@@ -298,8 +323,10 @@ def replay_precision_recall(replay: ReplayResult) -> tuple[pd.DataFrame, pd.Data
     curves, summary = [], []
     valued = candidates["valued"].to_numpy(dtype=bool) if len(candidates) else np.zeros(0, bool)
     if not len(candidates) or valued.sum() == 0 or valued.all():
-        return (pd.DataFrame(columns=["score", "threshold", "precision", "recall"]),
-                pd.DataFrame(columns=["score", "average_precision", "base_rate", "accounts"]))
+        return (
+            pd.DataFrame(columns=["score", "threshold", "precision", "recall"]),
+            pd.DataFrame(columns=["score", "average_precision", "base_rate", "accounts"]),
+        )
     for score in replay.scores_available:
         values = candidates[score].to_numpy(dtype=float)
         known = ~np.isnan(values)
@@ -308,8 +335,14 @@ def replay_precision_recall(replay: ReplayResult) -> tuple[pd.DataFrame, pd.Data
         precision, recall, thresholds = precision_recall_curve(valued[known], values[known])
         # The last point (precision 1, recall 0) has no threshold; keep the curve's points that do.
         curves.append(pd.DataFrame({"score": score, "threshold": thresholds, "precision": precision[:-1], "recall": recall[:-1]}))
-        summary.append({"score": score, "average_precision": float(average_precision_score(valued[known], values[known])),
-                        "base_rate": float(valued[known].mean()), "accounts": int(known.sum())})
+        summary.append(
+            {
+                "score": score,
+                "average_precision": float(average_precision_score(valued[known], values[known])),
+                "base_rate": float(valued[known].mean()),
+                "accounts": int(known.sum()),
+            }
+        )
     curves_frame = pd.concat(curves, ignore_index=True) if curves else pd.DataFrame(columns=["score", "threshold", "precision", "recall"])
     return curves_frame, pd.DataFrame(summary, columns=["score", "average_precision", "base_rate", "accounts"])
 
@@ -329,8 +362,13 @@ def replay_account_table(replay: ReplayResult, dataset: StudyDataset, n: int = 1
     order = [c for c in ["engagement_after", *replay.scores_available] if c in candidates]
     top = candidates.sort_values(order + ["account_id"], ascending=[False] * len(order) + [True], kind="stable").head(n)
     policies = [c for c in replay.choices.columns if c != "as the owner did"]
-    table = pd.DataFrame({"account": names(top["account_id"]).to_numpy(), "followed_back": top["followed_back"].to_numpy(),
-                          "engagement_after": top["engagement_after"].to_numpy()})
+    table = pd.DataFrame(
+        {
+            "account": names(top["account_id"]).to_numpy(),
+            "followed_back": top["followed_back"].to_numpy(),
+            "engagement_after": top["engagement_after"].to_numpy(),
+        }
+    )
     for score in replay.scores_available:
         table[score] = top[score].to_numpy()
     table["policies_reading_it"] = replay.choices.loc[top.index, policies].sum(axis=1).to_numpy() if policies else 0

@@ -77,11 +77,25 @@ class Scenario:
             _check_number("rate_ratio_low", self.rate_ratio_low, low=0.0)
             _check_number("rate_ratio_high", self.rate_ratio_high, low=0.0)
             if not 0 < self.rate_ratio_low <= self.mutual_rate_ratio <= self.rate_ratio_high:
-                raise StrategyError("the interval must hold the multiplier: 0 < rate_ratio_low <= mutual_rate_ratio <= "
-                                    f"rate_ratio_high, not {self.rate_ratio_low}, {self.mutual_rate_ratio}, {self.rate_ratio_high}")
-        for name in ("spam_post_multiplier", "spam_affinity", "post_rate_median", "post_rate_sigma", "affinity_sigma",
-                     "owner_engagement_per_read", "follower_engagement_rate", "reciprocation_boost", "mutual_connections_mean",
-                     "reach_weight", "signal_weight", "noise_weight", "list_cost"):
+                raise StrategyError(
+                    "the interval must hold the multiplier: 0 < rate_ratio_low <= mutual_rate_ratio <= "
+                    f"rate_ratio_high, not {self.rate_ratio_low}, {self.mutual_rate_ratio}, {self.rate_ratio_high}"
+                )
+        for name in (
+            "spam_post_multiplier",
+            "spam_affinity",
+            "post_rate_median",
+            "post_rate_sigma",
+            "affinity_sigma",
+            "owner_engagement_per_read",
+            "follower_engagement_rate",
+            "reciprocation_boost",
+            "mutual_connections_mean",
+            "reach_weight",
+            "signal_weight",
+            "noise_weight",
+            "list_cost",
+        ):
             _check_number(name, getattr(self, name), low=0.0)
         _check_whole("relationship_window_days", self.relationship_window_days, 1)
 
@@ -110,8 +124,13 @@ class Scenario:
 PRESETS = {
     # Reach-seeking: a social-media team reads a lot, noise costs little, followers count most.
     "brand": Scenario(
-        name="brand", n_initial_followers=600, n_new_followers=900, attention_budget=1000.0,
-        reach_weight=1.0, signal_weight=0.1, noise_weight=0.01,
+        name="brand",
+        n_initial_followers=600,
+        n_new_followers=900,
+        attention_budget=1000.0,
+        reach_weight=1.0,
+        signal_weight=0.1,
+        noise_weight=0.01,
     ),
     # One person with a small daily attention budget who values signal over reach.
     "person": Scenario(name="person"),
@@ -152,8 +171,12 @@ class RateRatioCalibration:
 
     def scenario_fields(self) -> dict[str, Any]:
         """The Scenario fields that carry this calibration into the simulator."""
-        return {"mutual_rate_ratio": self.point, "rate_ratio_low": self.low, "rate_ratio_high": self.high,
-                "rate_ratio_from_one": self.case == "association"}
+        return {
+            "mutual_rate_ratio": self.point,
+            "rate_ratio_low": self.low,
+            "rate_ratio_high": self.high,
+            "rate_ratio_from_one": self.case == "association",
+        }
 
     def range_words(self) -> str:
         """The multipliers the runs cover, in words."""
@@ -181,30 +204,58 @@ def calibrate_rate_ratio(output_dir: str | Path, fallback: float) -> RateRatioCa
     _check_number("mutual_rate_ratio", fallback, low=0.0)
     path = Path(output_dir) / f"03-followback-engagement{RESULTS_SUFFIX}"
     if not path.exists():
-        return RateRatioCalibration("default", float(fallback), None, None,
-                                    f"the parameter mutual_rate_ratio ({fallback:g}), a default: study 03 has not been run into this "
-                                    "output folder")
+        return RateRatioCalibration(
+            "default",
+            float(fallback),
+            None,
+            None,
+            f"the parameter mutual_rate_ratio ({fallback:g}), a default: study 03 has not been run into this output folder",
+        )
     results = read_results(output_dir, "03-followback-engagement")
     head, timing = results.get("headline") or {}, (results.get("details") or {}).get("timing") or {}
     point, low, high = (_positive(head.get(k)) for k in ("adjusted_irr", "adjusted_irr_ci_low", "adjusted_irr_ci_high"))
     if point is None or low is None or high is None or not low <= point <= high:
-        return RateRatioCalibration("default", float(fallback), None, None,
-                                    f"the parameter mutual_rate_ratio ({fallback:g}), a default: study 03 could not estimate the "
-                                    "adjusted ratio from these data")
+        return RateRatioCalibration(
+            "default",
+            float(fallback),
+            None,
+            None,
+            f"the parameter mutual_rate_ratio ({fallback:g}), a default: study 03 could not estimate the adjusted ratio from these data",
+        )
     estimate = f"study 03's adjusted ratio, {point:.2f} (95% interval {low:.2f} to {high:.2f})"
     if str(timing.get("verdict") or "").startswith("supports"):
-        return RateRatioCalibration("effect", point, low, high,
-                                    f"{estimate}, read as an effect because study 03's timing design supports it; each run draws "
-                                    "the multiplier from that interval")
-    why = ("study 03's timing design does not support reading it as an effect" if timing
-           else "these data have no times to check whether it is an effect")
-    return RateRatioCalibration("association", point, low, high,
-                                f"{estimate}, an association: {why}, so each run takes an unknown share of it as the effect, "
-                                "from none (a multiplier of 1) to all of it, with the estimate itself drawn from its interval")
+        return RateRatioCalibration(
+            "effect",
+            point,
+            low,
+            high,
+            f"{estimate}, read as an effect because study 03's timing design supports it; each run draws the multiplier from that interval",
+        )
+    why = (
+        "study 03's timing design does not support reading it as an effect"
+        if timing
+        else "these data have no times to check whether it is an effect"
+    )
+    return RateRatioCalibration(
+        "association",
+        point,
+        low,
+        high,
+        f"{estimate}, an association: {why}, so each run takes an unknown share of it as the effect, "
+        "from none (a multiplier of 1) to all of it, with the estimate itself drawn from its interval",
+    )
 
 
-def check_study_parameters(replications: Any, grid_replications: Any, grid_size: Any, horizon_days: Any, churn_hazard: Any,
-                           mutual_rate_ratio: Any, earlier_snapshot_path: Any, interactive: Any) -> None:
+def check_study_parameters(
+    replications: Any,
+    grid_replications: Any,
+    grid_size: Any,
+    horizon_days: Any,
+    churn_hazard: Any,
+    mutual_rate_ratio: Any,
+    earlier_snapshot_path: Any,
+    interactive: Any,
+) -> None:
     """Notebook 04's own parameters; raises :class:`~reciprocity_utils.ParameterError` with what was expected."""
     from ..parameters import ParameterError
 
@@ -218,9 +269,14 @@ def check_study_parameters(replications: Any, grid_replications: Any, grid_size:
     whole("horizon_days", horizon_days, 2, 10_000)
     if isinstance(churn_hazard, bool) or not isinstance(churn_hazard, numbers.Real) or not 0 <= churn_hazard <= 1:
         raise ParameterError(f"churn_hazard must be a daily probability from 0 to 1, not {churn_hazard!r}")
-    if isinstance(mutual_rate_ratio, bool) or not isinstance(mutual_rate_ratio, numbers.Real) or not mutual_rate_ratio > 0 or math.isinf(mutual_rate_ratio):
+    if (
+        isinstance(mutual_rate_ratio, bool)
+        or not isinstance(mutual_rate_ratio, numbers.Real)
+        or not mutual_rate_ratio > 0
+        or math.isinf(mutual_rate_ratio)
+    ):
         raise ParameterError(f"mutual_rate_ratio must be a positive number, not {mutual_rate_ratio!r}")
     if not isinstance(earlier_snapshot_path, str):
-        raise ParameterError(f"earlier_snapshot_path must be a path in quotes or \"\", not {earlier_snapshot_path!r}")
+        raise ParameterError(f'earlier_snapshot_path must be a path in quotes or "", not {earlier_snapshot_path!r}')
     if not isinstance(interactive, bool):
         raise ParameterError(f"interactive must be True or False, not {interactive!r}")

@@ -16,8 +16,16 @@ from .simulator import _run, interval, utility
 # Sensitivity over attention budget x churn hazard
 
 
-GRID_MEASURES = ("followers", "followers_share", "signal_share", "signal_read", "noise_read", "spam_share",
-                 "two_way_relationships", "engagement_received")
+GRID_MEASURES = (
+    "followers",
+    "followers_share",
+    "signal_share",
+    "signal_read",
+    "noise_read",
+    "spam_share",
+    "two_way_relationships",
+    "engagement_received",
+)
 
 
 @dataclass
@@ -51,12 +59,23 @@ class SensitivityResult:
             row = {"attention_budget": budget, "churn_hazard": hazard, "winner": ranked.index[0], "winner_utility": ranked.iloc[0]}
             if len(ranked) > 1:
                 summary = interval((cell[ranked.index[0]] - cell[ranked.index[1]]).to_numpy())
-                row |= {"runner_up": ranked.index[1], "runner_up_utility": ranked.iloc[1], "margin": summary["mean"],
-                        "margin_ci_low": summary["ci_low"], "margin_ci_high": summary["ci_high"],
-                        "clear": bool(summary["ci_low"] > 0)}
+                row |= {
+                    "runner_up": ranked.index[1],
+                    "runner_up_utility": ranked.iloc[1],
+                    "margin": summary["mean"],
+                    "margin_ci_low": summary["ci_low"],
+                    "margin_ci_high": summary["ci_high"],
+                    "clear": bool(summary["ci_low"] > 0),
+                }
             else:
-                row |= {"runner_up": None, "runner_up_utility": np.nan, "margin": np.nan, "margin_ci_low": np.nan,
-                        "margin_ci_high": np.nan, "clear": True}
+                row |= {
+                    "runner_up": None,
+                    "runner_up_utility": np.nan,
+                    "margin": np.nan,
+                    "margin_ci_low": np.nan,
+                    "margin_ci_high": np.nan,
+                    "clear": True,
+                }
             rows.append(row)
         return pd.DataFrame(rows)
 
@@ -66,7 +85,9 @@ class SensitivityResult:
         return self.frame.groupby(["attention_budget", "churn_hazard", "policy"], sort=False)[measures].mean().reset_index()
 
 
-def sensitivity(policies: list[Policy], scenario: Scenario, budgets: list[float], hazards: list[float], replications: int = 8, seed: int = 0) -> SensitivityResult:
+def sensitivity(
+    policies: list[Policy], scenario: Scenario, budgets: list[float], hazards: list[float], replications: int = 8, seed: int = 0
+) -> SensitivityResult:
     """Every policy in every (attention budget, churn hazard) cell, all cells simulated in one vectorised run."""
     _check_whole("replications", replications, 1)
     _check_whole("seed", seed, 0)
@@ -86,12 +107,14 @@ def sensitivity(policies: list[Policy], scenario: Scenario, budgets: list[float]
     for policy in policies:
         _, horizon = _run(policy, scenario, replications, seed, grid_budget, grid_hazard)
         cells, reps = horizon["followers"].shape
-        frame = pd.DataFrame({
-            "policy": policy.name,
-            "attention_budget": np.repeat(grid_budget, reps),
-            "churn_hazard": np.repeat(grid_hazard, reps),
-            "replication": np.tile(np.arange(reps), cells),
-        })
+        frame = pd.DataFrame(
+            {
+                "policy": policy.name,
+                "attention_budget": np.repeat(grid_budget, reps),
+                "churn_hazard": np.repeat(grid_hazard, reps),
+                "replication": np.tile(np.arange(reps), cells),
+            }
+        )
         for measure in GRID_MEASURES:
             frame[measure] = horizon[measure].ravel()
         frames.append(frame)

@@ -62,7 +62,7 @@ def _draw_world(scenario: Scenario, replications: int, rng: np.random.Generator)
     arrival = np.zeros(shape, dtype=np.int16)
     if scenario.n_new_followers:
         # New followers arrive on days 1 .. horizon-1, uniformly: a homogeneous arrival stream.
-        arrival[:, scenario.n_initial_followers:] = rng.integers(1, horizon, size=(replications, scenario.n_new_followers), dtype=np.int16)
+        arrival[:, scenario.n_initial_followers :] = rng.integers(1, horizon, size=(replications, scenario.n_new_followers), dtype=np.int16)
     is_spam = rng.random(shape) < scenario.spam_share
     affinity = np.exp(scenario.affinity_sigma * rng.standard_normal(shape))
     affinity = np.where(is_spam, scenario.spam_affinity, affinity).astype(np.float32)
@@ -107,8 +107,14 @@ class SimulationResult:
         """Horizon outcomes: mean with a 95% interval of the mean and the 2.5-97.5% spread over replications."""
         rows = []
         for measure, values in self.horizon.items():
-            rows.append({"policy": self.policy.name, "scenario": self.scenario.name, "measure": measure,
-                         **interval(values, *measure_bounds(measure))})
+            rows.append(
+                {
+                    "policy": self.policy.name,
+                    "scenario": self.scenario.name,
+                    "measure": measure,
+                    **interval(values, *measure_bounds(measure)),
+                }
+            )
         return pd.DataFrame(rows)
 
     def trajectory(self, measure: str) -> pd.DataFrame:
@@ -119,8 +125,16 @@ class SimulationResult:
         mean, low, high = _mean_interval(values, axis=0)
         floor, ceiling = measure_bounds(measure)
         low, high = np.clip(low, floor, ceiling), np.clip(high, floor, ceiling)
-        return pd.DataFrame({"day": np.arange(values.shape[1]), "mean": mean, "ci_low": low, "ci_high": high,
-                             "policy": self.policy.name, "measure": measure})
+        return pd.DataFrame(
+            {
+                "day": np.arange(values.shape[1]),
+                "mean": mean,
+                "ci_low": low,
+                "ci_high": high,
+                "policy": self.policy.name,
+                "measure": measure,
+            }
+        )
 
 
 def measure_bounds(measure: str) -> tuple[float, float]:
@@ -145,8 +159,14 @@ def interval(values: np.ndarray, low: float = -math.inf, high: float = math.inf,
     tail = (1.0 - level) / 2.0
     spread = np.quantile(values, [tail, 1.0 - tail])
     ci_low, ci_high = np.clip(ci_low, low, high), np.clip(ci_high, low, high)
-    return {"mean": float(mean[0]), "ci_low": float(ci_low[0]), "ci_high": float(ci_high[0]),
-            "spread_low": float(spread[0]), "spread_high": float(spread[1]), "replications": int(len(values))}
+    return {
+        "mean": float(mean[0]),
+        "ci_low": float(ci_low[0]),
+        "ci_high": float(ci_high[0]),
+        "spread_low": float(spread[0]),
+        "spread_high": float(spread[1]),
+        "replications": int(len(values)),
+    }
 
 
 def _mean_interval(values: np.ndarray, axis: int = 0, level: float = 0.95) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -238,8 +258,17 @@ def _run(policy: Policy, scenario: Scenario, replications: int, seed: int, budge
     last_given = np.full(shape, never, dtype=np.int16)
     last_contact = np.full(shape, never, dtype=np.int16)  # engagement either way, or the day the follow began
 
-    names = ("followers", "followees", "timeline_volume", "posts_read", "signal_read", "spam_read",
-             "two_way_relationships", "engagement_received", "engagement_given")
+    names = (
+        "followers",
+        "followees",
+        "timeline_volume",
+        "posts_read",
+        "signal_read",
+        "spam_read",
+        "two_way_relationships",
+        "engagement_received",
+        "engagement_given",
+    )
     daily = {name: np.zeros((cells, replications, horizon), dtype=np.float32) for name in names}
     follower_pull = scenario.follower_engagement_rate * world.affinity  # (R, N)
     owner_pull = np.float32(scenario.owner_engagement_per_read) * world.affinity * world.post_rate

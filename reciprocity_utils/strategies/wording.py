@@ -44,7 +44,10 @@ SCENARIO_FIELDS = {
 
 def scenario_table(scenarios: dict[str, Scenario]) -> pd.DataFrame:
     """The main parameters of each scenario side by side, with what each means."""
-    rows = [{"parameter": name, "meaning": meaning, **{key: getattr(s, name) for key, s in scenarios.items()}} for name, meaning in SCENARIO_FIELDS.items()]
+    rows = [
+        {"parameter": name, "meaning": meaning, **{key: getattr(s, name) for key, s in scenarios.items()}}
+        for name, meaning in SCENARIO_FIELDS.items()
+    ]
     return pd.DataFrame(rows)
 
 
@@ -86,15 +89,20 @@ def win_shares(results: dict[str, SimulationResult]) -> dict[str, float]:
 
 def win_share_table(results: dict[str, dict[str, SimulationResult]]) -> pd.DataFrame:
     """One row per policy, one column per scenario: the share of runs it wins."""
-    shares = {f"share of {scenario} runs won": {name: percent(share) for name, share in win_shares(by_policy).items()}
-              for scenario, by_policy in results.items()}
+    shares = {
+        f"share of {scenario} runs won": {name: percent(share) for name, share in win_shares(by_policy).items()}
+        for scenario, by_policy in results.items()
+    }
     return pd.DataFrame(shares).rename_axis("policy").reset_index()
 
 
 def weights_sentence(scenarios: dict[str, Scenario]) -> str:
     """The utility weights of each scenario in words."""
-    parts = [f"for the {name}, one follower is worth {s.reach_weight:g}, one post a day read from a two-way account "
-             f"{s.signal_weight:g}, and one other post a day costs {s.noise_weight:g}" for name, s in scenarios.items()]
+    parts = [
+        f"for the {name}, one follower is worth {s.reach_weight:g}, one post a day read from a two-way account "
+        f"{s.signal_weight:g}, and one other post a day costs {s.noise_weight:g}"
+        for name, s in scenarios.items()
+    ]
     return "Utility weights: " + "; ".join(parts) + "."
 
 
@@ -107,8 +115,10 @@ def map_sentence(winners: pd.DataFrame, policy: str, contest: str, weighting: st
     budgets = ", ".join(f"{b:,.0f}" for b in sorted(won["attention_budget"].unique()))
     hazards = ", ".join(f"{h:.4f}" for h in sorted(won["churn_hazard"].unique()))
     clear = int(won["clear"].sum())
-    return (f"{contest.capitalize()}, valued as a {weighting}: '{policy}' wins {len(won)} of the {cells} cells "
-            f"({clear} clearly), at attention budgets of {budgets} posts a day and churn hazards of {hazards} per day.")
+    return (
+        f"{contest.capitalize()}, valued as a {weighting}: '{policy}' wins {len(won)} of the {cells} cells "
+        f"({clear} clearly), at attention budgets of {budgets} posts a day and churn hazards of {hazards} per day."
+    )
 
 
 def replay_sentence(replay: ReplayResult, choosy: str, everyone: str = "follow everyone") -> str:
@@ -117,8 +127,10 @@ def replay_sentence(replay: ReplayResult, choosy: str, everyone: str = "follow e
     if replay.table.empty or everyone not in table.index:
         return "The replay could not score any policy on this input (see the notes above)."
     base = table.loc[everyone]
-    sentence = (f"On the {int(base['followed']):,} real followers, following everyone reads every account the owner later "
-                f"engaged with, at a precision of {base['precision']:.2f}.")
+    sentence = (
+        f"On the {int(base['followed']):,} real followers, following everyone reads every account the owner later "
+        f"engaged with, at a precision of {base['precision']:.2f}."
+    )
     if choosy in table.index and not math.isnan(table.loc[choosy, "recall"]):
         row = table.loc[choosy]
         precision = "no precision (it reads no one)" if math.isnan(row["precision"]) else f"a precision of {row['precision']:.2f}"
