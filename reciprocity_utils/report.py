@@ -267,7 +267,11 @@ def run_report(
     final = Path(output_dir) if output_dir else REPORTS_DIR / study
     notebooks = list(notebooks or study_notebooks())
     if not notebooks:
-        raise ReportError(f"no study notebooks found in {NOTEBOOKS_DIR}: is this a checkout of the project?")
+        # A wheel installed with `pip install .` carries the package only: say so before writing anything.
+        raise ReportError(
+            f"no study notebooks in {NOTEBOOKS_DIR}: the studies ship with the project's repository, not with an "
+            "installed wheel; run reciprocity from a clone (git clone, then make report)"
+        )
     params = check_run_parameters(params, notebooks)
     staged = stage_report(final, input_locations(params), force=force)
     try:

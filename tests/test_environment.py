@@ -134,3 +134,15 @@ def test_the_code_is_formatted_and_lint_clean():
     for command in (["format", "--check", "."], ["check", "."]):
         done = subprocess.run([sys.executable, "-m", "ruff", *command], capture_output=True, text=True, timeout=120, cwd=PROJECT_ROOT)
         assert done.returncode == 0, f"ruff {' '.join(command)} (run `ruff format . && ruff check --fix .`):\n{done.stdout[-2000:]}"
+
+
+def test_an_install_without_the_notebooks_stops_with_one_line_and_writes_nothing(tmp_path, monkeypatch, capsys):
+    """A wheel carries the package only: `reciprocity run` then says so, never an empty report with exit 0."""
+    from reciprocity_utils import report
+    from reciprocity_utils.cli import main
+
+    monkeypatch.setattr(report, "study_notebooks", lambda: [])
+    code = main(["run", str(PROJECT_ROOT / "data" / "sample"), "--out", str(tmp_path / "site")])
+    error = capsys.readouterr().err.strip().splitlines()
+    assert code != 0 and len(error) == 1 and "the studies ship with the project's repository" in error[0]
+    assert not (tmp_path / "site").exists()
