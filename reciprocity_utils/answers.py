@@ -49,6 +49,11 @@ def _coverage(results: dict[str, Any]) -> dict[str, Any]:
     return (results.get("details") or {}).get("coverage") or {}
 
 
+def _collected(results: dict[str, Any]) -> bool:
+    """Whether the data were collected from a platform's API (``reciprocity collect``) rather than exported."""
+    return ((results.get("details") or {}).get("provenance") or {}).get("loader") == "collected"
+
+
 def _missing_engagement_reason(coverage: dict[str, Any]) -> str:
     if coverage.get("engagement_observed") == "none":
         return "the source records no engagement"
@@ -70,8 +75,10 @@ def answer_01(results: dict[str, Any]) -> Answer:
             for key, words in (("followers_known", "who follows the owner"), ("following_known", "whom the owner follows"))
             if coverage.get(key)
         ]
+        what = "A collection around one owner from the platform's API" if _collected(results) else "A personal export"
         answer.sentences.append(
-            "A personal export: it shows "
+            what
+            + ": it shows "
             + (" and ".join(known) if known else "neither follow direction")
             + ", not the follows among other accounts."
         )
@@ -310,9 +317,10 @@ def data_in_words(results: dict[str, Any]) -> str:
         if accounts is not None and follows is not None
         else "its accounts and follows"
     )
-    kind = (
-        "a personal export (one owner's follows)" if coverage.get("scope") == "ego" else "a whole network (follows among all its accounts)"
-    )
+    kind = "a whole network (follows among all its accounts)"
+    if coverage.get("scope") == "ego":
+        kind = "a collection from the platform's API" if _collected(results) else "a personal export"
+        kind += " (one owner's follows)"
     snapshots = coverage.get("snapshots") or []
     if snapshots:
         kind = f"{len(snapshots)} snapshots of one account's personal export"

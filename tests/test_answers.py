@@ -57,6 +57,15 @@ def test_a_personal_export_never_reads_unobserved_engagement_as_zero():
         {"headline": {"accounts": 10, "follows": 12, "engagement_events": 5, "rows_repaired": 0}, "details": {"coverage": PERSONAL}},
     )
     assert "A personal export" in one.text and "all by the owner" in one.text and "Follow times are not known" in one.text
+    collected = study_answer(
+        "01-load-and-validate",
+        {
+            "headline": {"accounts": 10, "follows": 12, "engagement_events": 5},
+            "details": {"coverage": {**PERSONAL, "engagement_observed": "everyone"}, "provenance": {"loader": "collected"}},
+        },
+    )
+    assert collected.text.startswith("10 accounts") and "A collection around one owner from the platform's API" in collected.text
+    assert "all by the owner" not in collected.text and "between accounts" in collected.text
 
 
 def test_the_followback_answer_carries_its_strength_of_evidence():

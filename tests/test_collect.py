@@ -342,6 +342,10 @@ def test_ego_collection_report_shows_engagement_both_ways_and_follow_back_latenc
     assert study03["adjusted_irr"] is None and study03["owner_irr"] > 1 and study03["toward_owner_irr"] > 1
     index = (site / "index.html").read_text()
     assert "Followers engage" in index and "engage both ways" in index
+    from reciprocity_utils.site_check import visible_text
+
+    words = " ".join(visible_text(index).split())
+    assert "A collection around one owner from the platform's API" in words and "A personal export" not in words
     # Published pages carry pseudonyms: no contact's handle or DID.
     published = " ".join(p.read_text(errors="ignore") for p in site.rglob("*") if p.is_file() and p.suffix in (".html", ".json", ".csv"))
     assert "user12.test" not in published and "did:plc:acct" not in published
