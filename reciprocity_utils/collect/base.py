@@ -129,6 +129,21 @@ class Collector:
         self.store.write_manifest(self.manifest)
         return self.manifest
 
+    def first_posts(self, posts: list) -> list:
+        """The owner's posts whose engagement is collected, newest first, up to the bound (a cut is counted)."""
+        if len(posts) > self.bounds.max_posts:
+            self.log.cut(f"owner's posts in the window beyond the first {self.bounds.max_posts}")
+        return posts[: self.bounds.max_posts]
+
+    def network_members(self, owner: str, mutuals: list[str], followers: list[str], follows: list[str]) -> tuple[list[str], int]:
+        """Network mode's contacts, mutuals first, up to the bound; recorded at once so a partial run loads."""
+        contacts = list(dict.fromkeys(mutuals + followers + follows))
+        members = contacts[: self.bounds.max_accounts]
+        if len(contacts) > len(members):
+            self.log.cut(f"contacts left out of the network (beyond {self.bounds.max_accounts}; mutuals were taken first)")
+        self.record(members=[owner, *members])
+        return members, len(contacts)
+
     def say(self, message: str) -> None:
         if self.progress:
             print(message, file=sys.stderr, flush=True)

@@ -98,9 +98,7 @@ class BlueskyCollector(Collector):
             "mutuals_listed": len(mutuals),
         }
         if self.depth == 0:
-            if len(posts) > self.bounds.max_posts:
-                self.log.cut(f"owner's posts in the window beyond the first {self.bounds.max_posts}")
-            posts = posts[: self.bounds.max_posts]
+            posts = self.first_posts(posts)
             for uri in self.accounts_progress(posts, "engagement on the owner's posts", unit="post"):
                 self._engagement_on(uri)
             looked_up = mutuals[: self.bounds.max_accounts]
@@ -112,12 +110,7 @@ class BlueskyCollector(Collector):
                     self._records(pds, did, FOLLOW_COLLECTION, role="mutual follow records", stop_at_subject=owner)
             facts.update(posts_examined=len(posts), mutuals_dated=len(looked_up))
         else:
-            contacts = mutuals + [d for d in followers + follows if d not in set(mutuals)]
-            contacts = list(dict.fromkeys(contacts))
-            members = contacts[: self.bounds.max_accounts]
-            if len(contacts) > len(members):
-                self.log.cut(f"contacts left out of the network (beyond {self.bounds.max_accounts}; mutuals were taken first)")
-            self.record(members=[owner, *members])
+            members, contacts = self.network_members(owner, mutuals, followers, follows)
             for did in self.accounts_progress(members, "contacts' follows and engagement"):
                 pds = self._pds(did)
                 if pds is None:
@@ -125,7 +118,7 @@ class BlueskyCollector(Collector):
                 self._records(pds, did, FOLLOW_COLLECTION, role="member follow records")
                 for collection in ENGAGEMENT_COLLECTIONS:
                     self._records(pds, did, collection, role="member engagement records", windowed=True)
-            facts.update(members=[owner, *members], contacts=len(contacts))
+            facts.update(members=[owner, *members], contacts=contacts)
         return self.finish(**facts)
 
     # ---------------------------------------------------------------------------------------

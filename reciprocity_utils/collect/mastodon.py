@@ -78,24 +78,18 @@ class MastodonCollector(Collector):
                 self.log.bad(f"owner's {what} hidden by the account's privacy setting ({claimed} claimed, none listed)")
         if self.depth == 0:
             own = [s for s in statuses if isinstance(s, dict) and not s.get("reblog") and self._in_window(s.get("created_at"))]
-            if len(own) > self.bounds.max_posts:
-                self.log.cut(f"owner's posts in the window beyond the first {self.bounds.max_posts}")
-            own = own[: self.bounds.max_posts]
+            own = self.first_posts(own)
             for status in self.accounts_progress(own, "engagement on the owner's posts", unit="post"):
                 self._engagement_on(status["id"], owner)
             if self.has_token:
                 self._pages("/api/v1/favourites", {"limit": 40}, "favourites", "owner's favourites", self.bounds.max_engagement_pages)
             facts.update(posts_examined=len(own))
         else:
-            contacts = list(dict.fromkeys(mutuals + followers + following))
-            members = contacts[: self.bounds.max_accounts]
-            if len(contacts) > len(members):
-                self.log.cut(f"contacts left out of the network (beyond {self.bounds.max_accounts}; mutuals were taken first)")
-            self.record(members=[owner, *members])
+            members, contacts = self.network_members(owner, mutuals, followers, following)
             for account in self.accounts_progress(members, "contacts' follows and posts"):
                 self._accounts(f"/api/v1/accounts/{account}/following", "following", "member follows")
                 self._statuses(account, "member statuses")
-            facts.update(members=[owner, *members], contacts=len(contacts))
+            facts.update(members=[owner, *members], contacts=contacts)
         return self.finish(**facts)
 
     # ---------------------------------------------------------------------------------------
