@@ -296,69 +296,24 @@ def strategy_explorer(policies: list[st.Policy], scenario: st.Scenario, replicat
     # Wide enough for the longest label ("attention a reading list takes ..."): JupyterLab cuts labels with an ellipsis.
     style = {"description_width": "17rem"}
     layout = widgets.Layout(width="44rem")
+
+    def slider(description: str, value: float, low: float, high: float, step: float, kind=widgets.FloatSlider, **extra):
+        return kind(
+            value=value, min=low, max=high, step=step, description=description, continuous_update=False, style=style, layout=layout, **extra
+        )
+
     controls = {
-        "attention_budget": widgets.FloatLogSlider(
-            value=scenario.attention_budget,
-            base=10,
-            min=0.7,
-            max=3.7,
-            step=0.05,
-            description="attention budget (posts/day)",
-            continuous_update=False,
-            style=style,
-            layout=layout,
+        # A log scale: budgets from 5 to 5,000 posts a day (min and max are powers of ten).
+        "attention_budget": slider(
+            "attention budget (posts/day)", scenario.attention_budget, 0.7, 3.7, 0.05, kind=widgets.FloatLogSlider, base=10
         ),
-        "churn_hazard": widgets.FloatSlider(
-            value=round(scenario.churn_hazard, 4),
-            min=0.0,
-            max=0.02,
-            step=0.0005,
-            readout_format=".4f",
-            description="churn hazard (per day)",
-            continuous_update=False,
-            style=style,
-            layout=layout,
-        ),
-        "spam_share": widgets.FloatSlider(
-            value=scenario.spam_share,
-            min=0.0,
-            max=0.5,
-            step=0.01,
-            description="spam share of followers",
-            continuous_update=False,
-            style=style,
-            layout=layout,
-        ),
-        "mutual_rate_ratio": widgets.FloatSlider(
-            value=scenario.mutual_rate_ratio,
-            min=0.5,
-            max=4.0,
-            step=0.1,
-            description="mutual engagement ratio",
-            continuous_update=False,
-            style=style,
-            layout=layout,
-        ),
-        "noise_weight": widgets.FloatSlider(
-            value=scenario.noise_weight,
-            min=0.0,
-            max=1.0,
-            step=0.05,
-            description="cost of a noise post",
-            continuous_update=False,
-            style=style,
-            layout=layout,
-        ),
+        "churn_hazard": slider("churn hazard (per day)", round(scenario.churn_hazard, 4), 0.0, 0.02, 0.0005, readout_format=".4f"),
+        "spam_share": slider("spam share of followers", scenario.spam_share, 0.0, 0.5, 0.01),
+        "mutual_rate_ratio": slider("mutual engagement ratio", scenario.mutual_rate_ratio, 0.5, 4.0, 0.1),
+        "noise_weight": slider("cost of a noise post", scenario.noise_weight, 0.0, 1.0, 0.05),
         # The assumption the tornado most often finds decisive for the person preset.
-        "list_cost": widgets.FloatSlider(
-            value=scenario.list_cost,
-            min=0.0,
-            max=round(scenario.attention_budget, 1),
-            step=0.5,
-            description="attention a reading list takes (posts/day)",
-            continuous_update=False,
-            style=style,
-            layout=layout,
+        "list_cost": slider(
+            "attention a reading list takes (posts/day)", scenario.list_cost, 0.0, round(scenario.attention_budget, 1), 0.5
         ),
     }
     output = widgets.Output()
