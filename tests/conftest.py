@@ -25,6 +25,27 @@ def write_folder(tmp_path):
     return write
 
 
+def execute_study(notebook: str, output_dir: Path, **parameters) -> tuple[dict, dict]:
+    """Run one study notebook with papermill into ``output_dir``: its recorded results and the executed notebook."""
+    import json
+
+    import papermill
+
+    from reciprocity_utils import read_results
+    from reciprocity_utils.paths import NOTEBOOKS_DIR
+
+    executed = output_dir / notebook
+    papermill.execute_notebook(
+        str(NOTEBOOKS_DIR / notebook),
+        str(executed),
+        parameters={"output_dir": str(output_dir), **parameters},
+        kernel_name="python3",
+        progress_bar=False,
+        cwd=str(output_dir),
+    )
+    return read_results(output_dir, executed.stem), json.loads(executed.read_text(encoding="utf-8"))
+
+
 def needs_shared_data(*parts: str) -> Path:
     """The path under ../shared/data, or skip the test with the reason."""
     path = SHARED_DATA.joinpath(*parts)

@@ -5,25 +5,17 @@ from __future__ import annotations
 import pandas as pd
 import papermill
 import pytest
+from conftest import execute_study
 
-from reciprocity_utils import SAMPLE_DIR, StudyDataset, load_dataset, read_results
-from reciprocity_utils.paths import NOTEBOOKS_DIR, private_dir
+from reciprocity_utils import SAMPLE_DIR, StudyDataset, load_dataset
+from reciprocity_utils.paths import private_dir
 from reciprocity_utils.synthetic import generate_network
 
 pytestmark = pytest.mark.notebook
 
 
 def run_notebook(name: str, output_dir, **parameters) -> dict:
-    executed = output_dir / name
-    papermill.execute_notebook(
-        str(NOTEBOOKS_DIR / name),
-        str(executed),
-        parameters={"output_dir": str(output_dir), **parameters},
-        kernel_name="python3",
-        progress_bar=False,
-        cwd=str(output_dir),
-    )
-    return read_results(output_dir, executed.stem)
+    return execute_study(name, output_dir, **parameters)[0]
 
 
 def test_01_on_the_sample_records_what_an_independent_count_finds(tmp_path):

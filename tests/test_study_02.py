@@ -12,10 +12,10 @@ import numpy as np
 import pandas as pd
 import papermill
 import pytest
-from conftest import needs_shared_data
+from conftest import execute_study, needs_shared_data
 
-from reciprocity_utils import SAMPLE_DIR, camps, load_dataset, metrics, read_results
-from reciprocity_utils.paths import NOTEBOOKS_DIR, private_dir
+from reciprocity_utils import SAMPLE_DIR, camps, load_dataset, metrics
+from reciprocity_utils.paths import private_dir
 
 pytestmark = pytest.mark.notebook
 
@@ -30,16 +30,7 @@ OWNER_KEYS = ("owner_engages_mutuals", "owner_engages_followees_not_following_ba
 
 
 def run_notebook(name: str, output_dir: Path, **parameters) -> tuple[dict, dict]:
-    executed = output_dir / name
-    papermill.execute_notebook(
-        str(NOTEBOOKS_DIR / name),
-        str(executed),
-        parameters={"output_dir": str(output_dir), **parameters},
-        kernel_name="python3",
-        progress_bar=False,
-        cwd=str(output_dir),
-    )
-    return read_results(output_dir, executed.stem), json.loads(executed.read_text(encoding="utf-8"))
+    return execute_study(name, output_dir, **parameters)
 
 
 def not_drawn_notes(notebook: dict) -> list[str]:

@@ -11,13 +11,11 @@ import math
 
 import numpy as np
 import pandas as pd
-import papermill
 import pytest
 import scipy.stats
-from conftest import needs_shared_data
+from conftest import execute_study, needs_shared_data
 
-from reciprocity_utils import SAMPLE_DIR, load_dataset, read_results
-from reciprocity_utils.paths import NOTEBOOKS_DIR
+from reciprocity_utils import SAMPLE_DIR, load_dataset
 
 pytestmark = pytest.mark.notebook
 NOTEBOOK = "03-followback-engagement.ipynb"
@@ -26,15 +24,7 @@ FAST = {"n_permutations": 99, "n_bootstrap": 20, "validation_replications": 0}
 
 
 def run(output_dir, **parameters) -> dict:
-    papermill.execute_notebook(
-        str(NOTEBOOKS_DIR / NOTEBOOK),
-        str(output_dir / NOTEBOOK),
-        parameters={"output_dir": str(output_dir), **FAST, **parameters},
-        kernel_name="python3",
-        progress_bar=False,
-        cwd=str(output_dir),
-    )
-    return read_results(output_dir, "03-followback-engagement")
+    return execute_study(NOTEBOOK, output_dir, **{**FAST, **parameters})[0]
 
 
 def sample_by_state() -> tuple[pd.DataFrame, pd.DataFrame]:

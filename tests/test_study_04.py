@@ -9,11 +9,10 @@ from pathlib import Path
 import pandas as pd
 import papermill
 import pytest
-from conftest import needs_shared_data
+from conftest import execute_study, needs_shared_data
 
-from reciprocity_utils import SAMPLE_DIR, detect_format, load_dataset, read_results, record_results
+from reciprocity_utils import SAMPLE_DIR, detect_format, load_dataset, record_results
 from reciprocity_utils import strategies as st
-from reciprocity_utils.paths import NOTEBOOKS_DIR
 
 pytestmark = pytest.mark.notebook
 
@@ -23,16 +22,7 @@ QUICK = {"replications": 2, "grid_replications": 2, "grid_size": 2, "horizon_day
 
 
 def run_notebook(output_dir: Path, **parameters) -> tuple[dict, dict]:
-    executed = output_dir / NOTEBOOK
-    papermill.execute_notebook(
-        str(NOTEBOOKS_DIR / NOTEBOOK),
-        str(executed),
-        parameters={"output_dir": str(output_dir), **parameters},
-        kernel_name="python3",
-        progress_bar=False,
-        cwd=str(output_dir),
-    )
-    return read_results(output_dir, executed.stem), json.loads(executed.read_text(encoding="utf-8"))
+    return execute_study(NOTEBOOK, output_dir, **parameters)
 
 
 def outputs_text(notebook: dict) -> str:
