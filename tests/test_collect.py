@@ -365,3 +365,24 @@ def test_network_collection_report_runs_the_network_models(collected_reports):
     assert head["arc_reciprocity"] == pytest.approx(
         2 * sum(1 for a, b, _ in WORLD.follows if any(x == b and y == a for x, y, _ in WORLD.follows)) / 2 / len(WORLD.follows)
     )
+
+
+def test_a_servers_error_text_reaches_the_notes_on_one_short_line(tmp_path):
+    """Error names come from the server: a hostile one is cut to one line of at most 80 characters (pages escape it)."""
+    world = make_world()
+    hostile = "<script>alert(1)</script>\n" + "x" * 500
+    with FakeSocialAPI(world) as api:
+        original = api.route
+
+        def route(path, q, headers):
+            if q.get("repo") == world.accounts[25].did:
+                return 400, {"error": hostile}, {}
+            return original(path, q, headers)
+
+        api.route = route
+        manifest = collect("bluesky", TARGET["bluesky"], tmp_path / "c", depth=1, progress=False, **servers(api, "bluesky"))
+    reasons = list(manifest["unreadable"])
+    assert len(reasons) == 4  # its follow, like, repost and post listings
+    assert all("<script>" in r and "\n" not in r and "x" * 100 not in r for r in reasons)
+    notes = [n for n in load_dataset(tmp_path / "c").coverage.notes if "<script>" in n]
+    assert notes and all(len(n) < 200 and "\n" not in n for n in notes)

@@ -23,7 +23,7 @@ from __future__ import annotations
 from typing import Any
 
 from .base import Collector, parse_time
-from .http import CollectionError, Page
+from .http import CollectionError, Page, server_words
 
 DEFAULT_APPVIEW = "https://public.api.bsky.app"
 DEFAULT_PLC = "https://plc.directory"
@@ -45,9 +45,8 @@ GONE_ERRORS = (
 
 def xrpc_error(page: Page) -> str:
     """The XRPC error name of a failed page (``{"error": "...", "message": "..."}``), or its status."""
-    if isinstance(page.data, dict) and isinstance(page.data.get("error"), str):
-        return page.data["error"]
-    return f"HTTP {page.status}"
+    error = server_words(page.data.get("error")) if isinstance(page.data, dict) else None
+    return error or f"HTTP {page.status}"
 
 
 class BlueskyCollector(Collector):

@@ -79,6 +79,14 @@ class FetchCounts:
     error_pages: dict[str, int] = field(default_factory=dict)
 
 
+def server_words(value: object, limit: int = 80) -> str | None:
+    """A server's error text, as it may reach a report's notes: one line, at most ``limit`` characters."""
+    if not isinstance(value, str):
+        return None
+    words = " ".join(value.split())
+    return words if len(words) <= limit else words[: limit - 1] + "…"
+
+
 def _link_next(link: str | None) -> str | None:
     """The rel="next" URL of an RFC 8288 Link header (Mastodon's pagination)."""
     if not link:

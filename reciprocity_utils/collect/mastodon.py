@@ -20,12 +20,13 @@ from __future__ import annotations
 from typing import Any
 
 from .base import Collector, parse_time
-from .http import CollectionError, Page
+from .http import CollectionError, Page, server_words
 
 
 def status_error(page: Page) -> str:
-    if isinstance(page.data, dict) and isinstance(page.data.get("error"), str):
-        return f"HTTP {page.status}: {page.data['error']}"
+    error = server_words(page.data.get("error")) if isinstance(page.data, dict) else None
+    if error:
+        return f"HTTP {page.status}: {error}"
     return "malformed" if page.status == "malformed" else f"HTTP {page.status}"
 
 
