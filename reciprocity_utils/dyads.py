@@ -52,9 +52,10 @@ sorted group sums; there is no Python loop over follows or events.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -63,6 +64,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .account_codes import AccountCodes, arrow_strings
+from .followee_overlap import shared_followees
 from .metrics import reverse_arcs
 from .model import INTERACTION_KINDS, StudyDataset
 
@@ -102,6 +104,21 @@ class DyadTable:
     window_start: pd.Timestamp | None
     window_end: pd.Timestamp | None
     notes: list[str]
+    # Each event's arcs, kept from the build: later passes over the same events (state segments,
+    # the event study) reuse them instead of matching every event again, which would cost more
+    # memory at its peak (sort keys per follow and event) than keeping them (8 bytes per event).
+    event_arcs: "_EventArcs | None" = field(default=None, repr=False, compare=False)
+    _shared_followees: np.ndarray | None = field(default=None, init=False, repr=False, compare=False)
+
+    def shared_followees(self) -> np.ndarray:
+        """For each arc a -> b, how many accounts both a and b follow (computed once, int32)."""
+        if self._shared_followees is None:
+            frame = self.frame
+            counts = shared_followees(
+                frame["a_id"].cat.codes.to_numpy(), frame["b_id"].cat.codes.to_numpy(), len(frame["a_id"].cat.categories)
+            )
+            self._shared_followees = counts.astype(np.int32)  # at most the number of accounts
+        return self._shared_followees
 
     @property
     def has_times(self) -> bool:
@@ -130,6 +147,24 @@ class _Matched:
     target: np.ndarray
     ab_arc: np.ndarray  # per event x -> y: index of the arc x -> y (the event is "ab" for it), -1 if none
     ba_arc: np.ndarray  # per event x -> y: index of the arc y -> x (the event is "ba" for it), -1 if none
+
+
+@dataclass(frozen=True)
+class _EventArcs:
+    """Per event x -> y of one interactions table: the arc x -> y and the arc y -> x (-1 when absent)."""
+
+    events: weakref.ref
+    ab_arc: np.ndarray
+    ba_arc: np.ndarray
+
+
+def event_arcs(dataset: StudyDataset, dyads: DyadTable) -> tuple[np.ndarray, np.ndarray]:
+    """Each event's ``ab`` and ``ba`` arc (rows of ``dyads``): kept from the build when it used these events, else matched now."""
+    kept = dyads.event_arcs
+    if kept is not None and kept.events() is dataset.interactions:
+        return kept.ab_arc, kept.ba_arc
+    matched = _match(dataset, AccountCodes(dataset.accounts["account_id"]))
+    return matched.ab_arc, matched.ba_arc
 
 
 def _match(dataset: StudyDataset, codes: AccountCodes) -> _Matched:
@@ -496,6 +531,7 @@ def build_dyads(dataset: StudyDataset, community_column: str | None = "auto") ->
     del per_account
     with np.errstate(invalid="ignore", divide="ignore"):
         followback_rate = np.where(followers > 0, returned / np.maximum(followers, 1), np.nan)
+    ab_arc, ba_arc = matched.ab_arc, matched.ba_arc
     del matched, kind, at, at_known, ab_in, ab_before, ba_in, ba_before, weight
     ego = coverage.scope == "ego"
     if ego:
@@ -564,7 +600,14 @@ def build_dyads(dataset: StudyDataset, community_column: str | None = "auto") ->
         columns["b_community"] = community_of_account.take(b) if n_arcs else community_of_account[:0]
     columns["a_is_owner"] = owner[a]
     columns["b_is_owner"] = owner[b]
-    return DyadTable(pd.DataFrame(columns, copy=False), start, end, notes)
+    return DyadTable(pd.DataFrame(columns, copy=False), start, end, notes, _EventArcs(weakref.ref(events), ab_arc, ba_arc))
+
+
+def _compact(counts: np.ndarray) -> np.ndarray:
+    """Counts in 32 bits when they fit (they always do in practice: half the memory of 64), else unchanged."""
+    if len(counts) and counts.max() > np.iinfo(np.int32).max:
+        return counts
+    return counts.astype(np.int32)
 
 
 def _as_times(us: np.ndarray) -> pd.arrays.DatetimeArray:
@@ -655,33 +698,41 @@ def engagement_segments(
     n_periods = len(edges) - 1
 
     # Events a -> b inside the exposure window, placed in their arc's state and period.
-    codes = AccountCodes(dataset.accounts["account_id"])
-    matched = _match(dataset, codes)
+    event_arc, reverse_arc = event_arcs(dataset, dyads)
     events = dataset.interactions
     at = _epoch_us(events["at"])
-    event_arc = matched.ab_arc
     usable = (event_arc >= 0) & (at != NOT_A_TIME)
     usable[usable] &= kept[event_arc[usable]]
     usable[usable] &= at[usable] >= exposure_from[event_arc[usable]]
     # b's events toward a during the same pieces of a's exposure: the other direction.
-    reverse_arc = matched.ba_arc
     reverse_usable = (reverse_arc >= 0) & (at != NOT_A_TIME)
     reverse_usable[reverse_usable] &= kept[reverse_arc[reverse_usable]]
     reverse_usable[reverse_usable] &= at[reverse_usable] >= exposure_from[reverse_arc[reverse_usable]]
     kind_names = pa.array(list(INTERACTION_KINDS))
     all_kinds = pc.index_in(arrow_strings(events["kind"]), value_set=kind_names).to_numpy(zero_copy_only=False)
-    all_weights = events["count"].to_numpy(dtype=np.float64)
+    counts_column = events["count"].to_numpy()
+    all_weights = None if (counts_column == 1).all() else counts_column.astype(np.float64)
+    del counts_column
+    position_type = np.int32 if len(cell) < np.iinfo(np.int32).max else np.int64
 
     def place(arc_of_event: np.ndarray, chosen: np.ndarray) -> np.ndarray:
+        # Built in place, one array at a time: these are the largest temporaries of the segments.
         e_arc, e_at = arc_of_event[chosen], at[chosen]
-        e_state = np.where(e_at >= returned_at[e_arc], 2, np.where(e_at >= lead_from[e_arc], 1, 0))
-        e_period = np.clip(np.searchsorted(edges, e_at, side="right") - 1, 0, n_periods - 1)
-        e_cell = (e_arc * len(SEGMENT_STATES) + e_state) * n_periods + e_period
+        e_cell = e_arc.astype(np.int64)
+        e_cell *= len(SEGMENT_STATES)
+        e_cell += e_at >= lead_from[e_arc]  # the state: 0 one-way, 1 lead, 2 mutual (lead_from <= returned_at)
+        e_cell += e_at >= returned_at[e_arc]
+        del e_arc
+        e_cell *= n_periods
+        if n_periods > 1:
+            e_cell += np.clip(np.searchsorted(edges, e_at, side="right") - 1, 0, n_periods - 1)
+        del e_at
         # Searching sorted keys in order is far faster than searching them at random.
         by_cell = np.argsort(e_cell, kind="stable")
-        position = np.empty(len(e_cell), dtype=np.int64)
+        position = np.empty(len(e_cell), dtype=position_type)
         position[by_cell] = np.searchsorted(cell, e_cell[by_cell])
-        position = np.minimum(position, max(len(cell) - 1, 0))
+        del by_cell
+        np.minimum(position, max(len(cell) - 1, 0), out=position)
         if len(e_cell) and not np.array_equal(cell[position], e_cell):
             raise AssertionError("an event fell outside every exposure segment of its arc")  # a bug, not bad input
         return position
@@ -698,13 +749,16 @@ def engagement_segments(
         }
     )
     for direction, (position, chosen) in directions.items():
-        kind, weight = all_kinds[chosen], all_weights[chosen]
+        kind = all_kinds[chosen]
+        weight = None if all_weights is None else all_weights[chosen]
         total = np.zeros(len(arc), np.int64)
         for code, name in enumerate(INTERACTION_KINDS):
-            counts = np.bincount(position[kind == code], weights=weight[kind == code], minlength=len(arc)).astype(np.int64)
-            segments[f"{direction}_{name}"] = counts
+            of_kind = kind == code
+            counts = np.bincount(position[of_kind], weights=None if weight is None else weight[of_kind], minlength=len(arc))
+            counts = counts.astype(np.int64, copy=False)
+            segments[f"{direction}_{name}"] = _compact(counts)
             total += counts
-        segments[f"{direction}_total"] = total
+        segments[f"{direction}_total"] = _compact(total)
     # Directions the source did not observe stay unknown rather than zero.
     for direction in ("ab", "ba"):
         unobserved = frame[f"{direction}_total"].isna().to_numpy()[arc]

@@ -36,8 +36,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ..account_codes import AccountCodes
-from ..dyads import MICROSECONDS_PER_DAY, NOT_A_TIME, DyadTable, _as_us, _epoch_us, _match, state_period_pieces
+from ..dyads import MICROSECONDS_PER_DAY, NOT_A_TIME, DyadTable, _as_us, _epoch_us, event_arcs, state_period_pieces
 from ..model import INTERACTION_KINDS, StudyDataset
 from ..wording import p_words
 from .covariance import COVARIANCE_METHODS, HEADLINE_COVARIANCE, Z_95, effective_clusters, robust_covariances
@@ -114,9 +113,8 @@ def event_time_segments(
 
     # a's events toward b inside the exposure, placed in their arc's bin and period.
     events = dataset.interactions
-    matched = _match(dataset, AccountCodes(dataset.accounts["account_id"]))
+    event_arc = event_arcs(dataset, dyads)[0]
     at = _epoch_us(events["at"])
-    event_arc = matched.ab_arc
     usable = (event_arc >= 0) & (at != NOT_A_TIME) & events["kind"].isin(list(kinds)).to_numpy()
     usable[usable] &= kept[event_arc[usable]]
     usable[usable] &= at[usable] >= exposure_from[event_arc[usable]]

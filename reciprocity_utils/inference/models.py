@@ -23,7 +23,7 @@ from .covariance import (
     two_sided_p,
 )
 from .estimators import NotEstimable, fit_count_regression
-from .pair_controls import PAIR_CONTROLS, shared_followees
+from .pair_controls import PAIR_CONTROLS
 
 DEGREE_CONTROLS = ("a_followers_excl_b", "a_following_excl_b", "b_followers_excl_a", "b_following_excl_a")
 ACTIVITY_CONTROLS = ("a_sent_excl_b", "a_received_excl_b", "b_sent_excl_a", "b_received_excl_a")
@@ -55,13 +55,42 @@ class ModelFrame:
         return len(self.data)
 
 
+# Whole counts are stored in 32 bits when every row is observed: exact, and half the memory of
+# floats (the frames are the largest thing study 03 holds). Anything computed from them (sums,
+# logs, the design matrix) is promoted to 64 bits by numpy and pandas, so no result changes.
+_INT32_MAX = np.iinfo(np.int32).max
+
+
+def _count_column(values: pd.Series | np.ndarray, rows: np.ndarray | slice) -> np.ndarray:
+    """``values[rows]`` as int32 when observed everywhere and within range, else float64 with NaN where unobserved."""
+    array = values.array if isinstance(values, pd.Series) else values
+    if isinstance(array, pd.arrays.IntegerArray):
+        if not array._mask.any():
+            array = array._data
+        else:
+            return array.to_numpy(dtype=float, na_value=np.nan)[rows]
+    array = np.asarray(array)
+    if array.dtype.kind in "iu" and (len(array) == 0 or (array.min() >= -_INT32_MAX and array.max() <= _INT32_MAX)):
+        column = array.astype(np.int32, copy=False)[rows]
+        if np.shares_memory(column, array):
+            column.flags.writeable = False  # a view of the source's column: never written through
+        return column
+    return array.astype(float)[rows]
+
+
+def _flag_column(known: np.ndarray, flag: np.ndarray) -> np.ndarray:
+    """A 0/1 indicator, NaN where unknown, in 32-bit floats (exact for 0, 1 and NaN)."""
+    return np.where(known, flag, np.nan).astype(np.float32)
+
+
 def model_frame(
     dyads: DyadTable, segments: pd.DataFrame | None = None, kinds: tuple[str, ...] | list[str] = INTERACTION_KINDS
 ) -> ModelFrame:
     """Assemble model observations from the dyad table (and, when given, its state segments).
 
     ``kinds`` are the engagement kinds whose events count as the outcome (e.g. mentions and
-    reposts only, for data that records nothing else).
+    reposts only, for data that records nothing else). Only a's events toward b are kept per
+    kind; b's toward a enter summed, as ``y_ba``.
     """
     kinds = tuple(kinds)
     unknown = [k for k in kinds if k not in INTERACTION_KINDS]
@@ -76,64 +105,90 @@ def model_frame(
             raise ValueError("model_frame expects segments cut at the follow-back only (lead_days=0)")
         source = segments
         arc = segments["arc"].to_numpy()
-        mutual = (segments["state"] == "mutual").to_numpy(dtype=float)
+        mutual = (segments["state"] == "mutual").to_numpy()
         exposure = segments["exposure_days"].to_numpy(dtype=float)
         design, exposure_known = "states", True
     else:
         source = arcs
         arc = np.arange(len(arcs))
-        mutual = arcs["mutual"].to_numpy(dtype=float)
+        mutual = arcs["mutual"].to_numpy(dtype=bool)
         exposure_known = dyads.has_times
         exposure = arcs["exposure_days"].to_numpy(dtype=float) if exposure_known else np.ones(len(arcs))
         design = "arcs"
-    data = pd.DataFrame(
-        {
-            "a": arcs["a_id"].cat.codes.to_numpy().astype(np.int64)[arc],
-            "b": arcs["b_id"].cat.codes.to_numpy().astype(np.int64)[arc],
-            "arc": arc,
-            "mutual": mutual,
-            "exposure_days": exposure,
-        }
-    )
-    for direction in ("ab", "ba"):
-        for kind in INTERACTION_KINDS:
-            data[f"{direction}_{kind}"] = source[f"{direction}_{kind}"].to_numpy(dtype=float, na_value=np.nan)
-        data[f"y_{direction}"] = data[[f"{direction}_{k}" for k in kinds]].sum(axis=1, min_count=len(kinds))
-    for column in (*DEGREE_CONTROLS, *ACTIVITY_CONTROLS, "a_followback_rate", "b_followback_rate"):
-        data[column] = arcs[column].to_numpy(dtype=float, na_value=np.nan)[arc]
-    # b's follow-back rate over its *other* followers: counting the pair itself would put the
-    # treatment (whether b returned a's follow) inside the moderator of its effect.
-    others = data["b_followers_excl_a"].to_numpy(dtype=float)
-    returned = np.rint(data["b_followback_rate"].to_numpy(dtype=float) * (others + 1))
-    returned_a = arcs["mutual"].to_numpy(dtype=float)[arc]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        data["b_followback_rate_excl_a"] = np.where(others > 0, (returned - returned_a) / np.where(others > 0, others, 1), np.nan)
-    for column in ("a_kind", "b_kind", "a_community", "b_community"):
-        if column in arcs:
-            data[column] = arcs[column].to_numpy()[arc]
-    if "a_community" in data and "b_community" in data:
-        # Unknown where either account is unlabelled: not the same as "different communities".
-        known = data["a_community"].notna().to_numpy() & data["b_community"].notna().to_numpy()
-        same = (data["a_community"].astype("string") == data["b_community"].astype("string")).fillna(False).to_numpy(dtype=bool)
-        data["same_community"] = np.where(known, same.astype(float), np.nan)
-    labelled = arcs["b_kind"].notna().any()
-    if labelled:
-        data["b_is_brand"] = np.where(pd.isna(data["b_kind"]), np.nan, (data["b_kind"] == "brand").astype(float))
-        both_known = ~(pd.isna(data["a_kind"]).to_numpy() | pd.isna(data["b_kind"]).to_numpy())
-        data["both_brands"] = np.where(
-            both_known, ((data["a_kind"] == "brand") & (data["b_kind"] == "brand")).to_numpy(dtype=float), np.nan
-        )
-    a_codes = arcs["a_id"].cat.codes.to_numpy().astype(np.int64)
-    shared = shared_followees(a_codes, arcs["b_id"].cat.codes.to_numpy().astype(np.int64), len(arcs["a_id"].cat.categories))
-    data["shared_followees"] = shared[arc]
-    data["log_shared_followees"] = np.log1p(data["shared_followees"].to_numpy(dtype=float))
+    # Rows of the source and arcs of the dyad table each observation takes: a slice while every
+    # row is kept, so that count columns are views of the source's (no copy) and the two model
+    # frames and the dyad table share them.
+    rows: slice | np.ndarray = slice(None)
+    arc_rows: slice | np.ndarray = slice(None) if segments is None else arc
     if exposure_known:
-        no_exposure = ~(data["exposure_days"] > 0)
+        # Left out before any column is built, so the frame is never copied to drop them.
+        no_exposure = ~(exposure > 0)
         if no_exposure.any():
             notes.append(
                 f"{int(no_exposure.sum()):,} observations with no exposure time (follows at the very end of the data) are left out."
             )
-            data = data[~no_exposure].reset_index(drop=True)
+            rows = np.flatnonzero(~no_exposure)
+            arc, mutual, exposure, arc_rows = arc[rows], mutual[rows], exposure[rows], arc[rows]
+    # Codes in 32 bits (an in-memory table never has 2^31 accounts or arcs); the covariances
+    # widen them before forming pair keys.
+    index_type = np.int32 if len(arcs) < _INT32_MAX else np.int64
+    a_codes = arcs["a_id"].cat.codes.to_numpy().astype(index_type)
+    b_codes = arcs["b_id"].cat.codes.to_numpy().astype(index_type)
+    columns: dict[str, Any] = {
+        "a": a_codes[arc_rows],
+        "b": b_codes[arc_rows],
+        "arc": arc.astype(index_type),
+        "mutual": mutual.astype(np.int8),
+        "exposure_days": exposure,
+    }
+    del a_codes, b_codes
+    for kind in INTERACTION_KINDS:
+        columns[f"ab_{kind}"] = _count_column(source[f"ab_{kind}"], rows)
+    for direction in ("ab", "ba"):
+        # Summed kind by kind: NaN (unobserved) in any chosen kind leaves the outcome unknown.
+        total = None
+        for kind in kinds:
+            values = columns[f"ab_{kind}"] if direction == "ab" else _count_column(source[f"ba_{kind}"], rows)
+            total = values.astype(np.int64 if values.dtype.kind == "i" else float) if total is None else total + values
+        columns[f"y_{direction}"] = _count_column(total, slice(None))
+        del total
+    for column in (*DEGREE_CONTROLS, *ACTIVITY_CONTROLS):
+        columns[column] = _count_column(arcs[column], arc_rows)
+    for column in ("a_followback_rate", "b_followback_rate"):
+        columns[column] = arcs[column].to_numpy(dtype=float, na_value=np.nan)[arc_rows]
+    # b's follow-back rate over its *other* followers: counting the pair itself would put the
+    # treatment (whether b returned a's follow) inside the moderator of its effect. Computed in
+    # place: whole-column temporaries would add to the peak memory.
+    others = columns["b_followers_excl_a"].astype(float)
+    rate = others + 1
+    rate *= columns["b_followback_rate"]
+    np.rint(rate, out=rate)
+    rate -= arcs["mutual"].to_numpy(dtype=bool)[arc_rows]  # b's follow-backs of the others
+    has_others = others > 0
+    np.divide(rate, others, out=rate, where=has_others)
+    rate[~has_others] = np.nan
+    columns["b_followback_rate_excl_a"] = rate
+    del others, rate, has_others
+    for column in ("a_kind", "b_kind", "a_community", "b_community"):
+        if column in arcs:
+            columns[column] = arcs[column].array if segments is None and isinstance(rows, slice) else arcs[column].array.take(arc)
+    if "a_community" in columns and "b_community" in columns:
+        # Unknown where either account is unlabelled: not the same as "different communities".
+        a_community, b_community = columns["a_community"], columns["b_community"]
+        known = a_community.notna() & b_community.notna()
+        if a_community.categories.equals(b_community.categories):  # as the dyad table makes them: compare codes
+            same = a_community.codes == b_community.codes
+        else:
+            same = (pd.Series(a_community).astype("string") == pd.Series(b_community).astype("string")).fillna(False).to_numpy(dtype=bool)
+        columns["same_community"] = _flag_column(known, same)
+    if arcs["b_kind"].notna().any():
+        a_kind, b_kind = columns["a_kind"], columns["b_kind"]
+        a_brand, b_brand = np.asarray(a_kind == "brand", dtype=bool), np.asarray(b_kind == "brand", dtype=bool)
+        b_known = b_kind.notna()
+        columns["b_is_brand"] = _flag_column(b_known, b_brand)
+        columns["both_brands"] = _flag_column(b_known & a_kind.notna(), a_brand & b_brand)
+    columns["log_shared_followees"] = np.log1p(dyads.shared_followees()[arc_rows], dtype=float)
+    data = pd.DataFrame(columns, copy=False)
     return ModelFrame(data, design, exposure_known, kinds, notes)
 
 

@@ -18,8 +18,9 @@ E-value for what they do not.
 
 from __future__ import annotations
 
-import numpy as np
-from scipy import sparse
+from ..followee_overlap import shared_followees
+
+__all__ = ["PAIR_CONTROLS", "PAIR_CONTROL_WORDS", "pair_controls_words", "shared_followees"]
 
 PAIR_CONTROLS = ("same_community", "both_brands", "log_shared_followees")
 PAIR_CONTROL_WORDS = {
@@ -27,28 +28,6 @@ PAIR_CONTROL_WORDS = {
     "both_brands": "whether both are brands",
     "log_shared_followees": "how many accounts both follow",
 }
-# Rows of the sparse product computed at once: bounds the memory of the common-followee count
-# to about this many arcs times the followers' mean out-degree.
-_ARCS_PER_CHUNK = 200_000
-
-
-def shared_followees(follower: np.ndarray, followee: np.ndarray, n_accounts: int) -> np.ndarray:
-    """For each arc follower -> followee, how many accounts both of them follow.
-
-    ``follower`` and ``followee`` are account codes 0..n_accounts-1 of every follow (the arcs of
-    the dyad table). The count is the product of the two accounts' rows of the adjacency matrix,
-    computed in sparse chunks (no loop over arcs).
-    """
-    follower = np.asarray(follower, dtype=np.int64)
-    followee = np.asarray(followee, dtype=np.int64)
-    adjacency = sparse.csr_matrix((np.ones(len(follower), dtype=np.float64), (follower, followee)), shape=(n_accounts, n_accounts))
-    adjacency.data[:] = 1.0  # a follow listed twice is one follow
-    counts = np.empty(len(follower), dtype=np.int64)
-    for start in range(0, len(follower), _ARCS_PER_CHUNK):
-        stop = start + _ARCS_PER_CHUNK
-        both = adjacency[follower[start:stop]].multiply(adjacency[followee[start:stop]])
-        counts[start:stop] = np.asarray(both.sum(axis=1)).ravel().astype(np.int64)
-    return counts
 
 
 def pair_controls_words(controls: tuple[str, ...]) -> str:
