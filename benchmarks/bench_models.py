@@ -1,6 +1,7 @@
 """Study 03's adjusted model on sparse networks shaped like real follow graphs; print the figures.
 
-Usage: python benchmarks/bench_models.py [--accounts 50000 200000] [--pyfixest-python PATH] [--notebook]
+Usage: python benchmarks/bench_models.py [--accounts 50000 200000] [--pyfixest-python PATH]
+                                         [--notebook] [--memory FOLLOWS]
 
 The project's generator at its default density (mean out-degree 10, like real follow graphs,
 where most accounts follow few others) with 50,000 and 200,000 accounts. For each size, in the
@@ -13,7 +14,16 @@ same run and each in its own process reading the same Parquet frame:
   ``python3 -m venv /tmp/pfx && /tmp/pfx/bin/pip install pyfixest``).
 
 Each line gives seconds, peak memory and the rate ratio, so the methods are compared on the same
-data. ``--notebook`` also times all of study 03's models as the notebook runs them.
+data. ``--notebook`` also runs all of notebook 03 on each network (papermill, as a report runs it)
+and prints its time and the time of each of its cells that took more than a second.
+
+``--memory FOLLOWS`` measures ``prepare_study``'s peak memory per follow, in a fresh process: on
+the generator's network at 100,000 accounts (1.35M follows, 4.9M events) and on disjoint copies
+of it (ids prefixed per copy) adding up to at least FOLLOWS follows. Disjoint copies keep the
+density, the events per follow and every account's degree of the generated network; the
+generator itself draws targets with a top-k over every account and is too slow for millions of
+accounts. The figure is the process's peak resident memory during ``prepare_study`` above its
+resident memory once the dataset is loaded.
 """
 
 from __future__ import annotations
@@ -54,7 +64,7 @@ def peak_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def write_frame(n_accounts: int, folder: Path, seed: int = 1) -> tuple[Path, dict]:
+def write_frame(n_accounts: int, folder: Path, seed: int = 1, keep_dataset: bool = False) -> tuple[Path, dict]:
     from reciprocity_utils import inference
     from reciprocity_utils.inference.models import _design
     from reciprocity_utils.synthetic import generate_network, network_dataset
@@ -63,6 +73,8 @@ def write_frame(n_accounts: int, folder: Path, seed: int = 1) -> tuple[Path, dic
     network = generate_network(n_accounts=n_accounts, seed=seed)
     dataset = network_dataset(network)
     generated = time.perf_counter() - started
+    if keep_dataset:
+        dataset.save(folder / f"dataset_{n_accounts}")
     started = time.perf_counter()
     study = inference.prepare_study(dataset)
     prepared = time.perf_counter() - started
@@ -107,6 +119,117 @@ def fit_here(path: Path, solver: str) -> dict:
     }
 
 
+def replicate_dataset(source: Path, copies: int, target: Path) -> None:
+    """Write ``copies`` disjoint copies of the saved dataset at ``source`` (ids prefixed "c<k>-") as one dataset."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    target.mkdir(parents=True, exist_ok=True)
+    id_columns = {"follower_id", "followee_id", "actor_id", "target_id", "account_id", "handle"}
+    for path in sorted(source.glob("*.parquet")):
+        table = pq.read_table(path)
+        with pq.ParquetWriter(target / path.name, table.schema) as writer:
+            for copy in range(copies):
+                columns = []
+                for name in table.column_names:
+                    column = table[name]
+                    if name in id_columns:
+                        column = pc.binary_join_element_wise(pa.scalar(f"c{copy}-"), column.cast(pa.string()), "")
+                        column = column.cast(table.schema.field(name).type)
+                    columns.append(column)
+                writer.write_table(pa.table(columns, schema=table.schema))
+    meta = json.loads((source / "dataset.json").read_text())
+    meta["provenance"]["parameters"]["copies"] = copies
+    (target / "dataset.json").write_text(json.dumps(meta))
+
+
+def prepare_here(folder: Path) -> dict:
+    """Load a saved dataset, run prepare_study, report peak memory above the loaded state (this process only)."""
+    import gc
+
+    from reciprocity_utils import inference
+    from reciprocity_utils.model import StudyDataset
+
+    dataset = StudyDataset.load(folder)
+    gc.collect()
+    loaded = current_mib()
+    Path("/proc/self/clear_refs").write_text("5")  # restart VmHWM from here
+    started = time.perf_counter()
+    study = inference.prepare_study(dataset)
+    seconds = time.perf_counter() - started
+    peak = peak_mib()
+    follows = len(dataset.follows)
+    return {
+        "follows": follows,
+        "events": int(len(dataset.interactions)),
+        "observations": len(study.frame) if study.frame is not None else 0,
+        "loaded_mib": loaded,
+        "seconds": seconds,
+        "peak_above_loaded_mib": peak - loaded,
+        "bytes_per_follow": (peak - loaded) * 2**20 / follows,
+    }
+
+
+def current_mib() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return float(line.split()[1]) / 1024
+    raise RuntimeError("no VmRSS in /proc/self/status")
+
+
+def measure_memory(follows_wanted: int, folder: Path, accounts: int = 100_000) -> None:
+    from reciprocity_utils.synthetic import generate_network, network_dataset
+
+    base = folder / f"network_{accounts}"
+    started = time.perf_counter()
+    dataset = network_dataset(generate_network(n_accounts=accounts, seed=1))
+    dataset.save(base)
+    per_copy = len(dataset.follows)
+    del dataset
+    print(
+        f"\nprepare_study memory: generator at {accounts:,} accounts (default density), generated in {time.perf_counter() - started:.0f} s"
+    )
+    rows = []
+    copies_wanted = max(1, -(-follows_wanted // per_copy))
+    for copies in sorted({1, copies_wanted}):
+        folder_k = base if copies == 1 else folder / f"copies_{copies}"
+        if copies > 1:
+            replicate_dataset(base, copies, folder_k)
+        result = in_process(sys.executable, [str(SCRIPT), "--prepare", str(folder_k)])
+        rows.append({"copies": copies, **result})
+    table = pd.DataFrame(rows)
+    table["peak above loaded (GiB)"] = table.pop("peak_above_loaded_mib") / 1024
+    table["loaded dataset (GiB)"] = table.pop("loaded_mib") / 1024
+    print(table.to_string(index=False, float_format=lambda v: f"{v:,.2f}" if v < 100 else f"{v:,.0f}"))
+
+
+def time_notebook(dataset_folder: Path, output: Path) -> dict:
+    """All of notebook 03 on a saved dataset, as a report runs it: total seconds and the slow cells."""
+    import papermill
+
+    from reciprocity_utils.paths import NOTEBOOKS_DIR
+
+    output.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    executed = papermill.execute_notebook(
+        str(NOTEBOOKS_DIR / "03-followback-engagement.ipynb"),
+        str(output / "03.ipynb"),
+        parameters={"input_path": str(dataset_folder), "input_format": "dataset", "output_dir": str(output)},
+        kernel_name="python3",
+        progress_bar=False,
+        cwd=str(output),
+    )
+    seconds = time.perf_counter() - started
+    slow = []
+    for cell in executed.cells:
+        duration = cell.get("metadata", {}).get("papermill", {}).get("duration")
+        if cell.cell_type == "code" and duration and duration > 1:
+            first = next((line for line in cell.source.splitlines() if line.strip() and not line.startswith("#")), "")
+            slow.append((duration, first[:70]))
+    return {"seconds": seconds, "slow": sorted(slow, reverse=True)}
+
+
 def in_process(python: str, arguments: list[str]) -> dict:
     output = subprocess.run([python, *arguments], check=True, capture_output=True, text=True).stdout
     return json.loads(output.strip().splitlines()[-1])
@@ -114,17 +237,25 @@ def in_process(python: str, arguments: list[str]) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--accounts", type=int, nargs="+", default=[50_000, 200_000])
+    parser.add_argument("--accounts", type=int, nargs="*", default=[50_000, 200_000])
     parser.add_argument("--pyfixest-python", default=None, help="a Python interpreter with pyfixest installed")
     parser.add_argument("--skip-projections", action="store_true", help="skip the (slow) alternating projections")
+    parser.add_argument("--notebook", action="store_true", help="also run all of notebook 03 on each network")
+    parser.add_argument("--memory", type=int, metavar="FOLLOWS", help="measure prepare_study's peak memory up to this many follows")
     parser.add_argument("--fit", nargs=2, help=argparse.SUPPRESS)
+    parser.add_argument("--prepare", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.fit:
         print(json.dumps(fit_here(Path(args.fit[0]), args.fit[1])))
         return
+    if args.prepare:
+        print(json.dumps(prepare_here(Path(args.prepare))))
+        return
     with tempfile.TemporaryDirectory() as folder:
+        if args.memory:
+            measure_memory(args.memory, Path(folder))
         for n in args.accounts:
-            path, facts = write_frame(n, Path(folder))
+            path, facts = write_frame(n, Path(folder), keep_dataset=args.notebook)
             print(
                 f"\n{facts['accounts']:,} accounts, {facts['follows']:,} follows (mean out-degree "
                 f"{facts['follows'] / facts['accounts']:.1f}), {facts['events']:,} events, {facts['observations']:,} model "
@@ -143,6 +274,11 @@ def main() -> None:
             table = pd.DataFrame(rows)
             table["rate ratio"] = np.exp(table.pop("coefficient"))
             print(table.to_string(index=False, float_format=lambda v: f"{v:,.6f}" if v < 100 else f"{v:,.1f}"))
+            if args.notebook:
+                timed = time_notebook(Path(folder) / f"dataset_{n}", Path(folder) / f"notebook_{n}")
+                print(f"all of notebook 03: {timed['seconds']:.0f} s; cells over a second:")
+                for seconds, first_line in timed["slow"]:
+                    print(f"  {seconds:6.1f} s  {first_line}")
 
 
 if __name__ == "__main__":

@@ -34,6 +34,7 @@ _NAMES = {
     "dataset_details": "report",
     "read_results": "report",
     "record_results": "report",
+    "record_step_times": "report",
     "run_report": "report",
 }
 
@@ -94,6 +95,7 @@ __all__ = [
     "pseudonymizer_for",
     "read_results",
     "record_results",
+    "record_step_times",
     "resolve_path",
     "run_report",
 ]

@@ -9,12 +9,15 @@ scraping HTML.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import math
 import os
 import platform
+import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
@@ -84,6 +87,7 @@ STUDY_NOTEBOOKS = study_notebooks()
 LOADING_NOTEBOOK = "01-load-and-validate.ipynb"
 
 RESULTS_SUFFIX = ".results.json"
+STEPS_SUFFIX = ".steps.json"
 EXECUTION_TIMEOUT_SECONDS = 900
 REPORTED_PACKAGES = ("reciprocity-utils", "pandas", "numpy", "scipy", "statsmodels", "seaborn", "matplotlib", "papermill", "nbconvert")
 
@@ -127,6 +131,56 @@ def record_results(output_dir: str | Path, notebook: str, headline: dict[str, An
     payload = {"notebook": notebook, "headline": _plain(headline), "details": _plain(details or {})}
     path.write_text(json.dumps(payload, indent=2, allow_nan=False) + "\n", encoding="utf-8")
     return path
+
+
+def record_step_times(output_dir: str | Path, notebook: str) -> None:
+    """Write how long each timed step of this kernel took to ``<output_dir>/<notebook>.steps.json``.
+
+    Apart from the results, which are identical from run to run; the report runner moves these
+    times into ``run.json``.
+    """
+    from .stopwatch import step_times
+
+    path = Path(output_dir) / f"{notebook}{STEPS_SUFFIX}"
+    path.write_text(json.dumps(step_times(), indent=1) + "\n", encoding="utf-8")
+
+
+class _ProgressWriter:
+    """Where papermill writes a kernel's stderr: passes the study's progress lines to the terminal."""
+
+    def __init__(self, notebook: str) -> None:
+        self.notebook = notebook
+
+    def write(self, text: str) -> None:
+        from tqdm.auto import tqdm
+
+        from .stopwatch import PROGRESS_MARK
+
+        for line in text.splitlines():
+            if line.startswith(PROGRESS_MARK):
+                tqdm.write(f"  {self.notebook}: {line[len(PROGRESS_MARK) :]}", file=sys.stderr)
+
+    def flush(self) -> None:
+        pass
+
+
+@contextlib.contextmanager
+def _progress_lines(notebook: str | None) -> Iterator[_ProgressWriter | None]:
+    """While a notebook runs, kernels announce long steps (``notebook`` given) or stay quiet (``None``)."""
+    from .stopwatch import PROGRESS_ENV
+
+    if notebook is None:
+        yield None
+        return
+    before = os.environ.get(PROGRESS_ENV)
+    os.environ[PROGRESS_ENV] = "1"  # the kernel inherits the runner's environment
+    try:
+        yield _ProgressWriter(notebook)
+    finally:
+        if before is None:
+            os.environ.pop(PROGRESS_ENV, None)
+        else:
+            os.environ[PROGRESS_ENV] = before
 
 
 def read_results(output_dir: str | Path, notebook: str) -> dict[str, Any]:
@@ -300,7 +354,7 @@ def _build_site(
 
     output_dir, work_dir = staged.site, staged.private
     started = time.monotonic()
-    pages, timings = [], {}
+    pages, timings, step_seconds = [], {}, {}
     run_params = load_inputs(params, work_dir)
     params_for_later: dict[str, str] = {}
     for name in tqdm(notebooks, desc="studies", unit="notebook", disable=not progress):
@@ -311,21 +365,27 @@ def _build_site(
         executed = work_dir / name
         notebook_started = time.monotonic()
         try:
-            papermill.execute_notebook(
-                parameterized_notebook(NOTEBOOKS_DIR / name, given),
-                str(executed),
-                kernel_name="python3",
-                execution_timeout=timeout,
-                progress_bar=progress,
-                cwd=str(work_dir),
-                kernel_manager_class="reciprocity_utils.report.LocalSocketKernelManager",
-            )
+            with _progress_lines(name if progress else None) as progress_file:
+                papermill.execute_notebook(
+                    parameterized_notebook(NOTEBOOKS_DIR / name, given),
+                    str(executed),
+                    kernel_name="python3",
+                    execution_timeout=timeout,
+                    progress_bar=progress,
+                    cwd=str(work_dir),
+                    kernel_manager_class="reciprocity_utils.report.LocalSocketKernelManager",
+                    stderr_file=progress_file,
+                )
         except papermill.PapermillExecutionError as error:
             raise ReportError(
                 f"{name} failed in cell {error.exec_count} with {error.ename}: {error.evalue}\n"
                 f"The partly executed notebook is kept for inspection: {staged.failed_private / name}"
             ) from None
         timings[name] = round(time.monotonic() - notebook_started, 1)
+        steps_file = output_dir / f"{Path(name).stem}{STEPS_SUFFIX}"
+        if steps_file.exists():  # the notebook's step times join the run's record, not the published folder
+            step_seconds[name] = json.loads(steps_file.read_text(encoding="utf-8"))
+            steps_file.unlink()
         if name == LOADING_NOTEBOOK:
             params_for_later = {"input_path": str(work_dir / "dataset"), "input_format": "dataset"}
         pages.append(executed)
@@ -336,6 +396,8 @@ def _build_site(
         "parameters": publishable_parameters(params),
         "notebooks": notebooks,
         "notebook_seconds": timings,
+        # Each timed step (every model fit, the checks) of the notebooks that record them.
+        "step_seconds": step_seconds,
         "detected_format": run_params.get("detected_format"),
         "package_versions": package_versions(),
         "python": platform.python_version(),

@@ -152,6 +152,24 @@ def escape_markdown_outputs(notebook) -> None:
                 data["text/markdown"] = html.escape(text, quote=False)
 
 
+def drop_progress_lines(notebook) -> None:
+    """Remove the runner's progress lines (stderr, :data:`~reciprocity_utils.stopwatch.PROGRESS_MARK`) in place: they are for the terminal."""
+    from .stopwatch import PROGRESS_MARK
+
+    for cell in notebook.cells:
+        kept = []
+        for output in cell.get("outputs", []):
+            if output.get("output_type") == "stream" and output.get("name") == "stderr":
+                text = "".join(output["text"]) if isinstance(output["text"], list) else output["text"]
+                text = "".join(line for line in text.splitlines(keepends=True) if not line.startswith(PROGRESS_MARK))
+                if not text:
+                    continue
+                output["text"] = text
+            kept.append(output)
+        if "outputs" in cell:
+            cell["outputs"] = kept
+
+
 def render_page(executed: Path, output_dir: Path, run_info: dict[str, Any], with_code: bool = False) -> Path:
     """``<output_dir>/<stem>.html`` from an executed notebook, with navigation and provenance."""
     import nbformat
@@ -160,6 +178,7 @@ def render_page(executed: Path, output_dir: Path, run_info: dict[str, Any], with
 
     notebook = nbformat.read(executed, as_version=4)
     escape_markdown_outputs(notebook)
+    drop_progress_lines(notebook)
     # The browser tab shows the study's title (nbconvert's default is "Notebook").
     notebook.metadata["title"] = f"{notebook_title(executed)} · {run_info['study']}"
     exporter = HTMLExporter(

@@ -99,6 +99,10 @@ def test_report_on_the_sample_hides_code_embeds_figures_and_indexes_recorded_num
     expected = {"index.html", "params.yaml", "run.json", "style.css", ".reciprocity-site.json"}
     expected |= {f"{stem}.html" for stem in studies} | {f"{stem}.results.json" for stem in studies}
     assert published == expected
+    # Each model's time is in the run's record (not in the results, which must not vary).
+    steps = json.loads((run.output_dir / "run.json").read_text())["step_seconds"]["03-followback-engagement.ipynb"]
+    adjusted = [s for s in steps if s["step"] == "model: adjusted: fixed effects for every a and b"]
+    assert adjusted and adjusted[0]["observations"] > 1000 and adjusted[0]["seconds"] >= 0
     assert (run.output_dir.parent / ".sample.private" / "dataset" / "dataset.json").exists()
     sample_ids = set(pd.read_csv(SAMPLE_DIR / "accounts.csv", dtype=str)["account_id"])
     for path in run.output_dir.iterdir():

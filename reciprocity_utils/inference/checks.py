@@ -11,6 +11,7 @@ from scipy import stats
 
 from ..dyads import DyadTable, engagement_segments
 from ..model import INTERACTION_KINDS, StudyDataset
+from ..stopwatch import timed_step
 from .estimators import NotEstimable, fit_count_regression
 from .models import ModelFrame
 
@@ -41,6 +42,7 @@ class PermutationResult:
     capped: bool = False
 
 
+@timed_step("the permutation check")
 def permutation_test(
     frame: ModelFrame, n_permutations: int = 999, seed: int = 0, direction: str = "ab", max_work: float = 1e8
 ) -> PermutationResult:
@@ -127,6 +129,7 @@ class PredictiveResult:
     test_share_engaged: float
 
 
+@timed_step("the out-of-time prediction")
 def out_of_time_auc(
     dataset: StudyDataset,
     dyads: DyadTable,

@@ -38,6 +38,7 @@ from scipy import stats
 
 from ..dyads import MICROSECONDS_PER_DAY, NOT_A_TIME, DyadTable, _as_us, _epoch_us, event_arcs, state_period_pieces
 from ..model import INTERACTION_KINDS, StudyDataset
+from ..stopwatch import timed_step
 from ..wording import p_words
 from .covariance import COVARIANCE_METHODS, HEADLINE_COVARIANCE, Z_95, effective_clusters, robust_covariances
 from .estimators import fit_count_regression
@@ -211,6 +212,7 @@ def _combination_degrees_of_freedom(fit, weights: np.ndarray, a: np.ndarray, b: 
     return max(min(sides) - 1.0, 1.0) if sides else None
 
 
+@timed_step("the timing design")
 def timing_design(
     dataset: StudyDataset,
     dyads: DyadTable,

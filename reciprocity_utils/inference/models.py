@@ -13,6 +13,7 @@ import statsmodels.api as sm
 
 from ..dyads import DyadTable
 from ..model import INTERACTION_KINDS
+from ..stopwatch import timed
 from .covariance import (
     COVARIANCE_LABELS,
     COVARIANCE_METHODS,
@@ -372,6 +373,11 @@ DISPERSION_SAMPLE = 50_000
 
 def fit_model(frame: ModelFrame, spec: ModelSpec) -> ModelFit:
     """Fit ``spec`` on ``frame``; every coefficient gets every covariance of :data:`COVARIANCE_METHODS`."""
+    with timed(f"model: {spec.label}", len(frame)):
+        return _fit_model(frame, spec)
+
+
+def _fit_model(frame: ModelFrame, spec: ModelSpec) -> ModelFit:
     y, X, names, offset, used, dropped, notes = _design(frame, spec)
     a = frame.data["a"].to_numpy()[used]
     b = frame.data["b"].to_numpy()[used]

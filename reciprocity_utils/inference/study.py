@@ -10,6 +10,7 @@ import pandas as pd
 
 from ..dyads import DyadTable, build_dyads, engagement_segments
 from ..model import INTERACTION_KINDS, StudyDataset
+from ..stopwatch import timed_step
 from .covariance import HEADLINE_COVARIANCE
 from .designs import is_pair_adjusted, raw_comparison
 from .models import ModelFit, ModelFrame, model_frame
@@ -108,6 +109,7 @@ class StudyData:
         }
 
 
+@timed_step("the dyad table and model frames")
 def prepare_study(dataset: StudyDataset, kinds: tuple[str, ...] | list[str] = INTERACTION_KINDS) -> StudyData:
     """Build the dyad table and the model frames, and decide what this source lets the study estimate."""
     kinds = tuple(kinds)

@@ -10,6 +10,7 @@ import pandas as pd
 from scipy import stats
 
 from ..dyads import build_dyads, engagement_segments
+from ..stopwatch import timed_step
 from .checks import permutation_test
 from .covariance import COVARIANCE_LABELS, Z_95
 from .designs import pair_adjusted_specs
@@ -179,6 +180,7 @@ def _replicate(task: tuple[int, dict[str, Any]]) -> dict[str, Any]:
     return validation_replication(seed, **options)
 
 
+@timed_step("the validation on planted data")
 def run_validation(
     n_replications: int, scenarios: dict[str, dict[str, Any]], first_seed: int = 0, processes: int = 1, progress: bool = False
 ) -> pd.DataFrame:
