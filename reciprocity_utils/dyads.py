@@ -286,11 +286,29 @@ def _as_us(stamp: pd.Timestamp) -> int:
 # The dyad table
 
 
+_NO_MISSING: dict[int, np.ndarray] = {}
+
+
+def _nothing_missing(n: int) -> np.ndarray:
+    """One read-only all-False mask per length, shared by every fully observed column of a table.
+
+    A mask per column would add a byte per arc per column (22 columns: about 0.2 GiB at 10M
+    follows). Read-only, so nothing can write through one column into the others.
+    """
+    mask = _NO_MISSING.get(n)
+    if mask is None:
+        mask = np.zeros(n, dtype=bool)
+        mask.flags.writeable = False
+        _NO_MISSING.clear()  # keep one length only: the table being built
+        _NO_MISSING[n] = mask
+    return mask
+
+
 def _nullable(values: np.ndarray, unobserved: np.ndarray | None = None) -> pd.arrays.IntegerArray:
-    """A nullable Int32 column; ``unobserved`` rows become <NA> (no mask: every row observed)."""
+    """A nullable Int32 column; ``unobserved`` rows become <NA> (every row observed: the shared empty mask)."""
     values = np.asarray(values).astype(np.int32, copy=False)
     if unobserved is None or not np.any(unobserved):
-        return pd.arrays.IntegerArray(values, np.zeros(len(values), dtype=bool))
+        return pd.arrays.IntegerArray(values, _nothing_missing(len(values)))
     mask = np.broadcast_to(np.asarray(unobserved, dtype=bool), values.shape).copy()
     return pd.arrays.IntegerArray(np.where(mask, 0, values).astype(np.int32, copy=False), mask)
 
@@ -740,11 +758,11 @@ def engagement_segments(
     directions = {"ab": (place(event_arc, usable), usable), "ba": (place(reverse_arc, reverse_usable), reverse_usable)}
     segments = pd.DataFrame(
         {
-            "arc": arc,
+            "arc": _compact(arc),
             "a_id": pd.Categorical.from_codes(frame["a_id"].cat.codes.to_numpy()[arc], dtype=frame["a_id"].dtype),
             "b_id": pd.Categorical.from_codes(frame["b_id"].cat.codes.to_numpy()[arc], dtype=frame["b_id"].dtype),
             "state": pd.Categorical.from_codes(state, categories=list(SEGMENT_STATES)),
-            "period": period,
+            "period": _compact(period),
             "exposure_days": exposure,
         }
     )
