@@ -5,6 +5,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+TEST_STAMP := $(VENV)/.installed-test
 PARAMS ?= params/sample.yaml
 
 .PHONY: help env report test lab sample clean
@@ -32,7 +33,12 @@ $(STAMP): pyproject.toml Makefile
 report: $(STAMP)
 	$(BIN)/reciprocity report --params $(PARAMS)
 
-test: $(STAMP)
+# The tests also run the Spark engine (PySpark in local mode; Java 17, which .ci/run installs).
+$(TEST_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[test,spark]'
+	touch $(TEST_STAMP)
+
+test: $(TEST_STAMP)
 	$(BIN)/python -m pytest tests notebooks --nbval-lax
 
 lab: $(STAMP)

@@ -67,6 +67,30 @@ def cmd_load(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_measure(args: argparse.Namespace) -> int:
+    from .engines import measure_follows
+    from .paths import output_folder
+
+    accounts_file = None
+    if args.out:
+        # Per-account figures carry raw account ids: an owner-only folder, like a saved dataset.
+        folder = output_folder(args.out, private=True)
+        accounts_file = folder / ("accounts" if args.engine == "spark" else "accounts.parquet")
+    measures = measure_follows(
+        args.path,
+        engine=args.engine,
+        accounts_file=accounts_file,
+        memory_limit=args.memory_limit,
+        temp_directory=args.temp_dir,
+        spark_master=args.spark_master,
+    )
+    print(measures.in_words())
+    if args.out:
+        measures.save(folder / "measures.json")
+        print(f"Saved measures.json and the per-account table ({Path(measures.accounts_file).name}) to {folder}")
+    return 0
+
+
 def cmd_sample(args: argparse.Namespace) -> int:
     from .synthetic import generate_network, write_generic
 
@@ -242,6 +266,22 @@ def build_parser() -> argparse.ArgumentParser:
     load.add_argument("--out", default=None, help="save the validated study dataset (Parquet + dataset.json) to this folder")
     load.set_defaults(func=cmd_load)
 
+    measure = sub.add_parser(
+        "measure",
+        help="counts, r, rho and per-account follow-back rates of a follow file of any size, in memory, with DuckDB or Spark",
+        description="Reads Parquet (a saved dataset or files with follower_id and followee_id), CSV with those two columns, "
+        "or a whitespace edge list (SNAP, Higgs; # and %% lines are comments), each plain or .gz. The three engines give "
+        "identical numbers: memory (fastest while the network fits), duckdb (out of core: --memory-limit, spilling to "
+        "--temp-dir), spark (local[2] or a cluster with --spark-master).",
+    )
+    measure.add_argument("path", help="the follow file or folder")
+    measure.add_argument("--engine", default="auto", choices=["auto", "memory", "duckdb", "spark"], help="default: by input size")
+    measure.add_argument("--memory-limit", default="4GB", help="DuckDB's memory limit (default 4GB)")
+    measure.add_argument("--temp-dir", default=None, help="where DuckDB spills (default: a temporary folder)")
+    measure.add_argument("--spark-master", default="local[2]", help="Spark master URL (default local[2]; under spark-submit, its own)")
+    measure.add_argument("--out", default=None, help="write measures.json and the per-account table (raw ids: a private folder)")
+    measure.set_defaults(func=cmd_measure)
+
     sample = sub.add_parser("sample", help="generate a synthetic network with planted, recorded truth")
     sample.add_argument("--out", required=True, help="folder to write accounts.csv, follows.csv, interactions.csv, truth.json")
     sample.add_argument("--accounts", type=int, default=300, help="number of accounts (default 300)")
@@ -349,7 +389,7 @@ def main(argv: list[str] | None = None) -> int:
         print("interrupted", file=sys.stderr)
         return 130
     except Exception as error:  # noqa: BLE001 - the last guard: a bug is reported in one line, never a traceback
-        inputs = getattr(args, "paths", None) or getattr(args, "exports", None) or []
+        inputs = getattr(args, "paths", None) or getattr(args, "exports", None) or ([args.path] if getattr(args, "path", None) else [])
         named = f" while reading {', '.join(map(str, inputs))}" if inputs else ""
         print(
             f"internal error{named}: {type(error).__name__}: {_one_line(error)}; please report it to the project's issue "

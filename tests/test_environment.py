@@ -22,10 +22,13 @@ def _split(requirement: str) -> tuple[str, str]:
 
 def test_environment_yml_lists_the_pyproject_dependencies():
     project = tomllib.loads((PROJECT_ROOT / "pyproject.toml").read_text())["project"]
-    pip_side = dict(_split(r) for r in project["dependencies"] + project["optional-dependencies"]["test"])
+    pip_side = dict(
+        _split(r) for r in project["dependencies"] + project["optional-dependencies"]["test"] + project["optional-dependencies"]["spark"]
+    )
     env = yaml.safe_load((PROJECT_ROOT / "environment.yml").read_text())
     conda_side = dict(_split(d) for d in env["dependencies"] if isinstance(d, str))
     assert conda_side.pop("python") == ">=3.11" and conda_side.pop("pip") == ""
+    assert conda_side.pop("openjdk") == ">=17"  # Java for the Spark engine: conda can install it, pip cannot
     (pip_section,) = [d["pip"] for d in env["dependencies"] if isinstance(d, dict)]
     assert pip_section[-1] == "-e ."
     conda_side.update(_split(r) for r in pip_section[:-1])

@@ -1,0 +1,105 @@
+"""The measures with Apache Spark (PySpark DataFrames and Spark SQL): locally or on a cluster.
+
+``master`` is ``local[2]`` (two cores of this machine: what the tests run) or a cluster's URL
+(``spark://host:7077``, ``yarn``, ``k8s://...``); under ``spark-submit`` the session it made is
+used. The same SQL as DuckDB's runs here; tables persist in memory and spill to disk.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+from .inputs import COMMENT_MARKS, FollowInput, missing_ids_error
+from .measures import FollowMeasures
+from .sql import run_measures
+
+
+def spark_session(master: str | None = "local[2]", app_name: str = "reciprocity") -> Any:
+    """A Spark session: the active one (spark-submit), else a new one on ``master``."""
+    try:
+        with warnings.catch_warnings():
+            # PySpark 4.3 warns at import that it does not fully support pandas 3: this engine
+            # hands Spark no pandas data (Spark reads the files, Python collects a few rows).
+            warnings.filterwarnings("ignore", message="PySpark does not yet fully support pandas", category=FutureWarning)
+            from pyspark.sql import SparkSession
+    except ImportError:
+        raise RuntimeError("the spark engine needs PySpark: pip install 'reciprocity-utils[spark]' (and Java 17 or newer)") from None
+    active = SparkSession.getActiveSession()
+    if active is not None:
+        return active
+    builder = SparkSession.builder.appName(app_name).config("spark.ui.enabled", "false")
+    if master:
+        builder = builder.master(master)
+    if master and master.startswith("local"):
+        # A local run: few shuffle partitions (the default 200 is for clusters).
+        builder = builder.config("spark.sql.shuffle.partitions", "8").config("spark.driver.memory", "2g")
+    session = builder.getOrCreate()
+    session.sparkContext.setLogLevel("ERROR")  # Spark's INFO and WARN lines are for cluster operators
+    return session
+
+
+class SparkEngine:
+    name = "spark"
+
+    def __init__(self, session: Any) -> None:
+        self.session = session
+        self._persisted: list[Any] = []
+
+    def materialize(self, table: str, query: str) -> None:
+        from pyspark import StorageLevel
+
+        frame = self.session.sql(query).persist(StorageLevel.MEMORY_AND_DISK)
+        frame.count()  # computed once, here
+        frame.createOrReplaceTempView(table)
+        self._persisted.append(frame)
+
+    def one_row(self, query: str) -> tuple:
+        return tuple(self.session.sql(query).collect()[0])
+
+    def write_accounts(self, path: str) -> None:
+        # A folder of Parquet part files (what Spark writes; Parquet readers read the folder).
+        self.session.table("accounts").orderBy("account_id").write.mode("overwrite").parquet(path)
+
+    def close(self) -> None:
+        for frame in self._persisted:
+            frame.unpersist()
+        for view in ("raw_follows", "follows", "mutual_by_account", "accounts"):
+            self.session.catalog.dropTempView(view)
+
+
+def register_raw_follows(session: Any, source: FollowInput) -> None:
+    paths = [str(p) for p in source.paths]
+    if source.kind == "parquet":
+        frame = session.read.parquet(*paths).selectExpr(
+            "CAST(follower_id AS STRING) AS follower_id", "CAST(followee_id AS STRING) AS followee_id"
+        )
+    elif source.kind == "csv":
+        frame = (
+            session.read.option("header", True)
+            .csv(paths)
+            .selectExpr("NULLIF(TRIM(follower_id), '') AS follower_id", "NULLIF(TRIM(followee_id), '') AS followee_id")
+        )
+    else:
+        session.read.text(paths).createOrReplaceTempView("raw_lines")
+        comments = "substring(t, 1, 1) NOT IN (" + ", ".join(f"'{mark}'" for mark in COMMENT_MARKS) + ")"
+        frame = session.sql(
+            "SELECT parts[0] AS follower_id, CASE WHEN size(parts) >= 2 THEN parts[1] END AS followee_id FROM ("
+            "SELECT split(t, '[ \\\\t]+') AS parts FROM ("
+            "SELECT trim(BOTH ' \\t\\r' FROM value) AS t FROM raw_lines"
+            f") WHERE t <> '' AND {comments})"
+        )
+    frame.createOrReplaceTempView("raw_follows")
+
+
+def measure_with_spark(source: FollowInput, accounts_file: str | None = None, master: str | None = "local[2]") -> FollowMeasures:
+    session = spark_session(master)
+    engine = SparkEngine(session)
+    try:
+        register_raw_follows(session, source)
+        missing = engine.one_row("SELECT COUNT(*) FROM raw_follows WHERE follower_id IS NULL OR followee_id IS NULL")[0]
+        if missing:
+            raise missing_ids_error(source, int(missing))
+        return run_measures(engine, source.label, accounts_file)
+    finally:
+        engine.close()
