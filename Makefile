@@ -6,6 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
+LAB_STAMP  := $(VENV)/.installed-lab
 PARAMS ?= params/sample.yaml
 
 .PHONY: help env report test lab sample clean
@@ -41,7 +42,11 @@ $(TEST_STAMP): $(STAMP)
 test: $(TEST_STAMP)
 	$(BIN)/python -m pytest tests notebooks --nbval-lax
 
-lab: $(STAMP)
+$(LAB_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[lab]'
+	touch $(LAB_STAMP)
+
+lab: $(LAB_STAMP)
 	# Jupyter refuses to run as root unless told; containers often run as root.
 	$(BIN)/jupyter lab notebooks/ $$(test "$$(id -u)" = 0 && echo --allow-root)
 

@@ -192,3 +192,13 @@ def test_cli_measure_writes_the_private_folder_and_says_the_numbers(generated, t
     assert len(pd.read_parquet(out / "accounts.parquet")) == expected["accounts"]
     assert main(["measure", str(tmp_path / "absent.txt")]) == 2
     assert "absent.txt: no such file" in capsys.readouterr().err
+
+
+@pytest.mark.skipif(_spark_missing() is not None, reason=str(_spark_missing()))
+def test_spark_reads_a_storage_url_as_a_cluster_would_and_auto_picks_it(generated):
+    shapes, expected, _ = generated
+    measures = measure_follows(shapes["edgelist"].as_uri())  # file:///...: a URL as hdfs:// or s3a:// would be
+    assert measures.engine == "spark" and measures.returned_follows == expected["returned_follows"]
+    assert "on a cluster's storage" in measures.in_words()
+    with pytest.raises(ValueError, match="read by the spark engine only"):
+        measure_follows(shapes["edgelist"].as_uri(), engine="duckdb")

@@ -23,7 +23,11 @@ def _split(requirement: str) -> tuple[str, str]:
 def test_environment_yml_lists_the_pyproject_dependencies():
     project = tomllib.loads((PROJECT_ROOT / "pyproject.toml").read_text())["project"]
     pip_side = dict(
-        _split(r) for r in project["dependencies"] + project["optional-dependencies"]["test"] + project["optional-dependencies"]["spark"]
+        _split(r)
+        for r in project["dependencies"]
+        + project["optional-dependencies"]["test"]
+        + project["optional-dependencies"]["spark"]
+        + project["optional-dependencies"]["lab"]
     )
     env = yaml.safe_load((PROJECT_ROOT / "environment.yml").read_text())
     conda_side = dict(_split(d) for d in env["dependencies"] if isinstance(d, str))

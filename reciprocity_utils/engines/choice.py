@@ -127,7 +127,9 @@ def measure_follows(
     if engine not in ENGINES:
         raise ValueError(f"engine must be one of {', '.join(ENGINES)}, not {engine!r}")
     source = follow_input(path)
-    chosen = choose_engine(source) if engine == "auto" else engine
+    chosen = ("spark" if source.remote else choose_engine(source)) if engine == "auto" else engine
+    if source.remote and chosen != "spark":
+        raise ValueError(f"{path}: files on a cluster's storage are read by the spark engine only (--engine spark)")
     target = None if accounts_file is None else str(accounts_file)
     if chosen == "memory":
         measures = measure_in_memory(source, target)
@@ -140,7 +142,11 @@ def measure_follows(
 
         measures = measure_with_spark(source, target, master=spark_master)
     if engine == "auto":
-        reason = "fits in memory" if chosen == "memory" else "estimated larger than half the memory available"
+        reason = {
+            "memory": "fits in memory",
+            "duckdb": "estimated larger than half the memory available",
+            "spark": "on a cluster's storage",
+        }[chosen]
         measures = _with_note(measures, f"Engine chosen by input size: {chosen} (the input {reason}).")
     return measures
 

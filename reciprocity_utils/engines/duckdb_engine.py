@@ -16,11 +16,11 @@ from .sql import run_measures
 TAB, CR, UNIT, RECORD = "\t", "\r", "\x1f", "\x1e"
 
 
-def _quoted(path: Path) -> str:
+def _quoted(path: Path | str) -> str:
     return "'" + str(path).replace("'", "''") + "'"
 
 
-def _paths_list(paths: tuple[Path, ...]) -> str:
+def _paths_list(paths: tuple[Path, ...] | tuple[str, ...]) -> str:
     return "[" + ", ".join(_quoted(p) for p in paths) + "]"
 
 

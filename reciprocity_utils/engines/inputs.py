@@ -23,15 +23,20 @@ _SNIFF_BYTES = 1 << 16
 
 @dataclass(frozen=True)
 class FollowInput:
-    """``kind`` is ``parquet``, ``csv`` or ``edgelist``; ``paths`` the files an engine reads."""
+    """``kind`` is ``parquet``, ``csv`` or ``edgelist``; ``paths`` the files an engine reads.
+
+    ``remote`` inputs are URLs of a cluster's storage (``hdfs://``, ``s3a://``, ``gs://``...):
+    only Spark reads them, and their kind is told by their name.
+    """
 
     kind: str
-    paths: tuple[Path, ...]
+    paths: tuple[Path, ...] | tuple[str, ...]
     label: str
+    remote: bool = False
 
     @property
     def bytes(self) -> int:
-        return sum(path.stat().st_size for path in self.paths)
+        return 0 if self.remote else sum(Path(path).stat().st_size for path in self.paths)
 
 
 def _open_text(path: Path) -> io.TextIOBase:
@@ -50,6 +55,11 @@ def _first_data_line(path: Path) -> str:
 
 def follow_input(path: str | Path) -> FollowInput:
     """The follow file(s) at ``path``, or one line saying why an engine cannot read it."""
+    if "://" in str(path):
+        url = str(path).rstrip("/")
+        name = url.rsplit("/", 1)[-1]
+        kind = "csv" if ".csv" in name else "edgelist" if name.endswith((".txt", ".gz", ".edgelist", ".tsv")) else "parquet"
+        return FollowInput(kind, (url,), name, remote=True)
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"{path}: no such file or folder")

@@ -7,7 +7,10 @@ used. The same SQL as DuckDB's runs here; tables persist in memory and spill to 
 
 from __future__ import annotations
 
+import contextlib
 import warnings
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 from .inputs import COMMENT_MARKS, FollowInput, missing_ids_error
@@ -18,17 +21,19 @@ from .sql import run_measures
 def spark_session(master: str | None = "local[2]", app_name: str = "reciprocity") -> Any:
     """A Spark session: the active one (spark-submit), else a new one on ``master``."""
     try:
-        with warnings.catch_warnings():
-            # PySpark 4.3 warns at import that it does not fully support pandas 3: this engine
-            # hands Spark no pandas data (Spark reads the files, Python collects a few rows).
-            warnings.filterwarnings("ignore", message="PySpark does not yet fully support pandas", category=FutureWarning)
-            from pyspark.sql import SparkSession
+        from pyspark.sql import SparkSession
     except ImportError:
         raise RuntimeError("the spark engine needs PySpark: pip install 'reciprocity-utils[spark]' (and Java 17 or newer)") from None
     active = SparkSession.getActiveSession()
     if active is not None:
         return active
-    builder = SparkSession.builder.appName(app_name).config("spark.ui.enabled", "false")
+    log_settings = Path(__file__).with_name("log4j2.properties")
+    builder = (
+        SparkSession.builder.appName(app_name)
+        .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
+        .config("spark.driver.extraJavaOptions", f"-Dlog4j.configurationFile={log_settings.as_uri()}")
+    )
     if master:
         builder = builder.master(master)
     if master and master.startswith("local"):
@@ -92,6 +97,17 @@ def register_raw_follows(session: Any, source: FollowInput) -> None:
     frame.createOrReplaceTempView("raw_follows")
 
 
+@contextlib.contextmanager
+def _quiet_pandas_warning() -> Iterator[None]:
+    # PySpark 4.3 warns that it does not fully support pandas 3 when it first imports its pandas
+    # helpers: this engine hands Spark no pandas data (Spark reads the files, Python collects a
+    # few rows), so the warning does not apply.
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="PySpark does not yet fully support pandas", category=FutureWarning)
+        yield
+
+
+@_quiet_pandas_warning()
 def measure_with_spark(source: FollowInput, accounts_file: str | None = None, master: str | None = "local[2]") -> FollowMeasures:
     session = spark_session(master)
     engine = SparkEngine(session)

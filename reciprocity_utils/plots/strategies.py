@@ -289,7 +289,10 @@ def strategy_explorer(policies: list[st.Policy], scenario: st.Scenario, replicat
     Nothing is simulated until a slider moves, unless ``render_now``: building the widget in a
     non-interactive run (papermill) costs nothing and blocks nothing.
     """
-    import ipywidgets as widgets
+    try:
+        import ipywidgets as widgets
+    except ImportError:
+        raise RuntimeError("the explorer's sliders need ipywidgets: pip install 'reciprocity-utils[lab]' (or run `make lab`)") from None
 
     from . import show, show_table
 
