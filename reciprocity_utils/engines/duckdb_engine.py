@@ -9,7 +9,7 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from .inputs import COMMENT_MARKS, FollowInput, missing_ids_error
+from .inputs import COMMENT_MARKS, FollowInput
 from .measures import FollowMeasures
 from .sql import run_measures
 
@@ -91,9 +91,6 @@ def measure_with_duckdb(
     engine = DuckDBEngine(memory_limit, temp_directory, threads)
     try:
         engine.connection.execute(f"CREATE VIEW raw_follows AS {raw_follows_query(source)}")
-        missing = engine.one_row("SELECT COUNT(*) FROM raw_follows WHERE follower_id IS NULL OR followee_id IS NULL")[0]
-        if missing:
-            raise missing_ids_error(source, int(missing))
-        return run_measures(engine, source.label, accounts_file)
+        return run_measures(engine, source, accounts_file)
     finally:
         engine.close()

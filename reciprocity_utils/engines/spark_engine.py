@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from .inputs import COMMENT_MARKS, FollowInput, missing_ids_error
+from .inputs import COMMENT_MARKS, FollowInput
 from .measures import FollowMeasures
 from .sql import run_measures
 
@@ -113,9 +113,6 @@ def measure_with_spark(source: FollowInput, accounts_file: str | None = None, ma
     engine = SparkEngine(session)
     try:
         register_raw_follows(session, source)
-        missing = engine.one_row("SELECT COUNT(*) FROM raw_follows WHERE follower_id IS NULL OR followee_id IS NULL")[0]
-        if missing:
-            raise missing_ids_error(source, int(missing))
-        return run_measures(engine, source.label, accounts_file)
+        return run_measures(engine, source, accounts_file)
     finally:
         engine.close()

@@ -9,9 +9,9 @@ spilling, its workers; only the summary rows reach Python.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from typing import Protocol
 
+from .inputs import FollowInput, missing_ids_error
 from .measures import FollowMeasures, expected_r_from_sums
 
 # Each step: the name of the table it makes, and its query. Plain SQL (CASE, COALESCE, FULL
@@ -38,7 +38,10 @@ STEPS = (
         "LEFT JOIN mutual_by_account m ON m.account_id = COALESCE(o.account_id, i.account_id)",
     ),
 )
-RAW_COUNTS = "SELECT COUNT(*), COALESCE(SUM(CASE WHEN follower_id = followee_id THEN 1 ELSE 0 END), 0) FROM raw_follows"
+RAW_COUNTS = (
+    "SELECT COUNT(*), COALESCE(SUM(CASE WHEN follower_id = followee_id THEN 1 ELSE 0 END), 0), "
+    "COALESCE(SUM(CASE WHEN follower_id IS NULL OR followee_id IS NULL THEN 1 ELSE 0 END), 0) FROM raw_follows"
+)
 SUMMARY = (
     "SELECT COUNT(*), COALESCE(SUM(following), 0), COALESCE(SUM(mutual), 0), "
     "COALESCE(SUM(CAST(following AS DOUBLE) * followers), 0), "
@@ -56,10 +59,12 @@ class SqlEngine(Protocol):
     def write_accounts(self, path: str) -> None: ...
 
 
-def run_measures(engine: SqlEngine, source: str, accounts_file: str | None, notes: tuple[str, ...] = ()) -> FollowMeasures:
-    """Every measure of :class:`FollowMeasures` from the engine's ``raw_follows`` view."""
+def run_measures(engine: SqlEngine, source: FollowInput, accounts_file: str | None) -> FollowMeasures:
+    """Every measure of :class:`FollowMeasures` from the engine's ``raw_follows`` view (a row without both ids: the error)."""
     started = time.perf_counter()
-    rows_read, self_follows = (int(v) for v in engine.one_row(RAW_COUNTS))
+    rows_read, self_follows, missing = (int(v) for v in engine.one_row(RAW_COUNTS))
+    if missing:
+        raise missing_ids_error(source, missing)
     for table, query in STEPS:
         engine.materialize(table, query)
     accounts, follows, returned, s1, s2 = engine.one_row(SUMMARY)
@@ -67,7 +72,7 @@ def run_measures(engine: SqlEngine, source: str, accounts_file: str | None, note
         engine.write_accounts(accounts_file)
     follows = int(follows)
     return FollowMeasures(
-        source=source,
+        source=source.label,
         engine=engine.name,
         rows_read=rows_read,
         self_follows_removed=self_follows,
@@ -78,8 +83,4 @@ def run_measures(engine: SqlEngine, source: str, accounts_file: str | None, note
         seconds=round(time.perf_counter() - started, 3),
         accounts_file=accounts_file,
         configuration_r=expected_r_from_sums(float(follows), float(s1), float(s2)),
-        notes=notes,
     )
-
-
-Timer = Callable[[], float]
