@@ -75,6 +75,12 @@ def _descendants(pid: str) -> list[str]:
     return found
 
 
+def available_bytes() -> int:
+    from reciprocity_utils.engines.choice import available_memory_bytes
+
+    return available_memory_bytes()
+
+
 def peak_mib() -> float:
     """Peak resident memory of this process and its children (Spark's JVM is one), summed: an upper bound."""
     return sum(_hwm_mib(pid) for pid in ["self", *_descendants(str(os.getpid()))])
@@ -120,11 +126,20 @@ def main() -> None:
                 )
             for engine in args.engines:
                 if engine == "spark" and follows > 10_000_000:
-                    print(f"  spark at {follows:,}: skipped (local mode on two cores is for checking; use a cluster)", flush=True)
+                    print(
+                        f"  spark at {follows:,}: not run (local mode on two cores checks agreement; beyond 10M, use a cluster)", flush=True
+                    )
                     continue
-                if engine == "memory" and follows > 30_000_000:
-                    print(f"  memory at {follows:,}: skipped (the text ids alone need more memory than this machine has)", flush=True)
-                    continue
+                if engine == "memory":
+                    measured = [row["peak_mib"] * 2**20 / row["follows"] for row in rows if row["engine"] == "memory"]
+                    needed = follows * (measured[-1] if measured else 200)
+                    if needed > available_bytes() / 2:
+                        print(
+                            f"  memory at {follows:,}: not run (about {needed / 2**30:.0f} GiB at the bytes per follow measured, "
+                            f"more than half of the {available_bytes() / 2**30:.0f} GiB available)",
+                            flush=True,
+                        )
+                        continue
                 command = [sys.executable, str(SCRIPT), "--run", str(path), engine, args.memory_limit]
                 done = subprocess.run(command, capture_output=True, text=True)
                 if done.returncode:
@@ -145,7 +160,10 @@ def main() -> None:
         if len(duck) >= 2:
             (n1, s1), (n2, s2) = duck[-2], duck[-1]
             exponent = np.log(s2 / s1) / np.log(n2 / n1)
-            print(f"duckdb grows as follows^{exponent:.2f}: 1B follows extrapolated to {s2 * (1e9 / n2) ** exponent / 60:,.0f} minutes")
+            print(
+                f"duckdb grows as follows^{exponent:.2f} here: 1B follows extrapolated to {s2 * (1e9 / n2) ** exponent / 60:,.0f} minutes "
+                "(on paper: it would also spill about ten times what the largest run spilled)"
+            )
 
 
 if __name__ == "__main__":
