@@ -30,8 +30,6 @@ lives in :mod:`.camps` and is re-exported here.
 from __future__ import annotations
 
 import dataclasses
-import os
-import random
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import singledispatch
@@ -51,6 +49,7 @@ from .camps import (
     two_camps,
 )
 from .model import StudyDataset
+from .null_models import MAX_REWIRED_FOLLOWS, NullModel, available_cores, degree_preserving_null  # noqa: F401 (re-exported)
 from .parameters import ParameterError
 from .paths import private_dir
 from .snapshot_states import OwnerState, nearest_state, owner_states
@@ -331,153 +330,6 @@ def account_behaviour(dataset: StudyDataset, arcs: EncodedFollows | None = None)
 # Null model: degree-preserving randomisation
 
 
-@dataclass(frozen=True)
-class NullModel:
-    """Observed r against r in degree-preserving randomized networks.
-
-    ``p_value`` is one-sided (randomized networks at least as reciprocal as the observed one)
-    with the +1 correction, (1 + #{r_null >= r}) / (1 + n), so it is never 0.
-    """
-
-    observed: float
-    null_values: np.ndarray
-    seed: int
-    swaps_per_follow: float
-    notes: tuple[str, ...] = ()
-
-    @property
-    def n_networks(self) -> int:
-        return len(self.null_values)
-
-    @property
-    def mean(self) -> float:
-        return float(self.null_values.mean()) if self.n_networks else float("nan")
-
-    @property
-    def sd(self) -> float:
-        return float(self.null_values.std(ddof=1)) if self.n_networks >= 2 else float("nan")
-
-    @property
-    def z_score(self) -> float:
-        sd = self.sd
-        return float((self.observed - self.mean) / sd) if np.isfinite(sd) and sd > 0 else float("nan")
-
-    @property
-    def p_value(self) -> float:
-        if not self.n_networks or not np.isfinite(self.observed):
-            return float("nan")
-        return float((1 + np.count_nonzero(self.null_values >= self.observed)) / (1 + self.n_networks))
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "observed_r": self.observed,
-            "randomized_networks": self.n_networks,
-            "swaps_per_follow": self.swaps_per_follow,
-            "seed": self.seed,
-            "null_mean_r": self.mean,
-            "null_sd_r": self.sd,
-            "z_score": self.z_score,
-            "p_value": self.p_value,
-        }
-
-
-def _rewired_reciprocity(edges: np.ndarray, n_accounts: int, trials: int, seeds: list[int]) -> np.ndarray:
-    """r of one rewired copy of the graph per seed (module level, so worker processes can run it)."""
-    import igraph
-
-    graph = igraph.Graph(n=n_accounts, edges=edges, directed=True)
-    values = np.empty(len(seeds))
-    try:
-        for index, network_seed in enumerate(seeds):  # one iteration per randomized network; rewiring runs in C
-            igraph.set_random_number_generator(random.Random(network_seed))
-            randomized = graph.copy()
-            randomized.rewire(n=trials, allowed_edge_types="simple")
-            values[index] = randomized.reciprocity(ignore_loops=True, mode="default")
-    finally:
-        igraph.set_random_number_generator(random)
-    return values
-
-
-def degree_preserving_null(
-    follower: np.ndarray,
-    followee: np.ndarray,
-    n_accounts: int,
-    n_networks: int = 100,
-    seed: int = 0,
-    swaps_per_follow: float = 10,
-    workers: int = 1,
-) -> NullModel:
-    """r in ``n_networks`` randomized copies keeping every account's in- and out-degree.
-
-    Each copy starts from the observed graph and gets ``swaps_per_follow * L`` rewiring trials of
-    igraph's ``Graph.rewire`` (swap a->b, c->d into a->d, c->b; trials that would create a loop
-    or a repeated follow are rejected). Why this generator: it keeps each account's in- AND
-    out-degree exactly and the graph simple. networkx's ``directed_configuration_model`` followed
-    by removing loops and multi-edges changes the degrees (most where hubs meet, exactly where
-    reciprocity concentrates); igraph's ``configuration_simple`` samples simple graphs uniformly
-    by rejection but practically never finishes on heavy-tailed degrees; networkx's edge swaps
-    run in Python. Known limit: directed switches alone cannot reverse a directed 3-cycle (Rao,
-    Jana & Bandyopadhyay 1996), which biases the sample slightly on small dense graphs.
-
-    Reproducible: igraph draws random numbers from a Python generator, so each network gets its
-    own ``random.Random`` seeded from ``seed`` (numpy ``SeedSequence``), and igraph's default
-    generator is restored afterwards. The numbers therefore depend on ``seed`` only, not on
-    ``workers`` (processes sharing the ensemble) nor on other igraph calls in between, and the
-    first k networks of a larger ensemble are those of a k-network ensemble.
-    """
-    if isinstance(n_networks, bool) or not isinstance(n_networks, (int, np.integer)) or n_networks < 0:
-        raise ValueError(f"n_networks must be a whole number of at least 0, got {n_networks!r}")
-    if not (np.isfinite(swaps_per_follow) and swaps_per_follow > 0):
-        raise ValueError(f"swaps_per_follow must be a positive number, got {swaps_per_follow!r}")
-    if isinstance(workers, bool) or not isinstance(workers, (int, np.integer)) or workers < 1:
-        raise ValueError(f"workers must be a whole number of at least 1, got {workers!r}")
-    observed = reciprocity_of_arcs(follower, followee, n_accounts).arc_reciprocity
-    n_follows = len(follower)
-    if n_follows < 2:
-        return NullModel(
-            observed, np.empty(0), seed, swaps_per_follow, ("A randomized network needs at least two follows to swap; no null model.",)
-        )
-    edges = np.column_stack([follower, followee]).astype(np.int64)
-    trials = max(1, int(round(swaps_per_follow * n_follows)))
-    seeds = [int(s) for s in np.random.SeedSequence(seed).generate_state(n_networks, dtype=np.uint64)]
-    notes: tuple[str, ...] = ()
-    cores = available_cores()
-    if workers > cores:
-        # More processes than cores only adds start-up cost and memory; the numbers are the same.
-        notes = (
-            f"Asked for {workers} worker processes; this machine offers {cores} "
-            f"core{'s' if cores != 1 else ''}, so {cores} {'were' if cores != 1 else 'was'} used "
-            "(the results do not depend on the number of workers).",
-        )
-        workers = cores
-    if workers == 1 or n_networks < 2:
-        values = _rewired_reciprocity(edges, n_accounts, trials, seeds)
-    else:
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor
-
-        chunks = [list(chunk) for chunk in np.array_split(np.array(seeds, dtype=np.uint64), min(workers, n_networks))]
-        # "spawn": a fresh interpreter per worker, safe whatever threads the notebook kernel runs.
-        with ProcessPoolExecutor(max_workers=len(chunks), mp_context=multiprocessing.get_context("spawn")) as pool:
-            parts = pool.map(
-                _rewired_reciprocity,
-                [edges] * len(chunks),
-                [n_accounts] * len(chunks),
-                [trials] * len(chunks),
-                [[int(s) for s in chunk] for chunk in chunks],
-            )
-            values = np.concatenate(list(parts))
-    return NullModel(observed, values, seed, swaps_per_follow, notes)
-
-
-def available_cores() -> int:
-    """Cores this process may run on (its CPU affinity where the system reports it)."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # not offered on macOS or Windows
-        return max(1, os.cpu_count() or 1)
-
-
 def null_model(
     dataset: StudyDataset,
     n_networks: int = 100,
@@ -485,13 +337,16 @@ def null_model(
     swaps_per_follow: float = 10,
     workers: int = 1,
     arcs: EncodedFollows | None = None,
+    max_rewired_follows: int | None = MAX_REWIRED_FOLLOWS,
 ) -> NullModel:
     """:func:`degree_preserving_null` on the dataset; not computed where it has no meaning."""
     if not dataset.coverage.mutuality_observable or _is_ego(dataset):
         note = NOT_MUTUAL if not dataset.coverage.mutuality_observable else EGO_DENSITY
         return NullModel(float("nan"), np.empty(0), seed, swaps_per_follow, (note,))
     arcs = _encoded(dataset, arcs)
-    return degree_preserving_null(arcs.follower, arcs.followee, arcs.n_accounts, n_networks, seed, swaps_per_follow, workers)
+    return degree_preserving_null(
+        arcs.follower, arcs.followee, arcs.n_accounts, n_networks, seed, swaps_per_follow, workers, max_rewired_follows
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1041,6 +896,7 @@ def check_reciprocity_parameters(
     ego_list_rows: int,
     null_workers: int = 1,
     camps_bootstrap_draws: int = DEFAULT_BOOTSTRAP_DRAWS,
+    null_max_follows: int = MAX_REWIRED_FOLLOWS,
 ) -> None:
     """Refuse study-02 parameter values the study cannot use, with a message a user understands."""
 
@@ -1052,6 +908,7 @@ def check_reciprocity_parameters(
     whole("null_workers", null_workers, 1)
     whole("min_followers", min_followers, 1)
     whole("ego_list_rows", ego_list_rows, 0)
+    whole("null_max_follows", null_max_follows, 2)
     if (
         isinstance(camps_bootstrap_draws, bool)
         or not isinstance(camps_bootstrap_draws, (int, np.integer))
@@ -1183,7 +1040,26 @@ def _(null: NullModel) -> str:
         text += f": {null.z_score:.1f} standard deviations {'above' if null.z_score > 0 else 'below'}"
     smallest = 1 / (null.n_networks + 1)
     text += f"; empirical one-sided {p_words(null.p_value)} (the smallest possible with {null.n_networks} networks is {smallest:.3f})."
-    return text
+    if null.subgraph is not None:
+        text += " " + null.subgraph.words().format(observed=f"{null.observed:.4f}")
+    return text + " " + configuration_words(null)
+
+
+def configuration_words(null: NullModel) -> str:
+    """The configuration model's formula in a sentence, with when it overstates."""
+    if not np.isfinite(null.analytic):
+        return ""
+    whole = "" if null.subgraph is None else " of the whole network"
+    text = (
+        f"The configuration model's formula, from the numbers of followers and followees{whole} alone (no rewiring), "
+        f"gives r = {null.analytic:.4f}"
+    )
+    if null.analytic_largest_probability > 1:
+        return text + (
+            ": only an approximation here, since the account following the most and the account followed by the most "
+            "would get a chance above 1 of a follow between them; the randomized networks are the reference."
+        )
+    return text + "."
 
 
 in_words.register(TwoCamps, camps_in_words)

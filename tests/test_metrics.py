@@ -254,6 +254,42 @@ def test_null_ensemble_sees_planted_reciprocity():
     assert rewired.indegree() == graph.indegree() and rewired.outdegree() == graph.outdegree() and rewired.is_simple()
 
 
+def test_beyond_the_limit_the_ensemble_rewires_a_stated_seeded_subgraph_and_compares_like_with_like():
+    follower, followee = reciprocal_random_graph()
+    whole = metrics.degree_preserving_null(follower, followee, 200, n_networks=10, seed=3)
+    limited = metrics.degree_preserving_null(follower, followee, 200, n_networks=10, seed=3, max_rewired_follows=300)
+    again = metrics.degree_preserving_null(follower, followee, 200, n_networks=10, seed=3, max_rewired_follows=300)
+    assert whole.subgraph is None and limited.subgraph is not None
+    sub = limited.subgraph
+    assert sub.whole_follows == len(follower) and sub.limit == 300 and sub.whole_r == pytest.approx(whole.observed)
+    assert 150 < sub.follows < 450 and sub.accounts == pytest.approx(200 * sub.share_of_accounts, abs=30)
+    # The observed r it is compared with is the subgraph's own, recomputed here from its follows.
+    chosen = np.random.default_rng(3).random(200) < sub.share_of_accounts
+    arcs = {(a, b) for a, b in zip(follower.tolist(), followee.tolist()) if chosen[a] and chosen[b]}
+    assert len(arcs) == sub.follows
+    assert limited.observed == pytest.approx(sum((b, a) in arcs for a, b in arcs) / len(arcs))
+    assert np.array_equal(limited.null_values, again.null_values) and limited.observed == again.observed
+    words = metrics.in_words(limited)
+    assert f"{sub.follows:,} follows among them" in words and "the whole network's: " in words and "parameter" in words
+    assert limited.analytic == pytest.approx(whole.analytic)  # the formula is always on the whole network
+
+
+def test_the_configuration_formula_is_on_the_page_and_says_when_it_is_only_an_approximation():
+    follower, followee = reciprocal_random_graph()
+    null = metrics.degree_preserving_null(follower, followee, 200, n_networks=5, seed=0)
+    assert null.analytic_largest_probability < 1 and "gives r = " in metrics.in_words(null)
+    assert "approximation" not in metrics.in_words(null)
+    hub = codes(*[(0, b) for b in range(1, 40)], *[(a, 0) for a in range(1, 40)], (1, 2), (2, 3))
+    star = metrics.degree_preserving_null(*hub, 40, n_networks=5, seed=0)
+    assert star.analytic_largest_probability > 1 and "only an approximation here" in metrics.in_words(star)
+    figure = __import__("reciprocity_utils.plots.reciprocity", fromlist=["null_distribution"]).null_distribution(null)
+    labels = [text.get_text() for text in figure.figure.axes[0].get_legend().get_texts()]
+    assert any(label.startswith("configuration model formula: r = ") for label in labels)
+    assert f"r = {null.analytic:.3f}" in figure.caption
+    with pytest.raises(ParameterError, match="null_max_follows"):
+        metrics.check_reciprocity_parameters(10, 10, 5, 90, False, 20, null_max_follows=1)
+
+
 def test_null_model_needs_two_follows_and_valid_settings():
     assert metrics.degree_preserving_null(*codes((0, 1)), 2, n_networks=5).n_networks == 0
     with pytest.raises(ValueError, match="swaps_per_follow"):

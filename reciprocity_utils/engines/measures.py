@@ -9,31 +9,7 @@ from typing import Any
 
 import numpy as np
 
-
-def configuration_model_r(out_degree: np.ndarray, in_degree: np.ndarray) -> float:
-    """The expected r of random networks with these degrees (configuration model, analytic).
-
-    With ``m`` follows and each possible follow i -> j present with probability
-    ``k_out(i) k_in(j) / m`` (Chung and Lu's expected-degree model, directed), the expected
-    number of returned follows is ``sum_{i != j} p_ij p_ji = (S1^2 - S2) / m^2`` with
-    ``S1 = sum_i k_out(i) k_in(i)`` and ``S2 = sum_i (k_out(i) k_in(i))^2``, so the expected r is
-    ``(S1^2 - S2) / m^3``. It needs only the degree sequences, so it is computed at any size; on
-    networks whose hubs follow and are followed by a large share of everyone (``k_out k_in``
-    near ``m``), where a probability would exceed 1, it overstates what degree-preserving
-    rewiring gives (the study says which it used). NaN without follows.
-    """
-    k_out = np.asarray(out_degree, dtype=np.float64)
-    k_in = np.asarray(in_degree, dtype=np.float64)
-    m = k_out.sum()
-    if m <= 0:
-        return float("nan")
-    product = k_out * k_in
-    return expected_r_from_sums(float(m), float(product.sum()), float((product**2).sum()))
-
-
-def expected_r_from_sums(m: float, s1: float, s2: float) -> float:
-    """:func:`configuration_model_r` from ``m``, ``S1`` and ``S2`` (what the SQL engines sum)."""
-    return (s1 * s1 - s2) / m**3 if m > 0 else float("nan")
+from ..null_models import configuration_model_r, expected_r_from_sums  # noqa: F401 (one formula for every engine)
 
 
 @dataclass(frozen=True)

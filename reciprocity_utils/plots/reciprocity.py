@@ -115,8 +115,13 @@ def null_distribution(null: NullModel) -> Figure:
             label=f"randomized networks: r = {null.mean:.3f} ± {null.sd:.3f}",
         )
         ax.axvline(null.observed, color="C3", linewidth=2, label=f"observed r = {null.observed:.3f}")
-        low = min(null.null_values.min(), null.observed)
-        high = max(null.null_values.max(), null.observed)
+        marks = [null.null_values.min(), null.null_values.max(), null.observed]
+        if np.isfinite(null.analytic) and null.subgraph is None:  # the formula is for the whole network
+            ax.axvline(
+                null.analytic, color="0.2", linewidth=1.2, linestyle="--", label=f"configuration model formula: r = {null.analytic:.3f}"
+            )
+            marks.append(null.analytic)
+        low, high = min(marks), max(marks)
         margin = 0.05 * (high - low) or 0.01
         ax.set_xlim(low - margin, high + margin)
         ax.set_xlabel("arc reciprocity r")
@@ -128,6 +133,13 @@ def null_distribution(null: NullModel) -> Figure:
         f"followees (grey) against the observed r (red line): the further the line from the grey bars, the less the "
         f"observed follow-backs can be explained by who follows how many (z = {null.z_score:.1f}, empirical {p_words(null.p_value)})."
     )
+    if np.isfinite(null.analytic) and null.subgraph is None:
+        caption += f" The dashed line is the configuration model's formula from the same numbers, r = {null.analytic:.3f}."
+    if null.subgraph is not None:
+        caption += (
+            f" The randomized networks rewire a random {null.subgraph.share_of_accounts:.0%} of the accounts, and the red "
+            "line is that subgraph's r."
+        )
     return Figure(fig, caption)
 
 
