@@ -16,6 +16,9 @@ from ..null_models import configuration_model_r, expected_r_from_sums  # noqa: F
 class FollowMeasures:
     """The counts and reciprocity measures of one follow network, as one engine computed them.
 
+    ``accounts`` counts the accounts in at least one follow once self-follows and repeats are
+    removed (an account named only in a self-follow is not part of the network measured).
+
     ``accounts_file`` (Parquet: ``account_id``, ``followers``, ``following``, ``mutual``,
     ``followback_rate``) holds raw account ids: it is written to a private folder.
     """
