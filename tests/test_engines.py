@@ -21,6 +21,7 @@ from reciprocity_utils import load_dataset, metrics
 from reciprocity_utils.cli import main
 from reciprocity_utils.engines import configuration_model_r, measure_follows
 from reciprocity_utils.engines.choice import choose_engine
+from reciprocity_utils.engines.duckdb_engine import EngineMemoryError
 from reciprocity_utils.engines.inputs import follow_input
 from reciprocity_utils.model import DatasetValidationError
 
@@ -157,10 +158,14 @@ def test_duckdb_spills_to_disk_under_a_memory_limit_smaller_than_the_network(tmp
     frame = (frame + 10**18).astype(str)
     frame.to_parquet(tmp_path / "big.parquet", index=False)
     spill = tmp_path / "spill"
-    limited = measure_follows(tmp_path / "big.parquet", engine="duckdb", memory_limit="60MB", temp_directory=spill)
+    # About 1.2M follows of 19-digit text ids: well over 100 MB as DuckDB holds them.
+    limited = measure_follows(tmp_path / "big.parquet", engine="duckdb", memory_limit="100MB", temp_directory=spill, threads=1)
     reference = measure_follows(tmp_path / "big.parquet", engine="memory")
     keys = ("rows_read", "self_follows_removed", "repeated_follows_removed", "follows", "accounts", "returned_follows")
     assert [getattr(limited, k) for k in keys] == [getattr(reference, k) for k in keys]
+    # A limit too small even for spilling is one error naming the parameter to raise, not a crash.
+    with pytest.raises(EngineMemoryError, match=r"memory limit \(2MB\).*raise --memory-limit"):
+        measure_follows(tmp_path / "big.parquet", engine="duckdb", memory_limit="2MB", temp_directory=spill, threads=1)
 
 
 @pytest.mark.parametrize("engine", ENGINES)

@@ -117,12 +117,13 @@ def measure_follows(
     memory_limit: str = "4GB",
     temp_directory: str | Path | None = None,
     spark_master: str | None = "local[2]",
+    threads: int | None = None,
 ) -> FollowMeasures:
     """Counts, r, rho and per-account figures of the follows at ``path`` with the chosen engine.
 
     ``accounts_file``: where to write the per-account table (Parquet; a folder of part files
-    for Spark). ``memory_limit`` and ``temp_directory`` bound DuckDB; ``spark_master`` says where
-    Spark runs.
+    for Spark). ``memory_limit``, ``temp_directory`` and ``threads`` bound DuckDB (the fewer
+    threads, the less memory a step needs); ``spark_master`` says where Spark runs.
     """
     if engine not in ENGINES:
         raise ValueError(f"engine must be one of {', '.join(ENGINES)}, not {engine!r}")
@@ -136,7 +137,7 @@ def measure_follows(
     elif chosen == "duckdb":
         from .duckdb_engine import measure_with_duckdb
 
-        measures = measure_with_duckdb(source, target, memory_limit=memory_limit, temp_directory=temp_directory)
+        measures = measure_with_duckdb(source, target, memory_limit=memory_limit, temp_directory=temp_directory, threads=threads)
     else:
         from .spark_engine import measure_with_spark
 

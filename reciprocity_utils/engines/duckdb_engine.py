@@ -49,12 +49,17 @@ def raw_follows_query(source: FollowInput) -> str:
     )
 
 
+class EngineMemoryError(ValueError):
+    """The memory limit given to DuckDB is too small for a step, even with spilling (a parameter to raise)."""
+
+
 class DuckDBEngine:
     name = "duckdb"
 
     def __init__(self, memory_limit: str = "4GB", temp_directory: str | Path | None = None, threads: int | None = None) -> None:
         import duckdb
 
+        self.memory_limit = memory_limit
         self._temporary = None
         if temp_directory is None:
             self._temporary = tempfile.TemporaryDirectory(prefix="reciprocity-duckdb-")
@@ -66,14 +71,25 @@ class DuckDBEngine:
         if threads:
             self.connection.execute(f"SET threads = {int(threads)}")
 
+    def _execute(self, statement: str, what: str):
+        import duckdb
+
+        try:
+            return self.connection.execute(statement)
+        except duckdb.OutOfMemoryException:
+            raise EngineMemoryError(
+                f"DuckDB needed more than its memory limit ({self.memory_limit}) to {what}, even spilling to disk: "
+                "raise --memory-limit (a few hundred MB per 10M follows is enough) or use the spark engine"
+            ) from None
+
     def materialize(self, table: str, query: str) -> None:
-        self.connection.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS {query}")
+        self._execute(f"CREATE OR REPLACE TEMP TABLE {table} AS {query}", f"build '{table}'")
 
     def one_row(self, query: str) -> tuple:
-        return self.connection.execute(query).fetchone()
+        return self._execute(query, "count the follows").fetchone()
 
     def write_accounts(self, path: str) -> None:
-        self.connection.execute(f"COPY (SELECT * FROM accounts ORDER BY account_id) TO {_quoted(Path(path))} (FORMAT parquet)")
+        self._execute(f"COPY (SELECT * FROM accounts ORDER BY account_id) TO {_quoted(Path(path))} (FORMAT parquet)", "write the accounts")
 
     def close(self) -> None:
         self.connection.close()

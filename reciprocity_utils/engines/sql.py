@@ -14,8 +14,8 @@ from typing import Protocol
 from .inputs import FollowInput, missing_ids_error
 from .measures import FollowMeasures, expected_r_from_sums
 
-# Each step: the name of the table it makes, and its query. Plain SQL (CASE, COALESCE, FULL
-# OUTER JOIN, GROUP BY), no dialect-specific function.
+# Each step: the name of the table it makes, and its query. Plain SQL (CASE, COALESCE, JOIN,
+# UNION ALL, GROUP BY), no dialect-specific function.
 STEPS = (
     (
         "follows",
@@ -28,14 +28,16 @@ STEPS = (
         "JOIN follows g ON f.follower_id = g.followee_id AND f.followee_id = g.follower_id GROUP BY f.follower_id",
     ),
     (
+        # One grouped sum over three streams (aggregates spill to disk well; a full outer join of
+        # two aggregates did not, under a tight memory limit).
         "accounts",
-        "SELECT COALESCE(o.account_id, i.account_id) AS account_id, COALESCE(i.followers, 0) AS followers, "
-        "COALESCE(o.following, 0) AS following, COALESCE(m.mutual, 0) AS mutual, "
-        "CASE WHEN i.followers > 0 THEN CAST(COALESCE(m.mutual, 0) AS DOUBLE) / i.followers END AS followback_rate "
-        "FROM (SELECT follower_id AS account_id, COUNT(*) AS following FROM follows GROUP BY follower_id) o "
-        "FULL OUTER JOIN (SELECT followee_id AS account_id, COUNT(*) AS followers FROM follows GROUP BY followee_id) i "
-        "ON o.account_id = i.account_id "
-        "LEFT JOIN mutual_by_account m ON m.account_id = COALESCE(o.account_id, i.account_id)",
+        "SELECT account_id, CAST(SUM(followers) AS BIGINT) AS followers, CAST(SUM(following) AS BIGINT) AS following, "
+        "CAST(SUM(mutual) AS BIGINT) AS mutual, "
+        "CASE WHEN SUM(followers) > 0 THEN CAST(SUM(mutual) AS DOUBLE) / SUM(followers) END AS followback_rate FROM ("
+        "SELECT followee_id AS account_id, 1 AS followers, 0 AS following, 0 AS mutual FROM follows "
+        "UNION ALL SELECT follower_id AS account_id, 0 AS followers, 1 AS following, 0 AS mutual FROM follows "
+        "UNION ALL SELECT account_id, 0 AS followers, 0 AS following, mutual FROM mutual_by_account"
+        ") counted GROUP BY account_id",
     ),
 )
 RAW_COUNTS = (
