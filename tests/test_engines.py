@@ -207,3 +207,11 @@ def test_spark_reads_a_storage_url_as_a_cluster_would_and_auto_picks_it(generate
     assert "on a cluster's storage" in measures.in_words()
     with pytest.raises(ValueError, match="read by the spark engine only"):
         measure_follows(shapes["edgelist"].as_uri(), engine="duckdb")
+
+
+def test_a_matrixmarket_file_is_refused_with_the_way_to_convert_it(tmp_path):
+    path = tmp_path / "follows.mtx"
+    path.write_text("%%MatrixMarket matrix coordinate integer general\n3 3 2\n1 2 1\n2 1 1\n")
+    for engine in ("memory", "duckdb"):
+        with pytest.raises(DatasetValidationError, match="MatrixMarket file: convert it with `reciprocity load FILE --out DIR`"):
+            measure_follows(path, engine=engine)

@@ -44,6 +44,11 @@ def _open_text(path: Path) -> io.TextIOBase:
     return io.TextIOWrapper(opened, encoding="utf-8", errors="replace", newline=None)
 
 
+def _first_line(path: Path) -> str:
+    with _open_text(path) as handle:
+        return handle.readline()
+
+
 def _first_data_line(path: Path) -> str:
     with _open_text(path) as handle:
         for line in handle:
@@ -77,6 +82,16 @@ def follow_input(path: str | Path) -> FollowInput:
         )
     if path.suffix == ".parquet":
         return FollowInput("parquet", (path,), path.name)
+    if path.name.removesuffix(".gz").endswith(".mtx") or _first_line(path).startswith("%%MatrixMarket"):
+        # Its first data line gives the matrix's sizes, not a follow; the loader reads it right.
+        raise DatasetValidationError(
+            str(path),
+            "line 1",
+            "format",
+            "an edge list, CSV or Parquet (this is a MatrixMarket file: convert it with "
+            "`reciprocity load FILE --out DIR`, then measure DIR)",
+            "MatrixMarket",
+        )
     first = _first_data_line(path)
     header = [field.strip().strip('"') for field in first.split(",")]
     if all(column in header for column in ID_COLUMNS):
