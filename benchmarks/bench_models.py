@@ -15,7 +15,7 @@ same run and each in its own process reading the same Parquet frame:
 
 Each line gives seconds, peak memory and the rate ratio, so the methods are compared on the same
 data. ``--notebook`` also runs all of notebook 03 on each network (papermill, as a report runs it)
-and prints its time and the time of each of its cells that took more than a second.
+and prints its time and its slowest steps (each model and check, as the notebook records them).
 
 ``--memory FOLLOWS`` measures ``prepare_study``'s peak memory per follow, in a fresh process: on
 the generator's network at 100,000 accounts (1.35M follows, 4.9M events) and on disjoint copies
@@ -221,13 +221,13 @@ def time_notebook(dataset_folder: Path, output: Path) -> dict:
         cwd=str(output),
     )
     seconds = time.perf_counter() - started
-    slow = []
-    for cell in executed.cells:
-        duration = cell.get("metadata", {}).get("papermill", {}).get("duration")
-        if cell.cell_type == "code" and duration and duration > 1:
-            first = next((line for line in cell.source.splitlines() if line.strip() and not line.startswith("#")), "")
-            slow.append((duration, first[:70]))
-    return {"seconds": seconds, "slow": sorted(slow, reverse=True)}
+    # The notebook times its own steps (each model, each check): summed by step, slowest first.
+    steps = json.loads((output / "03-followback-engagement.steps.json").read_text())
+    totals: dict[str, list[float]] = {}
+    for step in steps:
+        totals.setdefault(step["step"], []).append(step["seconds"])
+    slow = sorted(((sum(times), len(times), name) for name, times in totals.items()), reverse=True)
+    return {"seconds": seconds, "cells": len(executed.cells), "slow": [entry for entry in slow if entry[0] >= 1]}
 
 
 def in_process(python: str, arguments: list[str]) -> dict:
@@ -276,9 +276,11 @@ def main() -> None:
             print(table.to_string(index=False, float_format=lambda v: f"{v:,.6f}" if v < 100 else f"{v:,.1f}"))
             if args.notebook:
                 timed = time_notebook(Path(folder) / f"dataset_{n}", Path(folder) / f"notebook_{n}")
-                print(f"all of notebook 03: {timed['seconds']:.0f} s; cells over a second:")
-                for seconds, first_line in timed["slow"]:
-                    print(f"  {seconds:6.1f} s  {first_line}")
+                print(
+                    f"all of notebook 03: {timed['seconds']:.0f} s; its steps taking a second or more in all (steps nest: the models a check fits count in both):"
+                )
+                for seconds, count, name in timed["slow"]:
+                    print(f"  {seconds:6.1f} s  {name}" + (f" ({count} times)" if count > 1 else ""))
 
 
 if __name__ == "__main__":
