@@ -215,3 +215,18 @@ def test_a_matrixmarket_file_is_refused_with_the_way_to_convert_it(tmp_path):
     for engine in ("memory", "duckdb"):
         with pytest.raises(DatasetValidationError, match="MatrixMarket file: convert it with `reciprocity load FILE --out DIR`"):
             measure_follows(path, engine=engine)
+
+
+def test_spark_without_java_is_one_line_saying_what_to_install(monkeypatch, capsys, tmp_path):
+    monkeypatch.delenv("JAVA_HOME", raising=False)
+    monkeypatch.setenv("PATH", "/nonexistent")
+    from reciprocity_utils.engines import spark_engine
+
+    monkeypatch.setattr(spark_engine.shutil, "which", lambda name: None)
+    if _spark_missing() == "PySpark is not installed (make test installs it)":
+        pytest.skip("PySpark is not installed")
+    monkeypatch.setattr("pyspark.sql.SparkSession.getActiveSession", staticmethod(lambda: None))
+    path = tmp_path / "edges.txt"
+    path.write_text("1 2\n2 1\n")
+    assert main(["measure", str(path), "--engine", "spark"]) == 2
+    assert "needs Java 17 or newer" in capsys.readouterr().err

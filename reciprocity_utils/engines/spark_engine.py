@@ -8,6 +8,8 @@ used. The same SQL as DuckDB's runs here; tables persist in memory and spill to 
 from __future__ import annotations
 
 import contextlib
+import os
+import shutil
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,12 +20,18 @@ from .measures import FollowMeasures
 from .sql import run_measures
 
 
+class SparkUnavailable(ValueError):
+    """PySpark or Java is missing: one line saying what to install (a setup problem, not a bug)."""
+
+
 def spark_session(master: str | None = "local[2]", app_name: str = "reciprocity") -> Any:
     """A Spark session: the active one (spark-submit), else a new one on ``master``."""
     try:
         from pyspark.sql import SparkSession
     except ImportError:
-        raise RuntimeError("the spark engine needs PySpark: pip install 'reciprocity-utils[spark]' (and Java 17 or newer)") from None
+        raise SparkUnavailable("the spark engine needs PySpark: pip install 'reciprocity-utils[spark]' (and Java 17 or newer)") from None
+    if master and master.startswith("local") and not (os.environ.get("JAVA_HOME") or shutil.which("java")):
+        raise SparkUnavailable("the spark engine needs Java 17 or newer, found neither on PATH nor in JAVA_HOME")
     active = SparkSession.getActiveSession()
     if active is not None:
         return active
