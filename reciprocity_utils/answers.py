@@ -318,6 +318,8 @@ def data_in_words(results: dict[str, Any]) -> str:
         else "its accounts and follows"
     )
     kind = "a whole network (follows among all its accounts)"
+    if coverage.get("sampled"):
+        kind = "a random subgraph of a larger network (the follows among a random share of its accounts)"
     if coverage.get("scope") == "ego":
         kind = "a collection from the platform's API" if _collected(results) else "a personal export"
         kind += " (one owner's follows)"

@@ -129,8 +129,20 @@ class EncodedFollows:
         return int(self.account_ids.get_loc(str(account_id)))
 
 
-def encode_follows(dataset: StudyDataset) -> EncodedFollows:
-    """Encode the follows once; every account of the dataset gets a code, isolated ones included."""
+def _measured(dataset) -> bool:
+    """A network measured out of memory by an engine (no follows table: its own measures)."""
+    from .engines.network import MeasuredNetwork
+
+    return isinstance(dataset, MeasuredNetwork)
+
+
+def encode_follows(dataset: StudyDataset) -> EncodedFollows | None:
+    """Encode the follows once; every account of the dataset gets a code, isolated ones included.
+
+    None for a network measured out of memory: its follows never come into memory whole.
+    """
+    if _measured(dataset):
+        return None
     codes = AccountCodes(dataset.accounts["account_id"])  # refuses repeated ids
     account_ids = codes.index()
     follows = dataset.follows
@@ -241,6 +253,10 @@ def _is_ego(dataset: StudyDataset) -> bool:
 
 def reciprocity(dataset: StudyDataset, arcs: EncodedFollows | None = None) -> Reciprocity:
     """Reciprocity of the dataset's follows, with N = every account in the dataset."""
+    if _measured(dataset):
+        from .measured_metrics import measured_reciprocity
+
+        return measured_reciprocity(dataset)
     arcs = _encoded(dataset, arcs)
     if not dataset.coverage.mutuality_observable:
         nan = float("nan")
@@ -287,6 +303,10 @@ def _share(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
 
 def account_behaviour(dataset: StudyDataset, arcs: EncodedFollows | None = None) -> AccountBehaviour:
     """Per-account follow-back behaviour; in a personal export only the owner's row is observable."""
+    if _measured(dataset):
+        from .measured_metrics import measured_behaviour
+
+        return measured_behaviour(dataset)
     arcs = _encoded(dataset, arcs)
     observable = dataset.coverage.mutuality_observable
     counts = (
@@ -343,6 +363,10 @@ def null_model(
     if not dataset.coverage.mutuality_observable or _is_ego(dataset):
         note = NOT_MUTUAL if not dataset.coverage.mutuality_observable else EGO_DENSITY
         return NullModel(float("nan"), np.empty(0), seed, swaps_per_follow, (note,))
+    if _measured(dataset):
+        from .measured_metrics import measured_null_model
+
+        return measured_null_model(dataset, n_networks, seed, swaps_per_follow, workers, max_rewired_follows)
     arcs = _encoded(dataset, arcs)
     return degree_preserving_null(
         arcs.follower, arcs.followee, arcs.n_accounts, n_networks, seed, swaps_per_follow, workers, max_rewired_follows
@@ -897,6 +921,7 @@ def check_reciprocity_parameters(
     null_workers: int = 1,
     camps_bootstrap_draws: int = DEFAULT_BOOTSTRAP_DRAWS,
     null_max_follows: int = MAX_REWIRED_FOLLOWS,
+    camps_max_accounts: int = 50_000,
 ) -> None:
     """Refuse study-02 parameter values the study cannot use, with a message a user understands."""
 
@@ -930,6 +955,10 @@ def check_reciprocity_parameters(
         )
     if not isinstance(reveal_names, bool):
         raise ParameterError(f"reveal_names must be True or False, not {reveal_names!r}")
+    if isinstance(camps_max_accounts, bool) or not isinstance(camps_max_accounts, (int, np.integer)) or camps_max_accounts < 100:
+        raise ParameterError(
+            f"camps_max_accounts must be a whole number of at least 100 (accounts in the two-camps test), not {camps_max_accounts!r}"
+        )
 
 
 def _number(value: float | None) -> float | None:

@@ -182,6 +182,8 @@ class Coverage:
     notes: list[str] = field(default_factory=list)
     # Dates of the snapshots a combined dataset was built from (several exports of one account).
     snapshots: list[str] = field(default_factory=list)
+    # True for a random subgraph of a larger network (drawn by an engine; its notes say how).
+    sampled: bool = False
 
     def __post_init__(self) -> None:
         if self.scope not in ("network", "ego"):

@@ -70,8 +70,9 @@ class Pseudonymizer:
 
 def pseudonymizer_for(dataset, reveal_names: bool = False) -> Pseudonymizer:
     """The pseudonymizer of one study dataset, keyed by its input fingerprint."""
-    accounts = dataset.accounts
-    handles = dict(zip(accounts["account_id"].astype(str), accounts["handle"].fillna("").astype(str)))
+    # A network measured out of memory has no accounts table in memory, and edge lists no handles.
+    accounts = getattr(dataset, "accounts", None)
+    handles = {} if accounts is None else dict(zip(accounts["account_id"].astype(str), accounts["handle"].fillna("").astype(str)))
     return Pseudonymizer(
         key=study_key(dataset.provenance.fingerprint),
         owner_id=dataset.owner_id,

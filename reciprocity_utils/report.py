@@ -247,6 +247,10 @@ def load_inputs(params: dict[str, Any], work_dir: Path) -> dict[str, Any]:
         return params
     if isinstance(inputs, str):
         inputs = [inputs]
+    engine = _measuring_engine(params, inputs)
+    if engine is not None:
+        # Too large to load here: 01-load-and-validate measures it with the engine instead.
+        return {**params, "input_path": str(resolve_path(inputs[0])), "input_format": "auto", "engine": engine}
     dataset, detected = load_paths(
         [resolve_path(p) for p in inputs],
         format=params.get("input_format", "auto"),
@@ -257,6 +261,26 @@ def load_inputs(params: dict[str, Any], work_dir: Path) -> dict[str, Any]:
     dataset = dataset.with_text_mapped(lambda text: publishable_text(text, local))
     folder = dataset.save(work_dir / "input")
     return {**params, "input_path": str(folder), "input_format": "dataset", "detected_format": detected}
+
+
+def _measuring_engine(params: dict[str, Any], inputs: list[str]) -> str | None:
+    """``duckdb`` or ``spark`` when the run measures its one follow list out of memory, else None."""
+    engine = params.get("engine", "memory")
+    if engine in ("memory", None):
+        return None
+    if len(inputs) != 1:
+        if engine == "auto":
+            return None
+        raise ReportError(f"the {engine} engine measures one follow list; {len(inputs)} inputs were given (combine them first)")
+    from .engines.choice import measuring_engine
+    from .engines.inputs import is_follow_list
+
+    if engine != "auto" and not is_follow_list(resolve_path(inputs[0])):
+        raise ReportError(
+            f"{Path(inputs[0]).name}: the {engine} engine reads follow lists (Parquet, CSV with follower_id and followee_id, "
+            "or an edge list); an export is loaded in memory (leave engine unset)"
+        )
+    return measuring_engine(resolve_path(inputs[0]), engine)
 
 
 def check_run_parameters(params: dict[str, Any], notebooks: list[str]) -> dict[str, Any]:
@@ -321,10 +345,10 @@ def run_report(
     final = Path(output_dir) if output_dir else REPORTS_DIR / study
     notebooks = list(notebooks or study_notebooks())
     if not notebooks:
-        # A wheel installed with `pip install .` carries the package only: say so before writing anything.
+        # An installation missing its shipped studies (built without setup.py's copy step): say so before writing anything.
         raise ReportError(
-            f"no study notebooks in {NOTEBOOKS_DIR}: the studies ship with the project's repository, not with an "
-            "installed wheel; run reciprocity from a clone (git clone, then make report)"
+            f"no study notebooks in {NOTEBOOKS_DIR}: this installation is incomplete; reinstall the package from its "
+            "repository (pip install .) or run reciprocity from a clone (git clone, then make report)"
         )
     params = check_run_parameters(params, notebooks)
     staged = stage_report(final, input_locations(params), force=force)
@@ -387,7 +411,8 @@ def _build_site(
             step_seconds[name] = json.loads(steps_file.read_text(encoding="utf-8"))
             steps_file.unlink()
         if name == LOADING_NOTEBOOK:
-            params_for_later = {"input_path": str(work_dir / "dataset"), "input_format": "dataset"}
+            # What 01 saved, a loaded dataset or a measured network, is what the later studies read.
+            params_for_later = {"input_path": str(work_dir / "dataset"), "input_format": "dataset", "engine": "memory"}
         pages.append(executed)
     seconds = time.monotonic() - started
     run_info = {

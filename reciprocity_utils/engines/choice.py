@@ -11,7 +11,7 @@ import pandas as pd
 
 from ..account_codes import AccountCodes
 from ..model import DatasetValidationError
-from .inputs import EXPECTED_EDGE, ID_COLUMNS, FollowInput, follow_input, missing_ids_error
+from .inputs import EXPECTED_EDGE, ID_COLUMNS, FollowInput, follow_input, is_follow_list, missing_ids_error
 from .measures import FollowMeasures, configuration_model_r
 
 ENGINES = ("auto", "memory", "duckdb", "spark")
@@ -38,6 +38,26 @@ def choose_engine(source: FollowInput, available: int | None = None) -> str:
     compressed = any(p.name.endswith((".gz", ".parquet")) for p in source.paths)
     on_disk = source.bytes * (4 if compressed else 1)
     return "memory" if on_disk * BYTES_IN_MEMORY_PER_BYTE_ON_DISK < available / 2 else "duckdb"
+
+
+def measuring_engine(path: str | Path, engine: str) -> str | None:
+    """How the studies read ``path``: ``duckdb`` or ``spark`` to measure it out of memory, None to load it.
+
+    ``memory`` loads it; ``auto`` measures a follow list whose estimated footprint is more than
+    half the memory available (exports are always loaded: only the loaders read them).
+    """
+    if engine == "memory":
+        return None
+    if engine != "auto":
+        return engine
+    if not is_follow_list(path):
+        return None
+    try:
+        source = follow_input(path)
+    except (ValueError, FileNotFoundError):
+        return None  # the loader will say what is wrong with it, in its words
+    chosen = "spark" if source.remote else choose_engine(source)
+    return None if chosen == "memory" else chosen
 
 
 def _read_ids(source: FollowInput) -> tuple[pd.Series, pd.Series]:

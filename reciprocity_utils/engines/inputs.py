@@ -99,6 +99,25 @@ def follow_input(path: str | Path) -> FollowInput:
     return FollowInput("edgelist", (path,), path.name)
 
 
+# What the engines read: follow lists. Exports (archives, JSON, repositories) are loaded in memory.
+FOLLOW_LIST_SUFFIXES = (".parquet", ".csv", ".txt", ".tsv", ".edgelist", ".edges", ".el")
+ARCHIVE_SUFFIXES = (".zip", ".tar", ".tgz", ".car", ".json", ".jsonl", ".js", ".mtx", ".net", ".paj", ".graphml", ".gml", ".xlsx")
+
+
+def is_follow_list(path: str | Path) -> bool:
+    """Whether an engine can read ``path``: Parquet, CSV or an edge list (``.gz`` too), a folder of
+    them, or a storage URL; not an export archive, which only the in-memory loaders understand."""
+    if "://" in str(path):
+        return True
+    path = Path(path)
+    if path.is_dir():
+        return any(path.glob("*.parquet")) or (path / "follows.csv").exists() or (path / "follows.csv.gz").exists()
+    name = path.name.lower().removesuffix(".gz")
+    if name.endswith(ARCHIVE_SUFFIXES) or name.endswith(".tar"):
+        return False
+    return name.endswith(FOLLOW_LIST_SUFFIXES) or "." not in name
+
+
 EXPECTED_EDGE = "two account ids (follower followee), then any other fields"
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import matplotlib.pyplot as plt
+import numpy as np
 import pandas as pd
 import seaborn as sns
 
@@ -10,25 +11,38 @@ from ..model import INTERACTION_KINDS, StudyDataset
 from . import PALETTE, STYLE, Figure, draw_empty
 
 
-def degree_distributions(dataset: StudyDataset) -> Figure:
-    """Complementary cumulative distributions of followers and following per account."""
+def _account_degrees(dataset) -> tuple[np.ndarray, np.ndarray]:
+    """Followers and following of every account (a measured network's come from its engine)."""
+    if not hasattr(dataset, "follows"):
+        table = dataset.account_table(["followers", "following"])
+        return table["followers"].to_numpy(np.int64), table["following"].to_numpy(np.int64)
     accounts = dataset.accounts["account_id"]
     followers = dataset.follows.groupby("followee_id").size().reindex(accounts, fill_value=0)
     following = dataset.follows.groupby("follower_id").size().reindex(accounts, fill_value=0)
-    degrees = pd.concat(
-        [
-            pd.DataFrame({"count": followers.to_numpy(), "measure": "followers"}),
-            pd.DataFrame({"count": following.to_numpy(), "measure": "following"}),
-        ],
-        ignore_index=True,
-    )
-    positive = degrees[degrees["count"] > 0]
+    return followers.to_numpy(np.int64), following.to_numpy(np.int64)
+
+
+def _ccdf(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each distinct positive count and the share of accounts with at least it (one point per value, any size)."""
+    values, frequency = np.unique(counts[counts > 0], return_counts=True)
+    at_least = np.cumsum(frequency[::-1])[::-1] / max(len(counts[counts > 0]), 1)
+    return values, at_least
+
+
+def degree_distributions(dataset: StudyDataset) -> Figure:
+    """Complementary cumulative distributions of followers and following per account."""
+    followers, following = _account_degrees(dataset)
     with sns.axes_style(STYLE):
         fig, ax = plt.subplots(figsize=(6.5, 4))
-        if positive.empty:
+        if not (followers > 0).any() and not (following > 0).any():
             draw_empty(ax, "No follows in this dataset")
         else:
-            sns.ecdfplot(data=positive, x="count", hue="measure", complementary=True, log_scale=(True, True), ax=ax)
+            for (measure, counts), color in zip((("followers", followers), ("following", following)), sns.color_palette(n_colors=2)):
+                values, at_least = _ccdf(counts)
+                ax.step(values, at_least, where="post", label=measure, color=color)
+            ax.set_xscale("log")
+            ax.set_yscale("log")
+            ax.legend(title="measure")
             ax.set_xlabel("accounts followed / following (log scale)")
             ax.set_ylabel("share of accounts with at least x")
         ax.set_title("How follows are spread over accounts")
@@ -36,14 +50,15 @@ def degree_distributions(dataset: StudyDataset) -> Figure:
     caption = (
         "Share of accounts with at least x followers (or followees), on log-log axes: a straight, slowly falling "
         "line means a heavy tail, a few accounts with far more followers than the rest. "
-        f"{zero_followers:,} of {len(accounts):,} accounts have no follower in the data and are not drawn."
+        f"{zero_followers:,} of {len(followers):,} accounts have no follower in the data and are not drawn."
     )
     return Figure(fig, caption)
 
 
 def activity_over_time(dataset: StudyDataset, freq: str = "W") -> Figure:
     """Weekly new follows and engagement events by kind, where times are known."""
-    follows = dataset.follows.dropna(subset=["followed_at"])
+    # A network measured out of memory has no follow times read (its coverage says so).
+    follows = dataset.follows.dropna(subset=["followed_at"]) if hasattr(dataset, "follows") else pd.DataFrame({"followed_at": []})
     events = dataset.interactions.dropna(subset=["at"])
     with sns.axes_style(STYLE):
         fig, (top, bottom) = plt.subplots(2, 1, figsize=(7, 5.5), sharex=True)

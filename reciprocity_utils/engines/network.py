@@ -1,0 +1,318 @@
+"""A follow network too large to load, as studies 01 and 02 read it: measured by an engine.
+
+An engine (DuckDB out of core, or Spark) counts the follows and writes the per-account table;
+only that table (a few numbers per account) and a seeded random subgraph come into memory. The
+subgraph, the follows among a random share of the accounts, is what the degree-preserving null
+model rewires and what studies 03 and 04 run on; every page that uses it says so.
+
+The folder it lives in holds raw account ids: it is private, like a saved study dataset.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import shutil
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..model import (
+    INTERACTION_KINDS,
+    Coverage,
+    InputFile,
+    Provenance,
+    RawTable,
+    StudyDataset,
+    ValidationReport,
+    build_dataset,
+    empty_follow_events,
+    file_sha256,
+)
+from ..paths import open_for_writing, output_folder
+from .inputs import FollowInput, follow_input, is_follow_list
+from .measures import FollowMeasures
+
+NETWORK_FILE = "network.json"
+ACCOUNTS_FILE = "accounts.parquet"
+SUBGRAPH_FOLDER = "subgraph"
+FORMAT = "reciprocity-measured-network/1"
+# The subgraph studies 03-04 and the null model work on: about this many follows (README, "Performance").
+DEFAULT_SUBGRAPH_FOLLOWS = 300_000
+MEASURED_ENGINES = ("duckdb", "spark")
+
+INDUCED_FOLLOWS = (
+    "SELECT DISTINCT follower_id, followee_id FROM raw_follows WHERE follower_id <> followee_id "
+    "AND follower_id IN (SELECT account_id FROM chosen_accounts) AND followee_id IN (SELECT account_id FROM chosen_accounts) "
+    "ORDER BY follower_id, followee_id"
+)
+
+
+@dataclass(frozen=True)
+class SubgraphDraw:
+    """Which random subgraph was drawn: the follows among a seeded random share of the accounts."""
+
+    share_of_accounts: float
+    seed: int
+    accounts: int
+    follows: int
+    whole_accounts: int
+    whole_follows: int
+    limit: int
+
+    @property
+    def whole(self) -> bool:
+        return self.accounts == self.whole_accounts
+
+    def words(self) -> str:
+        if self.whole:
+            return f"The network's {self.whole_follows:,} follows are within the {self.limit:,} the in-memory studies take: they use all of them."
+        return (
+            f"Studies 03 and 04 and the randomized networks of study 02 use a random subgraph: the {self.follows:,} follows "
+            f"among a random {self.share_of_accounts:.1%} of the accounts ({self.accounts:,} of {self.whole_accounts:,}, drawn "
+            f"with seed {self.seed}), because the whole network's {self.whole_follows:,} follows are more than the "
+            f"{self.limit:,} they take in memory (the subgraph_follows parameter). A subgraph keeps about the square of the "
+            "share of the follows, fewer follows per account than the whole network, so its numbers describe the sample, "
+            "not the whole network."
+        )
+
+
+def _empty_interactions() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "actor_id": pd.Series(dtype="string"),
+            "target_id": pd.Series(dtype="string"),
+            "kind": pd.Categorical([], categories=list(INTERACTION_KINDS)),
+            "at": pd.Series(dtype="datetime64[us, UTC]"),
+            "count": pd.Series(dtype="int64"),
+            "source": pd.Series(dtype="string"),
+        }
+    )
+
+
+@dataclass(frozen=True)
+class MeasuredNetwork:
+    """What studies 01-02 need of a network measured out of memory; the dataset's own words for it.
+
+    ``coverage``, ``validation`` and ``provenance`` are those of a study dataset (the pages print
+    them the same way). There is no follows table in memory: per-account figures come from
+    :meth:`account_table`, anything needing single follows from :meth:`subgraph_dataset`.
+    """
+
+    measures: FollowMeasures
+    coverage: Coverage
+    provenance: Provenance
+    validation: ValidationReport
+    draw: SubgraphDraw
+    folder: Path
+
+    owner_id = None  # a whole network: no owner
+
+    @property
+    def interactions(self) -> pd.DataFrame:
+        return _empty_interactions()
+
+    @property
+    def follow_events(self) -> pd.DataFrame:
+        return empty_follow_events()
+
+    def counts(self) -> dict[str, Any]:
+        """The counts a loaded dataset reports, from the engine's measures (no engagement is read)."""
+        m = self.measures
+        return {
+            "accounts": m.accounts,
+            "follows": m.follows,
+            "returned_follows": m.returned_follows,
+            "mutual_pairs": m.mutual_pairs,
+            "arc_reciprocity": m.r if m.follows else None,
+            "interaction_rows": 0,
+            "interaction_events": 0,
+            **{f"events_{kind}": 0 for kind in INTERACTION_KINDS},
+        }
+
+    def account_table(self, columns: list[str] | None = None) -> pd.DataFrame:
+        """The per-account table (sorted by account id): followers, following, mutual partners."""
+        return pd.read_parquet(self.folder / ACCOUNTS_FILE, columns=columns)
+
+    def subgraph_dataset(self) -> StudyDataset:
+        return StudyDataset.load(self.folder / SUBGRAPH_FOLDER)
+
+    def save(self, folder: str | Path) -> Path:
+        """Copy the measured network into ``folder`` (private: raw ids)."""
+        folder = output_folder(folder, private=True)
+        if folder.resolve() != self.folder.resolve():
+            shutil.copyfile(self.folder / ACCOUNTS_FILE, folder / ACCOUNTS_FILE)
+            if (folder / SUBGRAPH_FOLDER).exists():
+                shutil.rmtree(folder / SUBGRAPH_FOLDER)
+            shutil.copytree(self.folder / SUBGRAPH_FOLDER, folder / SUBGRAPH_FOLDER)
+        meta = {
+            "format": FORMAT,
+            "measures": self.measures.as_dict(),
+            "coverage": asdict(self.coverage),
+            "provenance": asdict(self.provenance),
+            "validation": asdict(self.validation),
+            "draw": asdict(self.draw),
+        }
+        with open_for_writing(folder / NETWORK_FILE, private=True) as handle:
+            handle.write(json.dumps(meta, indent=2, sort_keys=True) + "\n")
+        return folder
+
+    @classmethod
+    def load(cls, folder: str | Path) -> "MeasuredNetwork":
+        folder = Path(folder)
+        meta = json.loads((folder / NETWORK_FILE).read_text(encoding="utf-8"))
+        known = {f.name for f in dataclasses.fields(FollowMeasures)}
+        measures = {k: v for k, v in meta["measures"].items() if k in known}
+        measures["notes"] = tuple(measures.get("notes") or ())
+        measures["configuration_r"] = float("nan") if measures.get("configuration_r") is None else measures["configuration_r"]
+        provenance = meta["provenance"]
+        provenance["inputs"] = [InputFile(**item) for item in provenance["inputs"]]
+        return cls(
+            FollowMeasures(**measures),
+            Coverage(**meta["coverage"]),
+            Provenance(**provenance),
+            ValidationReport(**meta["validation"]),
+            SubgraphDraw(**meta["draw"]),
+            folder,
+        )
+
+
+def is_measured_network_folder(path: Path) -> bool:
+    return path.is_dir() and (path / NETWORK_FILE).exists()
+
+
+def _induced_follows(source: FollowInput, chosen_ids: pd.Series, engine: str, memory_limit: str, spark_master: str | None) -> pd.DataFrame:
+    """The distinct follows (no self-follows) among ``chosen_ids``, read again from the input."""
+    import pyarrow as pa
+
+    chosen = pa.table({"account_id": pa.array(chosen_ids.to_numpy(dtype=object), type=pa.string())})
+    if source.remote or engine == "spark":
+        from .spark_engine import _quiet_pandas_warning, register_raw_follows, spark_session
+
+        with _quiet_pandas_warning():
+            session = spark_session(spark_master)
+            register_raw_follows(session, source)
+            session.createDataFrame(chosen.to_pandas()).createOrReplaceTempView("chosen_accounts")
+            try:
+                rows = session.sql(INDUCED_FOLLOWS).collect()
+            finally:
+                for view in ("raw_follows", "chosen_accounts"):
+                    session.catalog.dropTempView(view)
+        return pd.DataFrame(rows, columns=["follower_id", "followee_id"], dtype="string")
+    from .duckdb_engine import DuckDBEngine, raw_follows_query
+
+    reader = DuckDBEngine(memory_limit)
+    try:
+        reader.connection.execute(f"CREATE VIEW raw_follows AS {raw_follows_query(source)}")
+        reader.connection.register("chosen_accounts", chosen)
+        frame = reader._execute(INDUCED_FOLLOWS, "draw the subgraph").df()
+    finally:
+        reader.close()
+    return frame.astype("string")
+
+
+def draw_subgraph(
+    source: FollowInput,
+    accounts_file: Path,
+    whole_follows: int,
+    max_follows: int,
+    seed: int,
+    engine: str = "duckdb",
+    memory_limit: str = "4GB",
+    spark_master: str | None = "local[2]",
+) -> tuple[pd.DataFrame, pd.Series, SubgraphDraw]:
+    """Follows among a seeded random share of the accounts, the share chosen to keep about ``max_follows``.
+
+    Accounts are drawn in the order of the per-account table (sorted by id), so every engine
+    draws the same subgraph for the same seed.
+    """
+    ids = pd.read_parquet(accounts_file, columns=["account_id"])["account_id"].astype("string")
+    share = 1.0 if whole_follows <= max_follows else math.sqrt(max_follows / whole_follows)
+    chosen = np.random.default_rng(seed).random(len(ids)) < share if share < 1 else np.ones(len(ids), dtype=bool)
+    chosen_ids = ids[chosen].reset_index(drop=True)
+    follows = _induced_follows(source, chosen_ids, engine, memory_limit, spark_master)
+    draw = SubgraphDraw(share, seed, len(chosen_ids), len(follows), len(ids), whole_follows, max_follows)
+    return follows, chosen_ids, draw
+
+
+def _coverage(engine: str, draw: SubgraphDraw) -> Coverage:
+    notes = [
+        f"Measured out of memory by the {engine} engine, which reads the follows only (follower and followee): follow "
+        "times and engagement are not read, whatever else the file holds."
+    ]
+    if not draw.whole:
+        notes.append(draw.words())
+    return Coverage(scope="network", engagement_observed="none", follow_times=False, notes=notes)
+
+
+def measure_network(
+    path: str | Path,
+    folder: str | Path,
+    engine: str = "duckdb",
+    seed: int = 0,
+    subgraph_follows: int = DEFAULT_SUBGRAPH_FOLLOWS,
+    memory_limit: str = "4GB",
+    temp_directory: str | Path | None = None,
+    spark_master: str | None = "local[2]",
+    label: str | None = None,
+) -> MeasuredNetwork:
+    """Measure the follows at ``path`` with ``engine`` and draw the subgraph, into the private ``folder``."""
+    from .choice import measure_follows
+
+    if engine not in MEASURED_ENGINES:
+        raise ValueError(f"a measured network uses the duckdb or spark engine, not {engine!r}")
+    if isinstance(subgraph_follows, bool) or not isinstance(subgraph_follows, int) or subgraph_follows < 2:
+        raise ValueError(f"subgraph_follows must be a whole number of at least 2, not {subgraph_follows!r}")
+    if not is_follow_list(path):
+        raise ValueError(
+            f"{Path(str(path)).name}: the {engine} engine reads follow lists (Parquet, CSV with follower_id and followee_id, "
+            "or an edge list); this looks like an export, which is loaded in memory (engine = memory)"
+        )
+    folder = output_folder(folder, private=True)
+    source = follow_input(path)
+    accounts_file = folder / ACCOUNTS_FILE
+    measures = measure_follows(
+        path,
+        engine=engine,
+        accounts_file=accounts_file,
+        memory_limit=memory_limit,
+        temp_directory=temp_directory,
+        spark_master=spark_master,
+    )
+    label = label or source.label
+    measures = dataclasses.replace(measures, source=label, accounts_file=ACCOUNTS_FILE)
+    follows, chosen_ids, draw = draw_subgraph(
+        source, accounts_file, measures.follows, subgraph_follows, seed, engine, memory_limit, spark_master
+    )
+    coverage = _coverage(engine, draw)
+    provenance = Provenance(
+        loader=f"engine:{engine}",
+        inputs=[] if source.remote else [InputFile(Path(p).name, file_sha256(Path(p)), Path(p).stat().st_size) for p in source.paths],
+        parameters={"engine": engine, "memory_limit": memory_limit, "seed": seed, "subgraph_follows": subgraph_follows},
+    )
+    validation = ValidationReport(
+        source=label,
+        rows_read={"follows": measures.rows_read},
+        rows_kept={"accounts": measures.accounts, "follows": measures.follows},
+        notes=[
+            "No accounts table was given: accounts are those named in at least one follow (an account named only in a "
+            "follow of itself is not counted)."
+        ],
+    )
+    validation.repairs["follow_self_loops_removed"] = measures.self_follows_removed
+    validation.repairs["duplicate_follows_removed"] = measures.repeated_follows_removed
+    subgraph = build_dataset(
+        RawTable(follows, f"{label} (random subgraph)"),
+        accounts=RawTable(pd.DataFrame({"account_id": chosen_ids}), f"{label} (random subgraph, accounts)"),
+        coverage=dataclasses.replace(_coverage(engine, draw), sampled=not draw.whole),
+        provenance=dataclasses.replace(provenance, loader=f"engine:{engine} (random subgraph)"),
+        source=f"{label} (random subgraph)",
+    )
+    subgraph.save(folder / SUBGRAPH_FOLDER)
+    network = MeasuredNetwork(measures, coverage, provenance, validation, draw, folder)
+    network.save(folder)
+    return network
