@@ -11,11 +11,19 @@ import os
 from pathlib import Path
 from typing import IO
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PACKAGE_DIR = Path(__file__).resolve().parent
+CHECKOUT = PACKAGE_DIR.parent
+# A wheel carries the studies, recipes and sample here (setup.py copies them at build time).
+SHIPPED_DIR = PACKAGE_DIR / "shipped"
+# Run from a clone (or an editable install of one): the repository's own folders. Installed from a
+# wheel: the shipped copies, and reports are written under the working directory, never into the
+# installation.
+IN_CHECKOUT = (CHECKOUT / "pyproject.toml").is_file() and (CHECKOUT / "notebooks").is_dir()
+PROJECT_ROOT = CHECKOUT if IN_CHECKOUT else SHIPPED_DIR
 NOTEBOOKS_DIR = PROJECT_ROOT / "notebooks"
 SAMPLE_DIR = PROJECT_ROOT / "data" / "sample"
 PARAMS_DIR = PROJECT_ROOT / "params"
-REPORTS_DIR = PROJECT_ROOT / "reports"
+REPORTS_DIR = (CHECKOUT if IN_CHECKOUT else Path.cwd()) / "reports"
 
 
 class UnsafeOutputError(ValueError):
@@ -52,9 +60,17 @@ def open_for_writing(path: str | Path, binary: bool = False, private: bool = Fal
 
 
 def resolve_path(path: str | Path) -> Path:
-    """An absolute path: absolute input as given, relative input taken from the project root."""
+    """An absolute path: absolute input as given, relative input taken from the project root.
+
+    Installed from a wheel, a relative path is the working directory's when it exists there, else
+    the shipped copy's (a recipe's ``data/sample``).
+    """
     path = Path(path).expanduser()
-    return path if path.is_absolute() else (PROJECT_ROOT / path).resolve()
+    if path.is_absolute():
+        return path
+    if not IN_CHECKOUT and (Path.cwd() / path).exists():
+        return (Path.cwd() / path).resolve()
+    return (PROJECT_ROOT / path).resolve()
 
 
 def private_dir(output_dir: str | Path) -> Path:

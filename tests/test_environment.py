@@ -144,12 +144,12 @@ def test_the_code_is_formatted_and_lint_clean():
 
 
 def test_an_install_without_the_notebooks_stops_with_one_line_and_writes_nothing(tmp_path, monkeypatch, capsys):
-    """A wheel carries the package only: `reciprocity run` then says so, never an empty report with exit 0."""
+    """An installation without its studies: `reciprocity run` says so, never an empty report with exit 0."""
     from reciprocity_utils import report
     from reciprocity_utils.cli import main
 
     monkeypatch.setattr(report, "study_notebooks", lambda: [])
     code = main(["run", str(PROJECT_ROOT / "data" / "sample"), "--out", str(tmp_path / "site")])
     error = capsys.readouterr().err.strip().splitlines()
-    assert code != 0 and len(error) == 1 and "the studies ship with the project's repository" in error[0]
+    assert code != 0 and len(error) == 1 and "this installation is incomplete" in error[0]
     assert not (tmp_path / "site").exists()
