@@ -1030,6 +1030,13 @@ def detail_numbers(
 # Plain-language answers
 
 
+def _density_words(density: float) -> str:
+    """A density a reader can picture: large networks have tiny ones (0.0000 says nothing)."""
+    if 0 < density < 0.001:
+        return f"one follow in {round(1 / density):,} possible"
+    return f"{density:.4f}"
+
+
 def _percent(value: float) -> str:
     return f"{value:.1%}" if np.isfinite(value) else "undefined"
 
@@ -1050,7 +1057,7 @@ def _(result: Reciprocity) -> str:
     )
     if np.isfinite(result.rho):
         text += (
-            f" rho = {result.rho:.4f}: with a density of {result.density:.4f}, a random graph would return about "
+            f" rho = {result.rho:.4f}: with a density of {_density_words(result.density)}, a random graph would return about "
             f"{_percent(result.density)} of follows, so reciprocity here is "
             f"{'far above' if result.rho > 0.1 else 'above' if result.rho > 0 else 'at or below'} chance from density alone."
         )
