@@ -196,3 +196,32 @@ def test_auto_measures_only_follow_lists_too_large_to_load(edge_list, tmp_path, 
     monkeypatch.setattr(choice, "available_memory_bytes", lambda: 1_000)
     assert choice.measuring_engine(path, "auto") == "duckdb"  # as if memory were tiny
     assert choice.measuring_engine(archive, "auto") is None  # an export: only the loaders read it
+
+
+def test_a_generic_folder_subgraph_keeps_times_engagement_and_kinds(tmp_path):
+    """The bundled sample (follows, interactions and accounts as CSV): the subgraph is the loaded dataset restricted to the drawn accounts."""
+    from reciprocity_utils.paths import SAMPLE_DIR
+
+    network = measure_network(SAMPLE_DIR, tmp_path, engine="duckdb", seed=0, subgraph_follows=1_500)
+    whole = load_dataset(SAMPLE_DIR)
+    assert metrics.reciprocity(network).arc_reciprocity == pytest.approx(metrics.reciprocity(whole).arc_reciprocity, rel=1e-15)
+    subgraph = network.subgraph_dataset()
+    chosen = set(subgraph.accounts["account_id"])
+    assert 0.3 < len(chosen) / len(whole.accounts) < 0.9 and subgraph.coverage.sampled
+    events = whole.interactions[whole.interactions["actor_id"].isin(chosen) & whole.interactions["target_id"].isin(chosen)]
+    key = ["actor_id", "target_id", "kind", "at"]
+    pd.testing.assert_frame_equal(
+        subgraph.interactions.sort_values(key).reset_index(drop=True)[[*key, "count"]],
+        events.sort_values(key).reset_index(drop=True)[[*key, "count"]],
+        check_categorical=False,
+    )
+    follows = whole.follows[whole.follows["follower_id"].isin(chosen) & whole.follows["followee_id"].isin(chosen)]
+    key = ["follower_id", "followee_id"]
+    pd.testing.assert_frame_equal(
+        subgraph.follows.sort_values(key).reset_index(drop=True)[[*key, "followed_at"]],
+        follows.sort_values(key).reset_index(drop=True)[[*key, "followed_at"]],
+    )
+    kinds = whole.accounts.set_index("account_id")["kind"]
+    assert (subgraph.accounts.set_index("account_id")["kind"] == kinds.loc[subgraph.accounts["account_id"]]).all()
+    assert subgraph.coverage.engagement_observed == "everyone" and subgraph.coverage.follow_times
+    assert network.coverage.engagement_observed == "none" and f"{len(events):,} engagement rows" in " ".join(network.coverage.notes)

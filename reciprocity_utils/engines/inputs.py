@@ -71,7 +71,9 @@ def follow_input(path: str | Path) -> FollowInput:
     if path.is_dir():
         if (path / "dataset.json").exists() and (path / "follows.parquet").exists():
             return FollowInput("parquet", (path / "follows.parquet",), path.name)
-        parquet = tuple(sorted(path.glob("*.parquet")))
+        if (path / "follows.parquet").exists():  # a generic-format folder: its other tables are not follows
+            return FollowInput("parquet", (path / "follows.parquet",), path.name)
+        parquet = tuple(sorted(path.glob("*.parquet")))  # else a dataset of Parquet part files
         if parquet:
             return FollowInput("parquet", parquet, path.name)
         for name in ("follows.csv", "follows.csv.gz"):

@@ -12,13 +12,11 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import math
 import shutil
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from ..model import (
@@ -34,8 +32,9 @@ from ..model import (
     file_sha256,
 )
 from ..paths import open_for_writing, output_folder
-from .inputs import FollowInput, follow_input, is_follow_list
+from .inputs import follow_input, is_follow_list
 from .measures import FollowMeasures
+from .subgraph import SubgraphDraw, draw_subgraph, stated_coverage
 
 NETWORK_FILE = "network.json"
 ACCOUNTS_FILE = "accounts.parquet"
@@ -44,41 +43,6 @@ FORMAT = "reciprocity-measured-network/1"
 # The subgraph studies 03-04 and the null model work on: about this many follows (README, "Performance").
 DEFAULT_SUBGRAPH_FOLLOWS = 300_000
 MEASURED_ENGINES = ("duckdb", "spark")
-
-INDUCED_FOLLOWS = (
-    "SELECT DISTINCT follower_id, followee_id FROM raw_follows WHERE follower_id <> followee_id "
-    "AND follower_id IN (SELECT account_id FROM chosen_accounts) AND followee_id IN (SELECT account_id FROM chosen_accounts) "
-    "ORDER BY follower_id, followee_id"
-)
-
-
-@dataclass(frozen=True)
-class SubgraphDraw:
-    """Which random subgraph was drawn: the follows among a seeded random share of the accounts."""
-
-    share_of_accounts: float
-    seed: int
-    accounts: int
-    follows: int
-    whole_accounts: int
-    whole_follows: int
-    limit: int
-
-    @property
-    def whole(self) -> bool:
-        return self.accounts == self.whole_accounts
-
-    def words(self) -> str:
-        if self.whole:
-            return f"The network's {self.whole_follows:,} follows are within the {self.limit:,} the in-memory studies take: they use all of them."
-        return (
-            f"Studies 03 and 04 and the randomized networks of study 02 use a random subgraph: the {self.follows:,} follows "
-            f"among a random {self.share_of_accounts:.1%} of the accounts ({self.accounts:,} of {self.whole_accounts:,}, drawn "
-            f"with seed {self.seed}), because the whole network's {self.whole_follows:,} follows are more than the "
-            f"{self.limit:,} they take in memory (the subgraph_follows parameter). A subgraph keeps about the square of the "
-            "share of the follows, fewer follows per account than the whole network, so its numbers describe the sample, "
-            "not the whole network."
-        )
 
 
 def _empty_interactions() -> pd.DataFrame:
@@ -185,68 +149,21 @@ def is_measured_network_folder(path: Path) -> bool:
     return path.is_dir() and (path / NETWORK_FILE).exists()
 
 
-def _induced_follows(source: FollowInput, chosen_ids: pd.Series, engine: str, memory_limit: str, spark_master: str | None) -> pd.DataFrame:
-    """The distinct follows (no self-follows) among ``chosen_ids``, read again from the input."""
-    import pyarrow as pa
-
-    chosen = pa.table({"account_id": pa.array(chosen_ids.to_numpy(dtype=object), type=pa.string())})
-    if source.remote or engine == "spark":
-        from .spark_engine import _quiet_pandas_warning, register_raw_follows, spark_session
-
-        with _quiet_pandas_warning():
-            session = spark_session(spark_master)
-            register_raw_follows(session, source)
-            session.createDataFrame(chosen.to_pandas()).createOrReplaceTempView("chosen_accounts")
-            try:
-                rows = session.sql(INDUCED_FOLLOWS).collect()
-            finally:
-                for view in ("raw_follows", "chosen_accounts"):
-                    session.catalog.dropTempView(view)
-        return pd.DataFrame(rows, columns=["follower_id", "followee_id"], dtype="string")
-    from .duckdb_engine import DuckDBEngine, raw_follows_query
-
-    reader = DuckDBEngine(memory_limit)
-    try:
-        reader.connection.execute(f"CREATE VIEW raw_follows AS {raw_follows_query(source)}")
-        reader.connection.register("chosen_accounts", chosen)
-        frame = reader._execute(INDUCED_FOLLOWS, "draw the subgraph").df()
-    finally:
-        reader.close()
-    return frame.astype("string")
-
-
-def draw_subgraph(
-    source: FollowInput,
-    accounts_file: Path,
-    whole_follows: int,
-    max_follows: int,
-    seed: int,
-    engine: str = "duckdb",
-    memory_limit: str = "4GB",
-    spark_master: str | None = "local[2]",
-) -> tuple[pd.DataFrame, pd.Series, SubgraphDraw]:
-    """Follows among a seeded random share of the accounts, the share chosen to keep about ``max_follows``.
-
-    Accounts are drawn in the order of the per-account table (sorted by id), so every engine
-    draws the same subgraph for the same seed.
-    """
-    ids = pd.read_parquet(accounts_file, columns=["account_id"])["account_id"].astype("string")
-    share = 1.0 if whole_follows <= max_follows else math.sqrt(max_follows / whole_follows)
-    chosen = np.random.default_rng(seed).random(len(ids)) < share if share < 1 else np.ones(len(ids), dtype=bool)
-    chosen_ids = ids[chosen].reset_index(drop=True)
-    follows = _induced_follows(source, chosen_ids, engine, memory_limit, spark_master)
-    draw = SubgraphDraw(share, seed, len(chosen_ids), len(follows), len(ids), whole_follows, max_follows)
-    return follows, chosen_ids, draw
-
-
-def _coverage(engine: str, draw: SubgraphDraw) -> Coverage:
-    notes = [
-        f"Measured out of memory by the {engine} engine, which reads the follows only (follower and followee): follow "
-        "times and engagement are not read, whatever else the file holds."
-    ]
+def _coverages(engine: str, draw: SubgraphDraw, stated: Coverage | None) -> tuple[Coverage, Coverage]:
+    """What the whole network's measures could observe, and what the subgraph's tables can."""
+    kept = "the random subgraph keeps the follow times and engagement among its accounts" if draw.interactions else ""
+    whole_note = (
+        f"Measured out of memory by the {engine} engine, which reads the follows alone (follower and followee): for the "
+        "whole network, engagement and follow times count as not recorded"
+        + (f"; {kept} ({draw.interactions:,} engagement rows)." if kept else ".")
+    )
+    whole = Coverage(scope="network", engagement_observed="none", follow_times=False, notes=[whole_note])
     if not draw.whole:
-        notes.append(draw.words())
-    return Coverage(scope="network", engagement_observed="none", follow_times=False, notes=notes)
+        whole.notes.append(draw.words())
+    base = stated or Coverage(engagement_observed="everyone" if draw.interactions else "none")
+    sub_notes = [*base.notes, *([] if draw.whole else [draw.words()])]
+    subgraph = dataclasses.replace(base, scope="network", notes=sub_notes, sampled=not draw.whole)
+    return whole, subgraph
 
 
 def measure_network(
@@ -285,10 +202,7 @@ def measure_network(
     )
     label = label or source.label
     measures = dataclasses.replace(measures, source=label, accounts_file=ACCOUNTS_FILE)
-    follows, chosen_ids, draw = draw_subgraph(
-        source, accounts_file, measures.follows, subgraph_follows, seed, engine, memory_limit, spark_master
-    )
-    coverage = _coverage(engine, draw)
+    tables, chosen_ids, share = draw_subgraph(source, accounts_file, measures.follows, subgraph_follows, seed, memory_limit, spark_master)
     provenance = Provenance(
         loader=f"engine:{engine}",
         inputs=[] if source.remote else [InputFile(Path(p).name, file_sha256(Path(p)), Path(p).stat().st_size) for p in source.paths],
@@ -305,12 +219,31 @@ def measure_network(
     )
     validation.repairs["follow_self_loops_removed"] = measures.self_follows_removed
     validation.repairs["duplicate_follows_removed"] = measures.repeated_follows_removed
-    subgraph = build_dataset(
-        RawTable(follows, f"{label} (random subgraph)"),
-        accounts=RawTable(pd.DataFrame({"account_id": chosen_ids}), f"{label} (random subgraph, accounts)"),
-        coverage=dataclasses.replace(_coverage(engine, draw), sampled=not draw.whole),
+    # The drawn accounts' own rows where the input has an accounts table (kinds, handles), the rest by id alone.
+    accounts = tables.get("accounts")
+    listed = set(accounts["account_id"]) if accounts is not None else set()
+    extra = pd.DataFrame({"account_id": chosen_ids[~chosen_ids.isin(listed)]})
+    accounts = extra if accounts is None else pd.concat([accounts, extra], ignore_index=True)
+    name = f"{label} (random subgraph)" if share < 1 else label
+    first = build_dataset(
+        RawTable(tables["follows"], f"{name}, follows"),
+        interactions=RawTable(tables["interactions"], f"{name}, interactions") if "interactions" in tables else None,
+        accounts=RawTable(accounts, f"{name}, accounts"),
+        source=name,
+    )
+    draw = SubgraphDraw(
+        share, seed, len(chosen_ids), len(first.follows), measures.accounts, measures.follows, subgraph_follows, len(first.interactions)
+    )
+    coverage, subgraph_coverage = _coverages(engine, draw, stated_coverage(source))
+    subgraph = dataclasses.replace(
+        first,
+        coverage=dataclasses.replace(
+            subgraph_coverage,
+            follow_times=first.coverage.follow_times,
+            time_start=first.coverage.time_start,
+            time_end=first.coverage.time_end,
+        ),
         provenance=dataclasses.replace(provenance, loader=f"engine:{engine} (random subgraph)"),
-        source=f"{label} (random subgraph)",
     )
     subgraph.save(folder / SUBGRAPH_FOLDER)
     network = MeasuredNetwork(measures, coverage, provenance, validation, draw, folder)
