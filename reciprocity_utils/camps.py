@@ -538,10 +538,6 @@ def _percent(value: float) -> str:
     return f"{value:.1%}" if np.isfinite(value) else "undefined"
 
 
-def _p(value: float) -> str:
-    return f"{value:.2g}" if value >= 0.001 else f"{value:.1g}"
-
-
 def _ends(overall: dict[str, Any], high: float, low: float, camp_sized: bool) -> str:
     """The ends of the distribution that do (or do not) hold a camp, in words."""
     ends = [
@@ -568,7 +564,7 @@ def camps_in_words(camps: TwoCamps) -> str:
     conclusion = overall["verdict"]
     p = overall["calibrated_p"]
     method = (
-        f"p = {_p(p)}, the larger of two p-values, each from {camps.draws:,} networks simulated with these follower "
+        f"{p_words(p)}, the larger of two p-values, each from {camps.draws:,} networks simulated with these follower "
         "counts from a fitted single-peaked model, one beta-shaped and one logit-normal"
     )
     camp = f"at least {MIN_CAMP_SHARE:.0%} of the accounts and at least {MIN_CAMP_ACCOUNTS} accounts"
@@ -592,7 +588,7 @@ def camps_in_words(camps: TwoCamps) -> str:
     naive = overall["naive_dip_p"]
     if conclusion != NOT_TESTED and np.isfinite(naive) and (naive <= SIGNIFICANCE) != (p <= SIGNIFICANCE):
         text += (
-            f" Hartigan's dip test read from its published table gives p = {_p(naive)}, but that table assumes continuous data "
+            f" Hartigan's dip test read from its published table gives {p_words(naive)}, but that table assumes continuous data "
             "and is not valid for fractions of follower counts, with their ties at 0% and 100%"
         )
         share = overall["naive_rejection_share"]
