@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import shutil
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -109,10 +110,13 @@ class MeasuredNetwork:
         """Copy the measured network into ``folder`` (private: raw ids)."""
         folder = output_folder(folder, private=True)
         if folder.resolve() != self.folder.resolve():
-            shutil.copyfile(self.folder / ACCOUNTS_FILE, folder / ACCOUNTS_FILE)
+            # Linked, not copied, where both folders share a file system: the per-account table of a
+            # billion-follow network is gigabytes, and neither copy is ever written again.
+            (folder / ACCOUNTS_FILE).unlink(missing_ok=True)
+            _link_or_copy(self.folder / ACCOUNTS_FILE, folder / ACCOUNTS_FILE)
             if (folder / SUBGRAPH_FOLDER).exists():
                 shutil.rmtree(folder / SUBGRAPH_FOLDER)
-            shutil.copytree(self.folder / SUBGRAPH_FOLDER, folder / SUBGRAPH_FOLDER)
+            shutil.copytree(self.folder / SUBGRAPH_FOLDER, folder / SUBGRAPH_FOLDER, copy_function=_link_or_copy)
         meta = {
             "format": FORMAT,
             "measures": self.measures.as_dict(),
@@ -143,6 +147,13 @@ class MeasuredNetwork:
             SubgraphDraw(**meta["draw"]),
             folder,
         )
+
+
+def _link_or_copy(source: str | Path, target: str | Path) -> None:
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copyfile(source, target)
 
 
 def is_measured_network_folder(path: Path) -> bool:
