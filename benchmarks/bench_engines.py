@@ -86,6 +86,16 @@ def peak_mib() -> float:
     return sum(_hwm_mib(pid) for pid in ["self", *_descendants(str(os.getpid()))])
 
 
+def print_agreement(rows: list[dict], sizes: list[int], size_key: str = "follows") -> None:
+    """Whether every engine gave the same r at each size (the point of having three)."""
+    for size in sizes:
+        values = {row["r"] for row in rows if row[size_key] == size}
+        if len(values) > 1:
+            print(f"DIFFERENT r at {size:,} follows: {sorted(values)}")
+        elif len({row["engine"] for row in rows if row[size_key] == size}) > 1:
+            print(f"same r from every engine at {size:,} follows")
+
+
 def run_here(path: str, engine: str, memory_limit: str) -> dict:
     from reciprocity_utils.engines import measure_follows
 
@@ -152,10 +162,7 @@ def main() -> None:
                     f"({result['peak_mib'] * 2**20 / follows:5.0f} B per follow), r = {result['r']:.6f}",
                     flush=True,
                 )
-        for follows in args.follows:
-            values = {row["r"] for row in rows if row["follows"] == follows}
-            if len(values) > 1:
-                print(f"DIFFERENT r at {follows:,} follows: {sorted(values)}")
+        print_agreement(rows, args.follows)
         duck = sorted((row["follows"], row["seconds"]) for row in rows if row["engine"] == "duckdb")
         if len(duck) >= 2:
             (n1, s1), (n2, s2) = duck[-2], duck[-1]

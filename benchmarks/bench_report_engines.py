@@ -26,7 +26,7 @@ from pathlib import Path
 SCRIPT = Path(__file__).resolve()
 sys.path.insert(0, str(SCRIPT.parent))
 
-from bench_engines import available_bytes, write_graph  # noqa: E402
+from bench_engines import available_bytes, print_agreement, write_graph  # noqa: E402
 
 STUDIES = ["01-load-and-validate.ipynb", "02-reciprocity.ipynb"]
 ALL_STUDIES = [*STUDIES, "03-followback-engagement.ipynb", "04-follow-strategies.ipynb"]
@@ -128,12 +128,7 @@ def main() -> None:
                     f"[{studies}]",
                     flush=True,
                 )
-        for follows in args.follows:
-            values = {row["r"] for row in rows if row["size"] == follows}
-            if len(values) > 1:
-                print(f"DIFFERENT r at {follows:,} follows: {sorted(values)}")
-            elif len({row["engine"] for row in rows if row["size"] == follows}) > 1:
-                print(f"same r from every engine at {follows:,} follows")
+        print_agreement(rows, args.follows, size_key="size")
 
 
 if __name__ == "__main__":
