@@ -90,6 +90,8 @@ def test_every_engine_draws_the_same_subgraph(engine, edge_list, measured, tmp_p
     network = measure_network(path, tmp_path, engine=engine, seed=3, subgraph_follows=4_000)
     assert network.measures.as_dict() | {"seconds": 0, "engine": ""} == measured.measures.as_dict() | {"seconds": 0, "engine": ""}
     pd.testing.assert_frame_equal(network.subgraph_dataset().follows, measured.subgraph_dataset().follows)
+    again = MeasuredNetwork.load(network.save(tmp_path / "saved"))  # Spark's table is a folder of part files
+    pd.testing.assert_frame_equal(again.account_table(), measured.account_table(), check_dtype=False)
 
 
 def test_a_small_network_is_its_own_subgraph(edge_list, tmp_path):

@@ -112,11 +112,17 @@ class MeasuredNetwork:
         if folder.resolve() != self.folder.resolve():
             # Linked, not copied, where both folders share a file system: the per-account table of a
             # billion-follow network is gigabytes, and neither copy is ever written again.
-            (folder / ACCOUNTS_FILE).unlink(missing_ok=True)
-            _link_or_copy(self.folder / ACCOUNTS_FILE, folder / ACCOUNTS_FILE)
-            if (folder / SUBGRAPH_FOLDER).exists():
-                shutil.rmtree(folder / SUBGRAPH_FOLDER)
-            shutil.copytree(self.folder / SUBGRAPH_FOLDER, folder / SUBGRAPH_FOLDER, copy_function=_link_or_copy)
+            # Spark writes the per-account table as a folder of part files, DuckDB and memory as one file.
+            for name in (ACCOUNTS_FILE, SUBGRAPH_FOLDER):
+                source, target = self.folder / name, folder / name
+                if target.is_dir() and not target.is_symlink():
+                    shutil.rmtree(target)
+                else:
+                    target.unlink(missing_ok=True)
+                if source.is_dir():
+                    shutil.copytree(source, target, copy_function=_link_or_copy)
+                else:
+                    _link_or_copy(source, target)
         meta = {
             "format": FORMAT,
             "measures": self.measures.as_dict(),
