@@ -230,3 +230,18 @@ def test_spark_without_java_is_one_line_saying_what_to_install(monkeypatch, caps
     path.write_text("1 2\n2 1\n")
     assert main(["measure", str(path), "--engine", "spark"]) == 2
     assert "needs Java 17 or newer" in capsys.readouterr().err
+
+
+@pytest.mark.skipif(_spark_missing() is not None, reason=str(_spark_missing()))
+def test_spark_keeps_the_jvm_banner_off_stderr(generated, tmp_path):
+    """In a notebook, stderr is the cell's output: the JVM's warnings must not reach a published page."""
+    import subprocess
+    import sys
+
+    shapes, expected, _ = generated
+    script = (
+        f"from reciprocity_utils.engines import measure_follows; print(measure_follows({str(shapes['parquet'])!r}, engine='spark').follows)"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    assert done.returncode == 0 and done.stdout.split() == [str(expected["follows"])]
+    assert "WARN" not in done.stderr and "log level" not in done.stderr, done.stderr[-500:]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import tempfile
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -47,9 +48,38 @@ def spark_session(master: str | None = "local[2]", app_name: str = "reciprocity"
     if master and master.startswith("local"):
         # A local run: few shuffle partitions (the default 200 is for clusters).
         builder = builder.config("spark.sql.shuffle.partitions", "8").config("spark.driver.memory", "2g")
-    session = builder.getOrCreate()
+    with _jvm_output_to_log() as log:
+        try:
+            session = builder.getOrCreate()
+        except Exception as error:  # the JVM did not start: its own words are in the log
+            raise SparkUnavailable(f"Spark did not start ({str(error).splitlines()[0]}); the Java process's output is in {log}") from None
     session.sparkContext.setLogLevel("ERROR")  # Spark's INFO and WARN lines are for cluster operators
     return session
+
+
+@contextlib.contextmanager
+def _jvm_output_to_log() -> Iterator[Path]:
+    """The JVM Spark starts writes its banner and warnings to a log file, not to this process's stderr.
+
+    The JVM inherits file descriptor 2 when it starts; in a notebook kernel that is the cell's
+    output, where "WARNING: Using incubator modules" and Spark's log-level banner would land on the
+    published page. Pointing descriptor 2 at a log file while the JVM starts sends them there for
+    its whole life; Python's own stderr is restored at once. Errors still reach Python as exceptions.
+    """
+    log = Path(tempfile.gettempdir()) / f"reciprocity-spark-{os.getpid()}.log"
+    saved = os.dup(2)
+    try:
+        descriptor = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_APPEND | getattr(os, "O_NOFOLLOW", 0), 0o600)
+        try:
+            os.dup2(descriptor, 2)
+            try:
+                yield log
+            finally:
+                os.dup2(saved, 2)
+        finally:
+            os.close(descriptor)
+    finally:
+        os.close(saved)
 
 
 class SparkEngine:
