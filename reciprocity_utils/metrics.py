@@ -54,7 +54,7 @@ from .parameters import ParameterError
 from .paths import private_dir
 from .snapshot_states import OwnerState, nearest_state, owner_states
 from .spreadsheet import write_safe_csv
-from .wording import p_words
+from .wording import decimal, p_words
 
 __all__ = [
     "DEFINITIONS",
@@ -1070,7 +1070,7 @@ def _(null: NullModel) -> str:
         return ""
     text = (
         f"In {null.n_networks} randomized networks that keep each account's numbers of followers and followees, r is "
-        f"{null.mean:.4f} ± {null.sd:.4f} (mean ± sd), against {null.observed:.4f} observed"
+        f"{decimal(null.mean)} ± {decimal(null.sd)} (mean ± sd), against {null.observed:.4f} observed"
     )
     if np.isfinite(null.z_score):
         text += f": {null.z_score:.1f} standard deviations {'above' if null.z_score > 0 else 'below'}"
@@ -1088,7 +1088,7 @@ def configuration_words(null: NullModel) -> str:
     whole = "" if null.subgraph is None else " of the whole network"
     text = (
         f"The configuration model's formula, from the numbers of followers and followees{whole} alone (no rewiring), "
-        f"gives r = {null.analytic:.4f}"
+        f"gives r = {decimal(null.analytic)}"
     )
     if null.analytic_largest_probability > 1:
         return text + (

@@ -21,6 +21,15 @@ def p_words(p: float) -> str:
     return f"p {text}" if text.startswith("<") else f"p = {text}"
 
 
+def decimal(value: float, places: int = 4) -> str:
+    """A number with ``places`` decimals, or as many as two significant digits need (0.00011, never
+    1.1e-04 nor 0.0000: randomized networks of a sparse network return almost nothing)."""
+    if not math.isfinite(value) or value == 0 or abs(value) >= 10 ** -(places - 1):
+        return f"{value:.{places}f}"
+    digits = min(12, 1 - math.floor(math.log10(abs(value))))
+    return f"{value:.{max(places, digits)}f}"
+
+
 def percent(share: float) -> str:
     """A share as a reader says it: 52%, 3.4%, under 0.1%."""
     if share == 0:

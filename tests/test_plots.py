@@ -53,3 +53,21 @@ def test_table_headers_never_show_a_variable_name():
     shown = table_html(pd.DataFrame({"daily_hazard": [0.001], "hazard_ci_low": [0.0005], "some_new_column": [3]}))
     assert "daily hazard of leaving" in shown and "95% interval, low" in shown
     assert "_" not in "".join(re.findall(r"<th[^>]*>(.*?)</th>", shown))
+
+
+def test_null_figure_zooms_in_where_the_randomized_networks_are_a_sliver():
+    """A sparse network: randomized r near 0.0001 beside an observed 0.40, the bars need an inset and the words digits."""
+    from reciprocity_utils import metrics
+    from reciprocity_utils.null_models import NullModel
+    from reciprocity_utils.plots.reciprocity import null_distribution
+    from reciprocity_utils.wording import decimal
+
+    rng = np.random.default_rng(0)
+    far = NullModel(0.40, rng.normal(0.00011, 0.00002, 100), 0, 10)
+    figure = null_distribution(far)
+    assert len(figure.figure.axes[0].child_axes) == 1 and "inset zooms in" in figure.caption
+    assert "0.00011 ±" in metrics.in_words(far) and "0.0000 " not in metrics.in_words(far)
+    near = NullModel(0.05, rng.normal(0.04, 0.004, 100), 0, 10)
+    figure = null_distribution(near)
+    assert not figure.figure.axes[0].child_axes and "inset" not in figure.caption
+    assert [decimal(v) for v in (0.00011, 2.1e-05, 0.4006, 0.0)] == ["0.00011", "0.000021", "0.4006", "0.0000"]

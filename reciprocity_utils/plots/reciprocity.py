@@ -10,6 +10,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import seaborn as sns
+from matplotlib.ticker import MaxNLocator
 
 from ..metrics import (
     ALL_ACCOUNTS,
@@ -20,7 +21,7 @@ from ..metrics import (
     NullModel,
     TwoCamps,
 )
-from ..wording import p_words
+from ..wording import decimal, p_words
 from . import STYLE, Figure, draw_empty, show_table
 
 _PALETTE = sns.color_palette("colorblind")
@@ -112,13 +113,17 @@ def null_distribution(null: NullModel) -> Figure:
             bins=min(30, max(5, null.n_networks // 3)),
             color="0.45",
             linewidth=0,
-            label=f"randomized networks: r = {null.mean:.3f} ± {null.sd:.3f}",
+            label=f"randomized networks: r = {decimal(null.mean, 3)} ± {decimal(null.sd, 3)}",
         )
         ax.axvline(null.observed, color="C3", linewidth=2, label=f"observed r = {null.observed:.3f}")
         marks = [null.null_values.min(), null.null_values.max(), null.observed]
         if np.isfinite(null.analytic) and null.subgraph is None:  # the formula is for the whole network
             ax.axvline(
-                null.analytic, color="0.2", linewidth=1.2, linestyle="--", label=f"configuration model formula: r = {null.analytic:.3f}"
+                null.analytic,
+                color="0.2",
+                linewidth=1.2,
+                linestyle="--",
+                label=f"configuration model formula: r = {decimal(null.analytic, 3)}",
             )
             marks.append(null.analytic)
         low, high = min(marks), max(marks)
@@ -128,18 +133,30 @@ def null_distribution(null: NullModel) -> Figure:
         ax.set_ylabel("randomized networks")
         ax.legend(loc="upper center", fontsize="small")
         ax.set_title(title)
+        spread = float(np.ptp(null.null_values))
+        zoomed = high - low > 20 * max(spread, 1e-12)
+        if zoomed:
+            # The observed r so far away that the bars are a sliver: the same bars again, zoomed.
+            inset = ax.inset_axes([0.32, 0.18, 0.36, 0.42])
+            inset.hist(null.null_values, bins=min(30, max(5, null.n_networks // 3)), color="0.45", linewidth=0)
+            inset.set_title("randomized networks, zoomed", fontsize="x-small")
+            inset.tick_params(labelsize="x-small")
+            inset.ticklabel_format(axis="x", style="plain", useOffset=False)
+            inset.xaxis.set_major_locator(MaxNLocator(3))
     caption = (
         f"Arc reciprocity in {null.n_networks} randomized networks that keep every account's numbers of followers and "
         f"followees (grey) against the observed r (red line): the further the line from the grey bars, the less the "
         f"observed follow-backs can be explained by who follows how many (z = {null.z_score:.1f}, empirical {p_words(null.p_value)})."
     )
     if np.isfinite(null.analytic) and null.subgraph is None:
-        caption += f" The dashed line is the configuration model's formula from the same numbers, r = {null.analytic:.3f}."
+        caption += f" The dashed line is the configuration model's formula from the same numbers, r = {decimal(null.analytic, 3)}."
     if null.subgraph is not None:
         caption += (
             f" The randomized networks rewire a random {null.subgraph.share_of_accounts:.0%} of the accounts, and the red "
             "line is that subgraph's r."
         )
+    if zoomed:
+        caption += " The inset zooms in on the grey bars, too narrow to see at the scale of the red line."
     return Figure(fig, caption)
 
 
