@@ -340,10 +340,13 @@ def write_index(output_dir: Path, executed: list[Path], run_info: dict[str, Any]
             if png
             else ""
         )
+        # A study run on a random subgraph says so on the front page, not only on its own.
+        sampled = ((results.get("details") or {}).get("coverage") or {}).get("sampled")
+        data = f"<p class='muted'>Data: {html.escape(data_in_words(results))}</p>" if sampled else ""
         said = (
             (
                 f"<p class='question'>{html.escape(answer.question)}</p><p class='answer'>{html.escape(answer.text)}</p>"
-                f"<p class='muted'>Strength of evidence: {html.escape(STRENGTH_WORDS[answer.strength])}</p>"
+                f"{data}<p class='muted'>Strength of evidence: {html.escape(STRENGTH_WORDS[answer.strength])}</p>"
             )
             if answer
             else ""

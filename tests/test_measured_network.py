@@ -185,6 +185,8 @@ def test_report_on_the_duckdb_engine(edge_list, tmp_path):
         "A random subgraph of a larger network" in page and "random subgraph" in (run.output_dir / "04-follow-strategies.html").read_text()
     )
     assert "duckdb engine" in (run.output_dir / "02-reciprocity.html").read_text()
+    index = (run.output_dir / "index.html").read_text()
+    assert index.count("Data: A random subgraph of a larger network") == 2  # the cards of studies 03 and 04, not 01-02
 
 
 def test_auto_measures_only_follow_lists_too_large_to_load(edge_list, tmp_path, monkeypatch):
