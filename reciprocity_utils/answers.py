@@ -55,6 +55,8 @@ def _collected(results: dict[str, Any]) -> bool:
 
 
 def _missing_engagement_reason(coverage: dict[str, Any]) -> str:
+    if coverage.get("engine"):
+        return f"the {coverage['engine']} engine measured the whole network from its follows alone"
     if coverage.get("engagement_observed") == "none":
         return "the source records no engagement"
     if coverage.get("engagement_observed") == "owner_outgoing":
@@ -83,7 +85,9 @@ def answer_01(results: dict[str, Any]) -> Answer:
             + ", not the follows among other accounts."
         )
     events = _number(head.get("engagement_events"))
-    if coverage.get("engagement_observed") == "none" or events is None:
+    if coverage.get("engine"):
+        answer.sentences.append(f"Engagement and follow times are not read: the {coverage['engine']} engine measured the follows alone.")
+    elif coverage.get("engagement_observed") == "none" or events is None:
         answer.sentences.append("No engagement is recorded.")
     elif coverage.get("engagement_observed") == "owner_outgoing":
         answer.sentences.append(
@@ -91,7 +95,8 @@ def answer_01(results: dict[str, Any]) -> Answer:
         )
     else:
         answer.sentences.append(f"{events:,.0f} engagement events between accounts.")
-    answer.sentences.append(follow_times_sentence(bool(coverage.get("follow_times")), coverage.get("snapshots")))
+    if not coverage.get("engine"):
+        answer.sentences.append(follow_times_sentence(bool(coverage.get("follow_times")), coverage.get("snapshots")))
     repaired = _number(head.get("rows_repaired"))
     answer.sentences.append(
         "No input row needed repair." if not repaired else f"{repaired:,.0f} input rows were repaired (listed on the page)."

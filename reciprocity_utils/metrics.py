@@ -493,6 +493,8 @@ def followback_timing(dataset: StudyDataset, arcs: EncodedFollows | None = None)
         return FollowBackTiming(empty, empty_curve, None, 0, 0, (NOT_MUTUAL,))
     if not coverage.follow_times or not coverage.time_end:
         note = "Follow times are not known in this source, so the timing of follow-backs cannot be measured."
+        if coverage.engine:
+            note = f"Follow times are not read for the whole network (the {coverage.engine} engine measures the follows alone), so the timing of follow-backs is not measured."
         if coverage.snapshots:
             note = (
                 "Follow times are not recorded; the snapshots date a follow only to within the interval between two of "
@@ -685,7 +687,12 @@ def engagement_reciprocity(
             empty_owner,
             0,
             0,
-            ("No engagement is recorded in this source, so engagement reciprocity cannot be measured.",),
+            (
+                f"Engagement is not read for the whole network (the {dataset.coverage.engine} engine measures the follows alone), "
+                "so engagement reciprocity is not measured; study 03 measures engagement on the random subgraph where the input records it."
+                if dataset.coverage.engine
+                else "No engagement is recorded in this source, so engagement reciprocity cannot be measured.",
+            ),
             owner_view,
         )
     events, start, end, untimed, notes = _window(dataset, window_days)

@@ -184,6 +184,9 @@ class Coverage:
     snapshots: list[str] = field(default_factory=list)
     # True for a random subgraph of a larger network (drawn by an engine; its notes say how).
     sampled: bool = False
+    # The engine that measured a whole network from its follows alone: its engagement and follow
+    # times were not read (which is not the same as the source not recording them).
+    engine: str | None = None
 
     def __post_init__(self) -> None:
         if self.scope not in ("network", "ego"):
@@ -223,8 +226,12 @@ class Coverage:
             "owner_outgoing": "Engagement is recorded only from the owner to others, never what others did to the owner.",
             "none": "No engagement is recorded.",
         }[self.engagement_observed]
+        if self.engine:
+            engagement = f"Engagement is not read for the whole network: the {self.engine} engine measures it from the follows alone."
         sentences.append(engagement)
-        sentences.append(follow_times_sentence(self.follow_times, self.snapshots))
+        sentences.append(
+            "Follow times are not read for the whole network." if self.engine else follow_times_sentence(self.follow_times, self.snapshots)
+        )
         if self.time_start and self.time_end:
             sentences.append(
                 f"Time span of the data: {self.time_start[:10]} to {self.time_end[:10]}."

@@ -184,7 +184,10 @@ def test_report_on_the_duckdb_engine(edge_list, tmp_path):
     assert (
         "A random subgraph of a larger network" in page and "random subgraph" in (run.output_dir / "04-follow-strategies.html").read_text()
     )
-    assert "duckdb engine" in (run.output_dir / "02-reciprocity.html").read_text()
+    page = (run.output_dir / "02-reciprocity.html").read_text()
+    assert "duckdb engine" in page and "not read for the whole network" in page
+    # The engine did not read engagement: the pages never say the source has none.
+    assert "records no engagement" not in page and "No engagement is recorded" not in page
     index = (run.output_dir / "index.html").read_text()
     assert index.count("Data: A random subgraph of a larger network") == 2  # the cards of studies 03 and 04, not 01-02
 
@@ -229,6 +232,8 @@ def test_a_generic_folder_subgraph_keeps_times_engagement_and_kinds(tmp_path):
     assert (subgraph.accounts.set_index("account_id")["kind"] == kinds.loc[subgraph.accounts["account_id"]]).all()
     assert subgraph.coverage.engagement_observed == "everyone" and subgraph.coverage.follow_times
     assert network.coverage.engagement_observed == "none" and f"{len(events):,} engagement rows" in " ".join(network.coverage.notes)
+    described = " ".join(network.coverage.describe())
+    assert "Engagement is not read for the whole network" in described and "No engagement is recorded" not in described
 
 
 def test_study_03_on_a_random_subgraph_recovers_the_planted_effect(tmp_path):

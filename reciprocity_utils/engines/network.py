@@ -168,13 +168,12 @@ def is_measured_network_folder(path: Path) -> bool:
 
 def _coverages(engine: str, draw: SubgraphDraw, stated: Coverage | None) -> tuple[Coverage, Coverage]:
     """What the whole network's measures could observe, and what the subgraph's tables can."""
-    kept = "the random subgraph keeps the follow times and engagement among its accounts" if draw.interactions else ""
-    whole_note = (
-        f"Measured out of memory by the {engine} engine, which reads the follows alone (follower and followee): for the "
-        "whole network, engagement and follow times count as not recorded"
-        + (f"; {kept} ({draw.interactions:,} engagement rows)." if kept else ".")
+    notes = (
+        [f"The random subgraph keeps the follow times and the engagement among its accounts ({draw.interactions:,} engagement rows)."]
+        if draw.interactions
+        else []
     )
-    whole = Coverage(scope="network", engagement_observed="none", follow_times=False, notes=[whole_note])
+    whole = Coverage(scope="network", engagement_observed="none", follow_times=False, notes=notes, engine=engine)
     if not draw.whole:
         whole.notes.append(draw.words())
     base = stated or Coverage(engagement_observed="everyone" if draw.interactions else "none")
