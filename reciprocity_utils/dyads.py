@@ -406,29 +406,11 @@ def build_dyads(dataset: StudyDataset, community_column: str | None = "auto") ->
     ``community`` column, else the first of ``labels``; ``None``: none).
     """
     accounts = dataset.accounts
-    coverage = dataset.coverage
     codes = AccountCodes(accounts["account_id"])
     matched = _match(dataset, codes)
     n, n_arcs = codes.n, len(matched.a)
     a, b, reverse = matched.a, matched.b, matched.reverse
     events = dataset.interactions
-    notes: list[str] = []
-    columns: dict[str, object] = {}
-
-    owner = accounts["is_owner"].to_numpy(dtype=bool)
-    mutuality_known = coverage.mutuality_observable
-    engagement = coverage.engagement_observed
-    # Which direction's engagement the source observed, per arc (None: every arc).
-    ab_unobserved = ba_unobserved = None
-    if engagement == "none":
-        ab_unobserved = ba_unobserved = np.ones(n_arcs, bool)
-        notes.append("No engagement is recorded in this source, so engagement between the two accounts of a follow is unknown.")
-    elif engagement == "owner_outgoing":
-        ab_unobserved, ba_unobserved = ~owner[a], ~owner[b]
-        notes.append(
-            "Only the owner's own engagement is recorded: engagement toward the owner and between other accounts is not known, "
-            "and is left blank rather than counted as none."
-        )
 
     # Follow times and the follow-back, as integer microseconds.
     followed = _epoch_us(dataset.follows["followed_at"])
@@ -437,42 +419,8 @@ def build_dyads(dataset: StudyDataset, community_column: str | None = "auto") ->
     followed_back[mutual] = followed[reverse[mutual]]
     del reverse
     matched.reverse = None  # freed: the peak memory of a 10M-follow table is what a laptop must hold
-    both_known = mutual & (followed != NOT_A_TIME) & (followed_back != NOT_A_TIME)
-    mutual_since = np.maximum(followed, followed_back)
-    mutual_since[~both_known] = NOT_A_TIME
+    mutual_since = _mutual_since(mutual, followed, followed_back)
     start, end = _window(dataset)
-
-    def exposure() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Days exposed in all, one-way and mutual, per arc (NaN where unknown)."""
-        if start is None:
-            return np.full(n_arcs, np.nan), np.full(n_arcs, np.nan), np.full(n_arcs, np.nan)
-        start_us, end_us = _as_us(start), _as_us(end)
-        exposure_days, one_way_days = np.empty(n_arcs), np.empty(n_arcs)
-        # Slice by slice: whole-column temporaries would be fresh memory (page faults) every time.
-        for first in range(0, n_arcs, _SLICE):
-            rows = slice(first, first + _SLICE)
-            exposure_from = np.maximum(followed[rows], start_us)  # NaT is the smallest integer: unknown times start with the data
-            days = np.subtract(end_us, exposure_from, dtype=np.float64)
-            np.maximum(days, 0, out=days)
-            np.divide(days, MICROSECONDS_PER_DAY, out=exposure_days[rows])
-            switch = np.clip(mutual_since[rows], exposure_from, end_us)
-            switch[~mutual[rows]] = end_us
-            switch -= exposure_from
-            np.divide(switch, MICROSECONDS_PER_DAY, out=one_way_days[rows], dtype=np.float64)
-        one_way_days[mutual & ~both_known] = np.nan
-        return exposure_days, one_way_days, exposure_days - one_way_days
-
-    if start is not None:
-        unknown_follow_times = int((followed == NOT_A_TIME).sum())
-        if unknown_follow_times:
-            notes.append(f"{unknown_follow_times:,} follows have no time: their exposure is counted from the start of the data.")
-        if (mutual & ~both_known).any():
-            notes.append(
-                f"{int((mutual & ~both_known).sum()):,} mutual follows lack one of the two follow times, so when they became "
-                "mutual is unknown."
-            )
-    else:
-        notes.append("The data carries no times: exposure is unknown and every follow counts as equally exposed.")
 
     # Events: which arc each belongs to, whether it falls in the arc's exposure window, and its state.
     kind = pc.index_in(arrow_strings(events["kind"]), value_set=pa.array(list(INTERACTION_KINDS))).to_numpy(zero_copy_only=False)
@@ -490,8 +438,14 @@ def build_dyads(dataset: StudyDataset, community_column: str | None = "auto") ->
         return on_arc & ~before, before
 
     # Three independent passes over millions of rows: two threads.
-    parts = _in_parallel({"exposure": exposure, "ab": lambda: window(matched.ab_arc), "ba": lambda: window(matched.ba_arc)})
-    exposure_days, one_way_days, mutual_days = parts["exposure"]
+    parts = _in_parallel(
+        {
+            "exposure": lambda: _exposure(followed, mutual_since, mutual, start, end),
+            "ab": lambda: window(matched.ab_arc),
+            "ba": lambda: window(matched.ba_arc),
+        }
+    )
+    exposure = parts["exposure"]
     (ab_in, ab_before), (ba_in, ba_before) = parts["ab"], parts["ba"]
     del parts
     # Each of a's events toward b inside the window, flagged when it came after the follow-back.
@@ -515,26 +469,11 @@ def build_dyads(dataset: StudyDataset, community_column: str | None = "auto") ->
     ab_per_kind, ab_total, ab_mutual, before_follow = sides["ab"]
     ba_per_kind, ba_total, ba_before_follow = sides["ba"]
     del sides
-    for code, name in enumerate(INTERACTION_KINDS):
-        columns[f"ab_{name}"] = _nullable(ab_per_kind[code], ab_unobserved)
-        columns[f"ba_{name}"] = _nullable(ba_per_kind[code], ba_unobserved)
-    del ab_per_kind, ba_per_kind
-    ab_all_times, ba_all_times = ab_total + before_follow, ba_total + ba_before_follow
-    del ba_before_follow
-    if before_follow.any() and engagement != "none":
-        observed_before = before_follow if ab_unobserved is None else before_follow[~ab_unobserved]
-        notes.append(
-            f"{int(observed_before.sum()):,} events of a toward b predate a's follow of b: counted in ab_before_follow, not in the outcome."
-        )
     undated = np.zeros(n_arcs, bool)
     undated[matched.ab_arc[ab_in & ~at_known]] = True
-    split_unknown = (mutual & ~both_known) | (mutual & undated)
-    if start is None:
-        split_unknown[:] = True
-    del undated, after_switch
+    del after_switch
 
-    # Account-level covariates; the pair's own follows and events are subtracted per row.
-    # Per account first (int32, a million entries at most), then taken per arc.
+    # Per account (int32, a million entries at most), taken per arc when the table is assembled.
     per_account = _in_parallel(
         {
             "followers": lambda: np.bincount(b, minlength=n).astype(np.int32),
@@ -544,13 +483,151 @@ def build_dyads(dataset: StudyDataset, community_column: str | None = "auto") ->
             "received": lambda: np.bincount(matched.target, weights=weight, minlength=n).astype(np.int32),
         }
     )
-    followers, following, returned = per_account["followers"], per_account["following"], per_account["returned"]
-    sent, received = per_account["sent"], per_account["received"]
-    del per_account
-    with np.errstate(invalid="ignore", divide="ignore"):
-        followback_rate = np.where(followers > 0, returned / np.maximum(followers, 1), np.nan)
     ab_arc, ba_arc = matched.ab_arc, matched.ba_arc
     del matched, kind, at, at_known, ab_in, ab_before, ba_in, ba_before, weight
+    counts = {
+        "ab_per_kind": ab_per_kind,
+        "ba_per_kind": ba_per_kind,
+        "ab_total": ab_total,
+        "ba_total": ba_total,
+        "ab_mutual": ab_mutual,
+        "before_follow": before_follow,
+        "ba_before_follow": ba_before_follow,
+        "undated": undated,
+    }
+    del ab_per_kind, ba_per_kind, ab_total, ba_total, ab_mutual, before_follow, ba_before_follow, undated
+    frame, notes = assemble_dyads(
+        accounts,
+        codes.ids.array,
+        dataset.coverage,
+        community_column,
+        a,
+        b,
+        mutual,
+        dataset.follows["followed_at"].array,
+        followed,
+        followed_back,
+        mutual_since,
+        (start, end),
+        exposure,
+        counts,
+        per_account,
+    )
+    return DyadTable(frame, start, end, notes, _EventArcs(weakref.ref(events), ab_arc, ba_arc))
+
+
+def _mutual_since(mutual: np.ndarray, followed: np.ndarray, followed_back: np.ndarray) -> np.ndarray:
+    """When each pair became mutual: the later of its two follows (NOT_A_TIME unless both are known)."""
+    both_known = mutual & (followed != NOT_A_TIME) & (followed_back != NOT_A_TIME)
+    mutual_since = np.maximum(followed, followed_back)
+    mutual_since[~both_known] = NOT_A_TIME
+    return mutual_since
+
+
+def _exposure(
+    followed: np.ndarray, mutual_since: np.ndarray, mutual: np.ndarray, start: pd.Timestamp | None, end: pd.Timestamp | None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Days exposed in all, one-way and mutual, per arc (NaN where unknown)."""
+    n_arcs = len(followed)
+    if start is None:
+        return np.full(n_arcs, np.nan), np.full(n_arcs, np.nan), np.full(n_arcs, np.nan)
+    start_us, end_us = _as_us(start), _as_us(end)
+    exposure_days, one_way_days = np.empty(n_arcs), np.empty(n_arcs)
+    # Slice by slice: whole-column temporaries would be fresh memory (page faults) every time.
+    for first in range(0, n_arcs, _SLICE):
+        rows = slice(first, first + _SLICE)
+        exposure_from = np.maximum(followed[rows], start_us)  # NaT is the smallest integer: unknown times start with the data
+        days = np.subtract(end_us, exposure_from, dtype=np.float64)
+        np.maximum(days, 0, out=days)
+        np.divide(days, MICROSECONDS_PER_DAY, out=exposure_days[rows])
+        switch = np.clip(mutual_since[rows], exposure_from, end_us)
+        switch[~mutual[rows]] = end_us
+        switch -= exposure_from
+        np.divide(switch, MICROSECONDS_PER_DAY, out=one_way_days[rows], dtype=np.float64)
+    one_way_days[mutual & (mutual_since == NOT_A_TIME)] = np.nan
+    return exposure_days, one_way_days, exposure_days - one_way_days
+
+
+def assemble_dyads(
+    accounts: pd.DataFrame,
+    ids: Any,
+    coverage: Any,
+    community_column: str | None,
+    a: np.ndarray,
+    b: np.ndarray,
+    mutual: np.ndarray,
+    followed_at: Any,
+    followed: np.ndarray,
+    followed_back: np.ndarray,
+    mutual_since: np.ndarray,
+    window: tuple[pd.Timestamp | None, pd.Timestamp | None],
+    exposure: tuple[np.ndarray, np.ndarray, np.ndarray],
+    counts: dict[str, Any],
+    per_account: dict[str, np.ndarray],
+) -> tuple[pd.DataFrame, list[str]]:
+    """The dyad table's columns from per-arc counts and per-account figures, with what the source could not observe.
+
+    Shared by the in-memory build and the engines' aggregates (:mod:`reciprocity_utils.dyad_files`):
+    the covariates that leave the pair out, the blanks for unobserved directions and the notes are
+    decided here once. ``accounts`` is aligned with ``ids`` (the account codes' order); ``counts``
+    and ``per_account`` are consumed (their arrays are released as the columns are made).
+    """
+    n_arcs = len(a)
+    start, _ = window
+    notes: list[str] = []
+    owner = accounts["is_owner"].to_numpy(dtype=bool)
+    mutuality_known = coverage.mutuality_observable
+    engagement = coverage.engagement_observed
+    # Which direction's engagement the source observed, per arc (None: every arc).
+    ab_unobserved = ba_unobserved = None
+    if engagement == "none":
+        ab_unobserved = ba_unobserved = np.ones(n_arcs, bool)
+        notes.append("No engagement is recorded in this source, so engagement between the two accounts of a follow is unknown.")
+    elif engagement == "owner_outgoing":
+        ab_unobserved, ba_unobserved = ~owner[a], ~owner[b]
+        notes.append(
+            "Only the owner's own engagement is recorded: engagement toward the owner and between other accounts is not known, "
+            "and is left blank rather than counted as none."
+        )
+    both_known = mutual & (mutual_since != NOT_A_TIME)
+    if start is not None:
+        unknown_follow_times = int((followed == NOT_A_TIME).sum())
+        if unknown_follow_times:
+            notes.append(f"{unknown_follow_times:,} follows have no time: their exposure is counted from the start of the data.")
+        if (mutual & ~both_known).any():
+            notes.append(
+                f"{int((mutual & ~both_known).sum()):,} mutual follows lack one of the two follow times, so when they became "
+                "mutual is unknown."
+            )
+    else:
+        notes.append("The data carries no times: exposure is unknown and every follow counts as equally exposed.")
+    exposure_days, one_way_days, mutual_days = exposure
+
+    columns: dict[str, object] = {}
+    ab_per_kind, ba_per_kind = counts.pop("ab_per_kind"), counts.pop("ba_per_kind")
+    for code, name in enumerate(INTERACTION_KINDS):
+        columns[f"ab_{name}"] = _nullable(ab_per_kind[code], ab_unobserved)
+        columns[f"ba_{name}"] = _nullable(ba_per_kind[code], ba_unobserved)
+    del ab_per_kind, ba_per_kind
+    ab_total, ba_total, ab_mutual = counts.pop("ab_total"), counts.pop("ba_total"), counts.pop("ab_mutual")
+    before_follow, ba_before_follow = counts.pop("before_follow"), counts.pop("ba_before_follow")
+    ab_all_times, ba_all_times = ab_total + before_follow, ba_total + ba_before_follow
+    del ba_before_follow
+    if before_follow.any() and engagement != "none":
+        observed_before = before_follow if ab_unobserved is None else before_follow[~ab_unobserved]
+        notes.append(
+            f"{int(observed_before.sum()):,} events of a toward b predate a's follow of b: counted in ab_before_follow, not in the outcome."
+        )
+    split_unknown = (mutual & ~both_known) | (mutual & counts.pop("undated"))
+    if start is None:
+        split_unknown[:] = True
+    del both_known
+
+    # Account-level covariates; the pair's own follows and events are subtracted per row.
+    followers, following, returned = per_account.pop("followers"), per_account.pop("following"), per_account.pop("returned")
+    sent, received = per_account.pop("sent"), per_account.pop("received")
+    with np.errstate(invalid="ignore", divide="ignore"):
+        followback_rate = np.where(followers > 0, returned / np.maximum(followers, 1), np.nan)
     ego = coverage.scope == "ego"
     if ego:
         notes.append(
@@ -571,11 +648,11 @@ def build_dyads(dataset: StudyDataset, community_column: str | None = "auto") ->
     elif ego:
         followback_rate[~owner] = np.nan  # only the owner's followers are known
 
-    category = pd.CategoricalDtype(pd.Index(codes.ids.array), ordered=False)
+    category = pd.CategoricalDtype(pd.Index(ids), ordered=False)
     columns = {
         "a_id": pd.Categorical.from_codes(a, dtype=category),
         "b_id": pd.Categorical.from_codes(b, dtype=category),
-        "followed_at": dataset.follows["followed_at"].array,
+        "followed_at": followed_at,
         "mutual": pd.arrays.BooleanArray(mutual, np.full(n_arcs, not mutuality_known)),
         "followed_back_at": _as_times(followed_back),
         "mutual_since": _as_times(mutual_since),
@@ -618,7 +695,7 @@ def build_dyads(dataset: StudyDataset, community_column: str | None = "auto") ->
         columns["b_community"] = community_of_account.take(b) if n_arcs else community_of_account[:0]
     columns["a_is_owner"] = owner[a]
     columns["b_is_owner"] = owner[b]
-    return DyadTable(pd.DataFrame(columns, copy=False), start, end, notes, _EventArcs(weakref.ref(events), ab_arc, ba_arc))
+    return pd.DataFrame(columns, copy=False), notes
 
 
 def _compact(counts: np.ndarray) -> np.ndarray:

@@ -88,6 +88,13 @@ class DuckDBEngine:
     def one_row(self, query: str) -> tuple:
         return self._execute(query, "count the follows").fetchone()
 
+    def rows(self, query: str) -> list[tuple]:
+        return self._execute(query, "compute the dyad aggregates").fetchall()
+
+    def write_table(self, query: str, path: str) -> None:
+        # Sorted by the pair: the same rows in the same order from every engine and every run.
+        self._execute(f"COPY ({query} ORDER BY a_id, b_id) TO {_quoted(Path(path))} (FORMAT parquet)", "write the dyad table")
+
     def write_accounts(self, path: str) -> None:
         self._execute(f"COPY (SELECT * FROM accounts ORDER BY account_id) TO {_quoted(Path(path))} (FORMAT parquet)", "write the accounts")
 
@@ -95,6 +102,36 @@ class DuckDBEngine:
         self.connection.close()
         if self._temporary is not None:
             self._temporary.cleanup()
+
+
+def table_reader(path: Path) -> str:
+    """A DuckDB table function reading one table of the generic format (CSV read as text, as the loaders read it)."""
+    if path.name.endswith(".parquet"):
+        return f"read_parquet({_quoted(path)})"
+    return f"read_csv({_quoted(path)}, header = true, all_varchar = true, compression = 'auto')"
+
+
+def dyad_aggregates_with_duckdb(
+    tables: dict[str, Path], out_path: str, memory_limit: str = "4GB", temp_directory: str | Path | None = None
+):
+    from .dyad_sql import check_columns, input_views, run_dyad_steps
+
+    engine = DuckDBEngine(memory_limit, temp_directory)
+    try:
+        connection = engine.connection
+        connection.execute("SET TimeZone = 'UTC'")  # times without an offset are UTC, as the loaders take them
+        columns = {}
+        for name, raw in (("follows", "dy_raw_follows"), ("interactions", "dy_raw_events")):
+            if name in tables:
+                connection.execute(f"CREATE VIEW {raw} AS SELECT * FROM {table_reader(tables[name])}")
+                columns[name] = {row[0] for row in connection.execute(f"DESCRIBE {raw}").fetchall()}
+        files = {k: str(v) for k, v in tables.items()}
+        check_columns(files, columns)
+        for name, query in input_views("duckdb", columns["follows"], columns.get("interactions")).items():
+            connection.execute(f"CREATE VIEW {name} AS {query}")
+        return run_dyad_steps(engine, "duckdb", files, out_path)
+    finally:
+        engine.close()
 
 
 def measure_with_duckdb(

@@ -88,6 +88,7 @@ class SparkEngine:
     def __init__(self, session: Any) -> None:
         self.session = session
         self._persisted: list[Any] = []
+        self.extra_views: tuple[str, ...] = ()
 
     def materialize(self, table: str, query: str) -> None:
         from pyspark import StorageLevel
@@ -100,6 +101,13 @@ class SparkEngine:
     def one_row(self, query: str) -> tuple:
         return tuple(self.session.sql(query).collect()[0])
 
+    def rows(self, query: str) -> list[tuple]:
+        return [tuple(row) for row in self.session.sql(query).collect()]
+
+    def write_table(self, query: str, path: str) -> None:
+        # Sorted by the pair: the same rows in the same order from every engine and every run.
+        self.session.sql(f"{query} ORDER BY a_id, b_id").write.mode("overwrite").parquet(path)
+
     def write_accounts(self, path: str) -> None:
         # A folder of Parquet part files (what Spark writes; Parquet readers read the folder).
         self.session.table("accounts").orderBy("account_id").write.mode("overwrite").parquet(path)
@@ -107,7 +115,7 @@ class SparkEngine:
     def close(self) -> None:
         for frame in self._persisted:
             frame.unpersist()
-        for view in ("raw_follows", "follows", "mutual_by_account", "accounts"):
+        for view in ("raw_follows", "follows", "mutual_by_account", "accounts", *self.extra_views):
             self.session.catalog.dropTempView(view)
 
 
@@ -143,6 +151,33 @@ def _quiet_pandas_warning() -> Iterator[None]:
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="PySpark does not yet fully support pandas", category=FutureWarning)
         yield
+
+
+@_quiet_pandas_warning()
+def dyad_aggregates_with_spark(tables: dict[str, Path], out_path: str, master: str | None = "local[2]"):
+    from .dyad_sql import TEMPORARY, check_columns, input_views, run_dyad_steps
+
+    session = spark_session(master)
+    engine = SparkEngine(session)
+    engine.extra_views = TEMPORARY
+    zone = session.conf.get("spark.sql.session.timeZone")
+    session.conf.set("spark.sql.session.timeZone", "UTC")  # times without an offset are UTC, as the loaders take them
+    try:
+        columns = {}
+        for name, raw in (("follows", "dy_raw_follows"), ("interactions", "dy_raw_events")):
+            if name in tables:
+                path = str(tables[name])
+                reader = session.read.parquet(path) if path.endswith(".parquet") else session.read.option("header", True).csv(path)
+                reader.createOrReplaceTempView(raw)
+                columns[name] = set(reader.columns)
+        files = {k: str(v) for k, v in tables.items()}
+        check_columns(files, columns)
+        for name, query in input_views("spark", columns["follows"], columns.get("interactions")).items():
+            session.sql(query).createOrReplaceTempView(name)
+        return run_dyad_steps(engine, "spark", files, out_path)
+    finally:
+        engine.close()
+        session.conf.set("spark.sql.session.timeZone", zone)
 
 
 @_quiet_pandas_warning()

@@ -92,18 +92,12 @@ def stated_coverage(source: FollowInput) -> Coverage | None:
     return None
 
 
-def _reader(path: Path) -> str:
-    from .duckdb_engine import _quoted
-
-    if path.name.endswith(".parquet"):
-        return f"read_parquet({_quoted(path)})"
-    return f"read_csv({_quoted(path)}, header = true, all_varchar = true, compression = 'auto')"
-
-
 def _rows_among_chosen(connection, name: str, path: Path) -> pd.DataFrame:
     """The table's model columns, for rows whose every id is a drawn account (ids compared as trimmed text)."""
     model_columns, ids = TABLES[name]
-    reader = _reader(path)
+    from .duckdb_engine import table_reader
+
+    reader = table_reader(path)
     present = [row[0] for row in connection.execute(f"DESCRIBE SELECT * FROM {reader}").fetchall()]
     columns = [c for c in model_columns if c in present]
     # Quoted names: "at" and "count" are SQL words.

@@ -103,6 +103,7 @@ from .study import (
     headline_fit,
     planted_truth,
     prepare_study,
+    prepare_study_from_dyads,
     raw_by_kind,
 )
 from .validation import (
@@ -160,6 +161,7 @@ __all__ = [
     "plain_conclusion",
     "planted_truth",
     "prepare_study",
+    "prepare_study_from_dyads",
     "raw_by_kind",
     "raw_comparison",
     "robust_covariances",

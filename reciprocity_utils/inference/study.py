@@ -79,7 +79,7 @@ class StudyData:
     for the timing design and the out-of-time comparison.
     """
 
-    dataset: StudyDataset
+    dataset: StudyDataset | None
     kinds: tuple[str, ...]
     dyads: DyadTable
     frame: ModelFrame | None
@@ -109,6 +109,34 @@ class StudyData:
         }
 
 
+def _unavailable(coverage: Any) -> str | None:
+    """Why this source does not allow the network models, in a sentence (None: it does)."""
+    if not coverage.mutuality_observable:
+        return f"In this source {coverage.follows_missing_words}, so follow-backs cannot be told apart from one-way follows."
+    if coverage.engagement_observed == "none":
+        return "The source records no engagement."
+    if coverage.engagement_observed == "owner_outgoing":
+        return (
+            "The source records only the owner's own engagement: models of engagement between accounts need everyone's "
+            "engagement, so only the owner's comparison below is possible."
+        )
+    if coverage.scope == "ego":
+        return (
+            "Every follow in this source involves the owner, so the models that compare many accounts' pairs (each account's "
+            "own activity and popularity absorbed) cannot be fitted: only the owner's comparison below, in both directions, is "
+            "possible. A network collection (`reciprocity collect ... --depth 1`) allows the models."
+        )
+    return None
+
+
+NO_ENGAGEMENT_IN_A_GROUP = "Engagement is needed among both mutual and one-way follows, and one of the two groups has none."
+
+
+def _engaged_in_both_groups(arcs_frame: ModelFrame) -> bool:
+    engaged = arcs_frame.data.groupby("mutual")["y_ab"].sum()
+    return len(engaged) == 2 and bool((engaged > 0).all())
+
+
 @timed_step("the dyad table and model frames")
 def prepare_study(dataset: StudyDataset, kinds: tuple[str, ...] | list[str] = INTERACTION_KINDS) -> StudyData:
     """Build the dyad table and the model frames, and decide what this source lets the study estimate."""
@@ -116,22 +144,7 @@ def prepare_study(dataset: StudyDataset, kinds: tuple[str, ...] | list[str] = IN
     dyads = build_dyads(dataset)
     coverage = dataset.coverage
     is_ego = coverage.scope == "ego" or coverage.engagement_observed == "owner_outgoing"
-    unavailable = None
-    if not coverage.mutuality_observable:
-        unavailable = f"In this source {coverage.follows_missing_words}, so follow-backs cannot be told apart from one-way follows."
-    elif coverage.engagement_observed == "none":
-        unavailable = "The source records no engagement."
-    elif coverage.engagement_observed == "owner_outgoing":
-        unavailable = (
-            "The source records only the owner's own engagement: models of engagement between accounts need everyone's "
-            "engagement, so only the owner's comparison below is possible."
-        )
-    elif coverage.scope == "ego":
-        unavailable = (
-            "Every follow in this source involves the owner, so the models that compare many accounts' pairs (each account's "
-            "own activity and popularity absorbed) cannot be fitted: only the owner's comparison below, in both directions, is "
-            "possible. A network collection (`reciprocity collect ... --depth 1`) allows the models."
-        )
+    unavailable = _unavailable(coverage)
     frame = arcs_frame = None
     if unavailable is None:
         # The segments first: the memory their construction takes at its peak is then not added
@@ -142,9 +155,8 @@ def prepare_study(dataset: StudyDataset, kinds: tuple[str, ...] | list[str] = IN
             del segments
         arcs_frame = model_frame(dyads, kinds=kinds)
         frame = arcs_frame if frame is None else frame
-        engaged = arcs_frame.data.groupby("mutual")["y_ab"].sum()
-        if len(engaged) < 2 or (engaged <= 0).any():
-            unavailable = "Engagement is needed among both mutual and one-way follows, and one of the two groups has none."
+        if not _engaged_in_both_groups(arcs_frame):
+            unavailable = NO_ENGAGEMENT_IN_A_GROUP
             frame = arcs_frame = None
     timing_unavailable = None
     if unavailable:
@@ -155,6 +167,31 @@ def prepare_study(dataset: StudyDataset, kinds: tuple[str, ...] | list[str] = IN
             "and the timing design and the out-of-time prediction are skipped."
         )
     return StudyData(dataset, kinds, dyads, frame, arcs_frame, unavailable, timing_unavailable, is_ego)
+
+
+WHOLE_TABLE_NO_TIMING = (
+    "The whole network's table counts engagement per follow, not event by event, so the timing design and the "
+    "out-of-time prediction cannot run on it."
+)
+
+
+@timed_step("the dyad table and model frames")
+def prepare_study_from_dyads(dyads: DyadTable, coverage: Any, kinds: tuple[str, ...] | list[str] = INTERACTION_KINDS) -> StudyData:
+    """The per-follow models on a dyad table an engine computed over a whole network (no events in memory).
+
+    The frame is one row per follow (mutual at the end of the data against not): splitting each
+    follow's time at the follow-back needs every event's time, which the table does not keep.
+    ``dataset`` is ``None``: the events behind the table were never loaded.
+    """
+    kinds = tuple(kinds)
+    is_ego = coverage.scope == "ego" or coverage.engagement_observed == "owner_outgoing"
+    unavailable = _unavailable(coverage)
+    arcs_frame = None
+    if unavailable is None:
+        arcs_frame = model_frame(dyads, kinds=kinds)
+        if not _engaged_in_both_groups(arcs_frame):
+            unavailable, arcs_frame = NO_ENGAGEMENT_IN_A_GROUP, None
+    return StudyData(None, kinds, dyads, arcs_frame, arcs_frame, unavailable, unavailable or WHOLE_TABLE_NO_TIMING, is_ego)
 
 
 def fits_table(fits: dict[str, ModelFit], method: str = HEADLINE_COVARIANCE) -> pd.DataFrame:

@@ -1,0 +1,158 @@
+"""Study 03's dyad aggregates computed by DuckDB and Spark equal the in-memory dyad table, column by column."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import reciprocity_utils as ru
+from reciprocity_utils.dyad_files import dyad_coverage, read_dyad_table
+from reciprocity_utils.dyads import build_dyads
+from reciprocity_utils.engines.dyad_sql import write_dyad_aggregates
+from reciprocity_utils.model import DatasetValidationError
+from tests.test_engines import ENGINES
+
+SQL_ENGINES = ENGINES[1:]
+
+
+def _as_compared(frame: pd.DataFrame) -> pd.DataFrame:
+    """Ids and kinds as text (the categories' order differs: accounts' order in memory, sorted ids from an engine)."""
+    frame = frame.copy()
+    for column in ("a_id", "b_id", "a_kind", "b_kind", "a_community", "b_community"):
+        if column in frame:
+            frame[column] = frame[column].astype("string")
+    return frame.sort_values(["a_id", "b_id"], ignore_index=True)
+
+
+def _agree(folder, engine, tmp_path):
+    dataset = ru.load_dataset(folder)
+    expected = build_dyads(dataset)
+    aggregates = write_dyad_aggregates(folder, tmp_path / f"dyads-{engine}", engine=engine)
+    assert dyad_coverage(tmp_path / f"dyads-{engine}") == dataset.coverage
+    table = read_dyad_table(tmp_path / f"dyads-{engine}")
+    pd.testing.assert_frame_equal(_as_compared(table.frame), _as_compared(expected.frame))
+    assert table.notes == expected.notes
+    assert (table.window_start, table.window_end) == (expected.window_start, expected.window_end)
+    return dataset, table, aggregates
+
+
+@pytest.fixture(scope="module")
+def messy(tmp_path_factory):
+    """A generic folder with what real files hold: 19-digit ids with blanks around them, repeated follows with
+    different times, follows and events without time, times without offset, self-follows and self-engagement,
+    kinds by synonyms in capitals, counts above one or missing, events before the follow and between strangers."""
+    rng = np.random.default_rng(7)
+    folder = tmp_path_factory.mktemp("messy")
+    n = 120
+    ids = np.array([str(9_000_000_000_000_000_000 + int(x)) for x in rng.choice(10**15, n, replace=False)])
+    start = pd.Timestamp("2024-01-01", tz="UTC")
+
+    def times(count, missing):
+        stamps = (start + pd.to_timedelta(rng.integers(0, 300 * 86_400, count), unit="s")).strftime("%Y-%m-%dT%H:%M:%SZ")
+        stamps = np.array(stamps, dtype=object)
+        stamps[rng.random(count) < missing] = ""
+        naive = rng.random(count) < 0.1  # no offset: taken as UTC
+        stamps[naive] = [s[:-1] if s else s for s in stamps[naive]]
+        return stamps
+
+    follower, followee = rng.integers(0, n, 1500), rng.integers(0, n, 1500)
+    # Many returned follows: copy a third of them reversed.
+    back = rng.random(1500) < 0.35
+    follower = np.concatenate([follower, followee[back]])
+    followee = np.concatenate([followee, follower[: len(follower) - back.sum()][back]])
+    follows = pd.DataFrame({"follower_id": ids[follower], "followee_id": ids[followee], "followed_at": times(len(follower), 0.08)})
+    repeats = follows.sample(60, random_state=1).assign(followed_at=times(60, 0.3))  # the same follows again, other times
+    follows = pd.concat([follows, repeats], ignore_index=True)
+    follows["follower_id"] = follows["follower_id"].where(rng.random(len(follows)) > 0.1, " " + follows["follower_id"] + " ")
+    follows.to_csv(folder / "follows.csv", index=False)
+
+    m = 5000
+    pairs = follows.sample(m, replace=True, random_state=2)
+    actor, target = pairs["follower_id"].str.strip().to_numpy(), pairs["followee_id"].to_numpy()
+    flip = rng.random(m) < 0.4  # the other direction of a follow
+    actor, target = np.where(flip, target, actor), np.where(flip, actor, target)
+    stranger = rng.random(m) < 0.15
+    actor[stranger], target[stranger] = ids[rng.integers(0, n, stranger.sum())], ids[rng.integers(0, n, stranger.sum())]
+    kinds = np.array(["reply", "Mention", "retweet", "quote", "favorite", "like", "boost", "REPOST"])[rng.integers(0, 8, m)]
+    counts = np.array(["1", "1", "1", "2", "5", ""], dtype=object)[rng.integers(0, 6, m)]
+    pd.DataFrame({"actor_id": actor, "target_id": target, "kind": kinds, "at": times(m, 0.05), "count": counts}).to_csv(
+        folder / "interactions.csv", index=False
+    )
+    kind = np.array(["person", "brand", ""], dtype=object)[rng.integers(0, 3, n - 10)]
+    community = np.array(["north", "south", ""], dtype=object)[rng.integers(0, 3, n - 10)]
+    pd.DataFrame({"account_id": ids[10:], "kind": kind, "community": community}).to_csv(folder / "accounts.csv", index=False)
+    return folder
+
+
+@pytest.mark.parametrize("engine", SQL_ENGINES)
+def test_engine_dyad_table_equals_the_memory_table_on_messy_input(messy, engine, tmp_path):
+    dataset, table, aggregates = _agree(messy, engine, tmp_path)
+    frame = table.frame
+    # The fixture reaches every branch the comparison is meant to test.
+    assert dataset.validation.repairs["duplicate_follows_removed"] > 0 and dataset.validation.repairs["follow_self_loops_removed"] > 0
+    assert (
+        aggregates.follows_read - aggregates.arcs
+        == dataset.validation.repairs["duplicate_follows_removed"] + dataset.validation.repairs["follow_self_loops_removed"]
+    )
+    assert frame["mutual"].sum() > 100 and frame["followed_at"].isna().sum() > 10
+    assert frame["ab_before_follow"].sum() > 0 and frame["ab_mutual"].sum() > 0 and frame["ab_one_way"].isna().sum() > 0
+    assert frame["ab_total"].max() > 5 and frame["a_community"].notna().sum() > 0
+    assert len(frame["a_id"].astype(str).iloc[0]) == 19
+
+
+@pytest.mark.parametrize("engine", SQL_ENGINES)
+def test_engine_dyad_table_equals_the_memory_table_on_the_bundled_sample_and_a_saved_dataset(engine, tmp_path):
+    _agree(ru.SAMPLE_DIR, engine, tmp_path)
+    saved = ru.load_dataset(ru.SAMPLE_DIR).save(tmp_path / "saved")  # Parquet with typed times, and dataset.json's coverage
+    _agree(saved, engine, tmp_path)
+
+
+def test_the_study_models_read_the_engine_table_and_find_the_same_estimate(tmp_path):
+    from reciprocity_utils import inference
+
+    dataset = ru.load_dataset(ru.SAMPLE_DIR)
+    write_dyad_aggregates(ru.SAMPLE_DIR, tmp_path / "dyads")
+    in_memory = inference.prepare_study(dataset)
+    from_engine = inference.prepare_study_from_dyads(read_dyad_table(tmp_path / "dyads"), dyad_coverage(tmp_path / "dyads"))
+    specs = inference.standard_specs(in_memory.arcs_frame)
+    memory_fit = inference.headline_fit(inference.fit_all(in_memory.arcs_frame, specs)[0])
+    engine_fit = inference.headline_fit(inference.fit_all(from_engine.arcs_frame, specs)[0])
+    assert engine_fit.mutual.value == pytest.approx(memory_fit.mutual.value, rel=1e-9)
+    assert engine_fit.mutual.interval() == pytest.approx(memory_fit.mutual.interval(), rel=1e-9)
+
+
+@pytest.mark.parametrize(
+    "column, value, expected",
+    [
+        ("at", "last tuesday", "1 row, field 'at': expected a time"),
+        ("kind", "poke", "1 row, field 'kind': expected an engagement kind"),
+        ("count", "two", "1 row, field 'count': expected a whole number"),
+    ],
+)
+def test_a_value_the_engine_cannot_read_is_one_line_naming_file_column_and_value(tmp_path, column, value, expected):
+    pd.DataFrame({"follower_id": ["1", "2"], "followee_id": ["2", "1"]}).to_csv(tmp_path / "follows.csv", index=False)
+    events = pd.DataFrame(
+        {
+            "actor_id": ["1", "2"],
+            "target_id": ["2", "1"],
+            "kind": ["like", "reply"],
+            "at": ["2024-01-01T00:00:00Z"] * 2,
+            "count": ["1", "1"],
+        }
+    )
+    events.loc[1, column] = value
+    events.to_csv(tmp_path / "interactions.csv", index=False)
+    with pytest.raises(DatasetValidationError) as raised:
+        write_dyad_aggregates(tmp_path, tmp_path / "out")
+    line = str(raised.value)
+    assert "interactions.csv" in line and expected in line and value in line and "\n" not in line
+
+
+def test_the_folder_is_private_and_says_what_was_counted(messy, tmp_path):
+    aggregates = write_dyad_aggregates(messy, tmp_path / "out")
+    about = json.loads((tmp_path / "out" / "dyads.json").read_text())
+    assert about["aggregates"]["arcs"] == aggregates.arcs and aggregates.self_engagement_removed > 0
+    assert (tmp_path / "out").stat().st_mode & 0o077 == 0
