@@ -30,6 +30,7 @@ _NAMES = {
     "ParameterError": "parameters",
     "check_parameters": "parameters",
     "open_input": "parameters",
+    "whole_network_dyads": "parameters",
     "pseudonymizer_for": "privacy",
     "dataset_details": "report",
     "read_results": "report",

@@ -11,14 +11,16 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from .dyads import NOT_A_TIME, DyadTable, _as_times, _exposure, _mutual_since, assemble_dyads
 from .engines.dyad_sql import ABOUT_FILE, DYADS_FILE
-from .model import INTERACTION_KINDS, Coverage, build_dataset
+from .model import INTERACTION_KINDS, Coverage, Provenance, ValidationReport, build_dataset
 
 # What one row of the table costs in memory once read and assembled (measured on the sample and a
 # generated 1M-follow network: the Parquet columns, then the model's columns beside them).
@@ -154,3 +156,79 @@ def read_dyad_table(folder: str | Path, coverage: Coverage | None = None, commun
         accounts_figures,
     )
     return DyadTable(frame, window[0], window[1], notes)
+
+
+@dataclass
+class WholeNetworkDyads:
+    """Study 03's per-follow table of a whole network an engine measured, or why it stays on disk.
+
+    Reads like a study dataset where the pages describe their data (``counts()``, ``coverage``,
+    ``validation``, ``provenance``): the whole network, with the engagement the engine counted.
+    ``table`` is None when the table would not fit in memory (``too_large`` says so in words).
+    """
+
+    coverage: Coverage
+    validation: ValidationReport
+    provenance: Provenance
+    whole_counts: dict[str, Any]
+    engine: str
+    subgraph_words: str
+    table: DyadTable | None = None
+    too_large: str | None = None
+
+    def counts(self) -> dict[str, Any]:
+        return dict(self.whole_counts)
+
+    def scope_notes(self) -> list[str]:
+        """What the page's models ran on, in sentences."""
+        from .engines.subgraph import ENGINE_NAMES, SUBGRAPH_CAVEAT
+
+        if self.table is None:
+            return [self.too_large or ""]
+        engine = ENGINE_NAMES.get(self.engine, self.engine)
+        return [
+            f"The per-follow models below use the whole network: all {self.whole_counts['follows']:,} follows, with the "
+            f"engagement between the two accounts of each counted by the {engine} engine over the whole data.",
+            "The timing design and the out-of-time prediction need each engagement event's time, which the whole network's "
+            f"table does not keep: they use a random subgraph, {self.subgraph_words}. {SUBGRAPH_CAVEAT}",
+        ]
+
+
+def load_whole_network_dyads(
+    folder: str | Path,
+    network_counts: dict[str, Any],
+    validation: ValidationReport,
+    provenance: Provenance,
+    subgraph_words: str,
+    available_bytes: int | None = None,
+) -> WholeNetworkDyads:
+    """The whole network's dyad table in ``folder`` when it fits in half the memory available, else its description alone."""
+    from .engines.choice import available_memory_bytes
+
+    folder = Path(folder)
+    aggregates = _about(folder)["aggregates"]
+    coverage = dyad_coverage(folder)
+    by_kind = aggregates.get("events_by_kind") or {}
+    counts = {
+        **network_counts,
+        "interaction_rows": int(aggregates["events_kept"]),
+        "interaction_events": int(sum(by_kind.values())),
+        **{f"events_{kind}": int(by_kind.get(kind, 0)) for kind in INTERACTION_KINDS},
+    }
+    validation = dataclasses.replace(
+        validation,
+        rows_read={**validation.rows_read, "interactions": int(aggregates["events_read"])},
+        rows_kept={**validation.rows_kept, "interactions": int(aggregates["events_kept"])},
+        repairs={**validation.repairs, "interaction_self_loops_removed": int(aggregates["events_read"] - aggregates["events_kept"])},
+    )
+    whole = WholeNetworkDyads(coverage, validation, provenance, counts, aggregates["engine"], subgraph_words)
+    available = available_memory_bytes() if available_bytes is None else available_bytes
+    needed = int(aggregates["arcs"]) * BYTES_PER_ROW
+    if needed > available / 2:
+        whole.too_large = (
+            f"The whole network's table of {int(aggregates['arcs']):,} follows would take about {needed / 2**30:.1f} GiB in "
+            f"memory, more than half of the {available / 2**30:.1f} GiB available here: the models use a random subgraph."
+        )
+        return whole
+    whole.table = read_dyad_table(folder, coverage)
+    return whole

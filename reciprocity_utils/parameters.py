@@ -98,6 +98,31 @@ def measured_engine(params: StudyParameters) -> str | None:
     return measuring_engine(params.input_path, params.engine)
 
 
+def whole_network_dyads(params: StudyParameters):
+    """Study 03's table of the whole network where an engine measured the input and counted its engagement, else None.
+
+    A :class:`~reciprocity_utils.dyad_files.WholeNetworkDyads`: the table itself when it fits in
+    memory, else only why the models use the random subgraph.
+    """
+    from .engines.network import DYADS_FOLDER, MeasuredNetwork, is_measured_network_folder
+
+    if params.input_path is None:
+        return None
+    folder = params.input_path if is_measured_network_folder(params.input_path) else None
+    if folder is None and measured_engine(params) is not None:
+        folder = private_dir(params.output_dir) / "measured"  # where open_input measured it
+    if folder is None or not is_measured_network_folder(folder):
+        return None
+    from .dyad_files import has_dyad_aggregates, load_whole_network_dyads
+
+    if not has_dyad_aggregates(folder / DYADS_FOLDER):
+        return None
+    network = MeasuredNetwork.load(folder)
+    return load_whole_network_dyads(
+        folder / DYADS_FOLDER, network.counts(), network.validation, network.provenance, network.draw.sample_words()
+    )
+
+
 def open_input(params: StudyParameters, measured: bool = False):
     """The validated study dataset the parameters point at (or a generated one for ``synthetic``).
 

@@ -156,3 +156,71 @@ def test_the_folder_is_private_and_says_what_was_counted(messy, tmp_path):
     about = json.loads((tmp_path / "out" / "dyads.json").read_text())
     assert about["aggregates"]["arcs"] == aggregates.arcs and aggregates.self_engagement_removed > 0
     assert (tmp_path / "out").stat().st_mode & 0o077 == 0
+
+
+@pytest.fixture(scope="module")
+def measured_sample(tmp_path_factory):
+    """The bundled sample measured by DuckDB with a subgraph of about a third of its follows: the whole table is written beside it."""
+    from reciprocity_utils.engines.network import measure_network
+
+    folder = tmp_path_factory.mktemp("measured-sample")
+    network = measure_network(ru.SAMPLE_DIR, folder, engine="duckdb", seed=0, subgraph_follows=1_500)
+    return folder, network
+
+
+def _whole_network(folder, tmp_path):
+    from reciprocity_utils.parameters import check_parameters
+
+    params = check_parameters(str(folder), "dataset", "", str(tmp_path / "out"), 0, "memory", "4GB", 300_000)
+    return ru.whole_network_dyads(params)
+
+
+def test_study_03_fits_the_whole_networks_table_and_times_on_the_subgraph(measured_sample, tmp_path):
+    from reciprocity_utils import inference
+
+    folder, network = measured_sample
+    whole = _whole_network(folder, tmp_path)
+    loaded = ru.load_dataset(ru.SAMPLE_DIR)
+    pd.testing.assert_frame_equal(_as_compared(whole.table.frame), _as_compared(build_dyads(loaded).frame))
+    assert whole.counts()["interaction_rows"] == len(loaded.interactions) and whole.counts()["follows"] == len(loaded.follows)
+    assert not whole.coverage.sampled and whole.coverage.engagement_observed == "everyone"
+
+    subgraph = network.subgraph_dataset()
+    study = inference.prepare_study(subgraph, whole_network=whole)
+    assert len(study.arcs_frame.data) == len(loaded.follows) and study.frame.design == "arcs"
+    assert study.timing_dataset is subgraph and len(study.timing_dyads.frame) == network.draw.follows < len(loaded.follows)
+    notes = " ".join(study.notes())
+    assert f"all {len(loaded.follows):,} follows" in notes and "timing design and the out-of-time prediction" in notes
+    assert "Studies 03 and 04" not in notes  # the subgraph's own note would contradict the page
+    # The same estimate as the loaded dataset's per-follow model, and it covers the planted ratio.
+    specs = inference.standard_specs(study.arcs_frame)
+    ours = inference.headline_fit(inference.fit_all(study.arcs_frame, specs)[0])
+    in_memory = inference.prepare_study(loaded)
+    theirs = inference.headline_fit(inference.fit_all(in_memory.arcs_frame, specs)[0])
+    assert ours.mutual.value == pytest.approx(theirs.mutual.value, rel=1e-9) and ours.mutual.covers(2.0)
+    details = ru.dataset_details(study.described)
+    assert details["counts"]["follows"] == len(loaded.follows) and not details["coverage"]["sampled"]
+
+
+def test_a_whole_table_too_large_for_memory_leaves_the_models_on_the_subgraph(measured_sample, tmp_path):
+    from reciprocity_utils import inference
+    from reciprocity_utils.dyad_files import load_whole_network_dyads
+
+    folder, network = measured_sample
+    whole = load_whole_network_dyads(
+        folder / "dyads", network.counts(), network.validation, network.provenance, network.draw.sample_words(), available_bytes=10**6
+    )
+    assert whole.table is None and "GiB" in whole.too_large
+    subgraph = network.subgraph_dataset()
+    study = inference.prepare_study(subgraph, whole_network=whole)
+    assert len(study.dyads.frame) == network.draw.follows and study.described is subgraph
+    assert whole.too_large in study.notes() and any("random subgraph" in note for note in study.notes())
+
+
+def test_a_follow_list_without_engagement_gets_no_whole_table(tmp_path):
+    from reciprocity_utils.engines.network import measure_network
+
+    loaded = ru.load_dataset(ru.SAMPLE_DIR)
+    loaded.follows[["follower_id", "followee_id"]].to_csv(tmp_path / "follows.csv", index=False)
+    measure_network(tmp_path / "follows.csv", tmp_path / "measured", engine="duckdb", subgraph_follows=1_000)
+    assert not (tmp_path / "measured" / "dyads").exists() and _whole_network(tmp_path / "measured", tmp_path) is None

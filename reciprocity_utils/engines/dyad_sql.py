@@ -221,6 +221,7 @@ COUNTS = (
     "SELECT (SELECT COUNT(*) FROM dy_follows_read), (SELECT COUNT(*) FROM dy_arcs), (SELECT COUNT(followed_us) FROM dy_arcs), "
     "(SELECT COUNT(*) FROM dy_events_read), (SELECT COUNT(*) FROM dy_events)"
 )
+EVENTS_BY_KIND = "SELECT kind, COUNT(*), CAST(SUM(weight) AS BIGINT) FROM dy_events GROUP BY kind"
 TEMPORARY = ("dy_raw_follows", "dy_raw_events", "dy_follows_read", "dy_events_read", *(name for name, _ in STEPS))
 
 
@@ -238,6 +239,7 @@ class DyadAggregates:
     window_start_us: int | None
     window_end_us: int | None
     seconds: float
+    events_by_kind: dict | None = None  # kind -> events (rows weighted by their count), over the whole network
 
     @property
     def repeated_or_self_follows_removed(self) -> int:
@@ -268,6 +270,7 @@ def run_dyad_steps(engine, dialect_name: str, files: dict[str, str], out_path: s
         engine.materialize(table, query)
     follows_read, arcs, timed_arcs, events_read, events_kept = (int(v) for v in engine.rows(COUNTS)[0])
     start, end = engine.rows(WINDOW)[0]
+    by_kind = {str(kind): int(events) for kind, _, events in engine.rows(EVENTS_BY_KIND)}
     engine.write_table(DYADS, out_path)
     return DyadAggregates(
         str(out_path),
@@ -280,6 +283,7 @@ def run_dyad_steps(engine, dialect_name: str, files: dict[str, str], out_path: s
         None if start is None else int(start),
         None if end is None else int(end),
         round(time.perf_counter() - started, 3),
+        {kind: by_kind.get(kind, 0) for kind in INTERACTION_KINDS},
     )
 
 

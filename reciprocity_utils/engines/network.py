@@ -35,11 +35,13 @@ from ..model import (
 from ..paths import open_for_writing, output_folder
 from .inputs import follow_input, is_follow_list
 from .measures import FollowMeasures
-from .subgraph import SubgraphDraw, draw_subgraph, stated_coverage
+from .subgraph import SubgraphDraw, companion_tables, draw_subgraph, stated_coverage
 
 NETWORK_FILE = "network.json"
 ACCOUNTS_FILE = "accounts.parquet"
 SUBGRAPH_FOLDER = "subgraph"
+# Study 03's dyad aggregates over the whole network, where the input records engagement (dyad_sql.py).
+DYADS_FOLDER = "dyads"
 FORMAT = "reciprocity-measured-network/1"
 # The subgraph studies 03-04 and the null model work on: about this many follows (README, "Performance").
 DEFAULT_SUBGRAPH_FOLLOWS = 300_000
@@ -113,12 +115,14 @@ class MeasuredNetwork:
             # Linked, not copied, where both folders share a file system: the per-account table of a
             # billion-follow network is gigabytes, and neither copy is ever written again.
             # Spark writes the per-account table as a folder of part files, DuckDB and memory as one file.
-            for name in (ACCOUNTS_FILE, SUBGRAPH_FOLDER):
+            for name in (ACCOUNTS_FILE, SUBGRAPH_FOLDER, DYADS_FOLDER):
                 source, target = self.folder / name, folder / name
                 if target.is_dir() and not target.is_symlink():
                     shutil.rmtree(target)
                 else:
                     target.unlink(missing_ok=True)
+                if not source.exists():  # no whole-network dyad table: the input records no engagement
+                    continue
                 if source.is_dir():
                     shutil.copytree(source, target, copy_function=_link_or_copy)
                 else:
@@ -180,6 +184,24 @@ def _coverages(engine: str, draw: SubgraphDraw, stated: Coverage | None) -> tupl
     sub_notes = [*base.notes, *([] if draw.whole else [draw.words()])]
     subgraph = dataclasses.replace(base, scope="network", notes=sub_notes, sampled=not draw.whole)
     return whole, subgraph
+
+
+def _write_whole_network_dyads(
+    source, folder: Path, engine: str, draw: SubgraphDraw, stated: Coverage | None, memory_limit, temp_directory, spark_master
+) -> None:
+    """Study 03's dyad aggregates of the whole network, where the input records everyone's engagement and the subgraph is not all of it."""
+    from .dyad_sql import write_dyad_aggregates
+
+    target = folder / DYADS_FOLDER
+    if target.is_dir() and not target.is_symlink():
+        shutil.rmtree(target)  # from an earlier measure of another input
+    tables = companion_tables(source)
+    engagement = stated.engagement_observed if stated is not None else "everyone"
+    if draw.whole or "interactions" not in tables or engagement != "everyone" or (stated is not None and stated.scope == "ego"):
+        return
+    write_dyad_aggregates(
+        tables["follows"].parent, target, engine, memory_limit=memory_limit, temp_directory=temp_directory, spark_master=spark_master
+    )
 
 
 def measure_network(
@@ -262,6 +284,7 @@ def measure_network(
         provenance=dataclasses.replace(provenance, loader=f"engine:{engine} (random subgraph)"),
     )
     subgraph.save(folder / SUBGRAPH_FOLDER)
+    _write_whole_network_dyads(source, folder, engine, draw, stated_coverage(source), memory_limit, temp_directory, spark_master)
     network = MeasuredNetwork(measures, coverage, provenance, validation, draw, folder)
     network.save(folder)
     return network

@@ -33,6 +33,14 @@ TABLES = {
 }
 
 
+SUBGRAPH_CAVEAT = (
+    "A subgraph keeps about the square of the share of the follows, fewer follows per account than the whole network, "
+    "so its numbers describe the sample, not the whole network."
+)
+# The engines by the names their makers give them, for the pages.
+ENGINE_NAMES = {"duckdb": "DuckDB", "spark": "Apache Spark", "memory": "in-memory"}
+
+
 @dataclass(frozen=True)
 class SubgraphDraw:
     """Which random subgraph was drawn, and what it kept of the input."""
@@ -54,12 +62,16 @@ class SubgraphDraw:
         if self.whole:
             return f"The network's {self.whole_follows:,} follows are within the {self.limit:,} the in-memory studies take: they use all of them."
         return (
-            f"Studies 03 and 04 and the randomized networks of study 02 use a random subgraph: the {self.follows:,} follows "
-            f"among a random {self.share_of_accounts:.1%} of the accounts ({self.accounts:,} of {self.whole_accounts:,}, drawn "
-            f"with seed {self.seed}), because the whole network's {self.whole_follows:,} follows are more than the "
-            f"{self.limit:,} they take in memory (the subgraph_follows parameter). A subgraph keeps about the square of the "
-            "share of the follows, fewer follows per account than the whole network, so its numbers describe the sample, "
-            "not the whole network."
+            f"Studies 03 and 04 and the randomized networks of study 02 use a random subgraph: {self.sample_words()}, because "
+            f"the whole network's {self.whole_follows:,} follows are more than the {self.limit:,} they take in memory (the "
+            f"subgraph_follows parameter). {SUBGRAPH_CAVEAT}"
+        )
+
+    def sample_words(self) -> str:
+        """Which follows the subgraph holds, in words."""
+        return (
+            f"the {self.follows:,} follows among a random {self.share_of_accounts:.1%} of the accounts ({self.accounts:,} of "
+            f"{self.whole_accounts:,}, drawn with seed {self.seed})"
         )
 
 

@@ -81,8 +81,12 @@ def plain_conclusion(
     raw: ModelFit | None = None,
     timing: TimingResult | None = None,
     kinds_label: str = "engagement",
+    timing_note: str = "",
 ) -> str:
-    """Sentences stating the effect with guarded wording; causal words only when the event study supports them."""
+    """Sentences stating the effect with guarded wording; causal words only when the event study supports them.
+
+    ``timing_note`` says where the timing design ran when not on the same data as the models (a sentence).
+    """
     estimate = adjusted.mutual
     low, high = estimate.interval()
     pair_controls = tuple(c for c in adjusted.spec.controls if c in PAIR_CONTROLS)
@@ -105,6 +109,8 @@ def plain_conclusion(
         )
     sentences.append(sensitivity_sentence(estimate, pair_controls))
     if timing is not None:
+        if timing_note:
+            sentences.append(timing_note)
         sentences.append(timing.reason)
         if timing.verdict != "supports":
             sentences.append("The association above is therefore not read as an effect of the follow-back.")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
@@ -87,6 +87,27 @@ class StudyData:
     unavailable: str | None
     timing_unavailable: str | None
     is_ego: bool
+    # Where the timing design and the out-of-time prediction run (each event's time needed): the
+    # same dataset and table, or a whole network's random subgraph when the models use its table.
+    timing_dataset: StudyDataset | None = None
+    timing_dyads: DyadTable | None = None
+    # What the data is, for the page's notes and the recorded results (a dataset, or a whole network's description).
+    described: Any = None
+    scope_notes: list[str] = field(default_factory=list)
+    timing_note: str = ""  # where the timing design ran, when not on the models' data
+
+    def __post_init__(self) -> None:
+        if self.timing_dataset is None:
+            self.timing_dataset, self.timing_dyads = self.dataset, self.dyads
+        if self.described is None:
+            self.described = self.dataset
+
+    def notes(self) -> list[str]:
+        """The page's notes on the data, once each: what it records, what the models ran on, what they could not use."""
+        described = self.described.coverage.describe() if self.described is not None else []
+        notes = described + self.scope_notes + self.dyads.notes
+        notes += [n for n in (self.unavailable, self.timing_unavailable) if n]
+        return list(dict.fromkeys(notes))
 
     def summary(self) -> dict[str, Any]:
         frame = self.dyads.frame
@@ -138,8 +159,28 @@ def _engaged_in_both_groups(arcs_frame: ModelFrame) -> bool:
 
 
 @timed_step("the dyad table and model frames")
-def prepare_study(dataset: StudyDataset, kinds: tuple[str, ...] | list[str] = INTERACTION_KINDS) -> StudyData:
-    """Build the dyad table and the model frames, and decide what this source lets the study estimate."""
+def prepare_study(dataset: StudyDataset, kinds: tuple[str, ...] | list[str] = INTERACTION_KINDS, whole_network: Any = None) -> StudyData:
+    """Build the dyad table and the model frames, and decide what this source lets the study estimate.
+
+    ``whole_network`` (:class:`~reciprocity_utils.dyad_files.WholeNetworkDyads`, for a network an
+    engine measured; ``dataset`` is then its random subgraph): the per-follow models use the whole
+    network's table where it fits in memory, the timing design and the prediction the subgraph.
+    """
+    study = _prepare_in_memory(dataset, tuple(kinds))
+    if whole_network is None:
+        return study
+    if whole_network.table is None:
+        study.scope_notes = [whole_network.too_large]
+        return study
+    whole = _prepare_from_dyads(whole_network.table, whole_network.coverage, tuple(kinds))
+    whole.timing_dataset, whole.timing_dyads = dataset, study.dyads
+    whole.timing_unavailable = whole.unavailable or study.timing_unavailable
+    whole.described, whole.scope_notes = whole_network, whole_network.scope_notes()
+    whole.timing_note = "The timing design ran on the random subgraph described above (it needs each engagement event's time)."
+    return whole
+
+
+def _prepare_in_memory(dataset: StudyDataset, kinds: tuple[str, ...]) -> StudyData:
     kinds = tuple(kinds)
     dyads = build_dyads(dataset)
     coverage = dataset.coverage
@@ -177,6 +218,10 @@ WHOLE_TABLE_NO_TIMING = (
 
 @timed_step("the dyad table and model frames")
 def prepare_study_from_dyads(dyads: DyadTable, coverage: Any, kinds: tuple[str, ...] | list[str] = INTERACTION_KINDS) -> StudyData:
+    return _prepare_from_dyads(dyads, coverage, tuple(kinds))
+
+
+def _prepare_from_dyads(dyads: DyadTable, coverage: Any, kinds: tuple[str, ...]) -> StudyData:
     """The per-follow models on a dyad table an engine computed over a whole network (no events in memory).
 
     The frame is one row per follow (mutual at the end of the data against not): splitting each
