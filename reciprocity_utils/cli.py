@@ -72,6 +72,8 @@ def cmd_measure(args: argparse.Namespace) -> int:
     from .paths import output_folder
 
     accounts_file = None
+    if args.dyads and not args.out:
+        raise ValueError("--dyads writes study 03's table into the --out folder: give --out too")
     if args.out:
         # Per-account figures carry raw account ids: an owner-only folder, like a saved dataset.
         folder = output_folder(args.out, private=True)
@@ -88,6 +90,23 @@ def cmd_measure(args: argparse.Namespace) -> int:
     if args.out:
         measures.save(folder / "measures.json")
         print(f"Saved measures.json and the per-account table ({Path(measures.accounts_file).name}) to {folder}")
+    if args.dyads:
+        from .engines.dyad_sql import write_dyad_aggregates
+
+        engine = measures.engine if measures.engine in ("duckdb", "spark") else "duckdb"
+        dyads = write_dyad_aggregates(
+            args.path,
+            folder / "dyads",
+            engine,
+            memory_limit=args.memory_limit,
+            temp_directory=args.temp_dir,
+            spark_master=args.spark_master,
+        )
+        print(
+            f"Study 03's dyad table ({engine}, {dyads.seconds:,.1f} s): {dyads.arcs:,} follows with the engagement between their "
+            f"two accounts ({dyads.events_kept:,} engagement rows counted, {dyads.self_engagement_removed:,} toward oneself "
+            f"removed), saved to {folder / 'dyads'}"
+        )
     return 0
 
 
@@ -280,6 +299,12 @@ def build_parser() -> argparse.ArgumentParser:
     measure.add_argument("--temp-dir", default=None, help="where DuckDB spills (default: a temporary folder)")
     measure.add_argument("--spark-master", default="local[2]", help="Spark master URL (default local[2]; under spark-submit, its own)")
     measure.add_argument("--out", default=None, help="write measures.json and the per-account table (raw ids: a private folder)")
+    measure.add_argument(
+        "--dyads",
+        action="store_true",
+        help="also write study 03's dyad table (engagement both ways per follow, covariates) to OUT/dyads, for a folder of the "
+        "generic format (follows, interactions, accounts); with the duckdb or spark engine",
+    )
     measure.set_defaults(func=cmd_measure)
 
     sample = sub.add_parser("sample", help="generate a synthetic network with planted, recorded truth")

@@ -18,13 +18,26 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .dyads import NOT_A_TIME, DyadTable, _as_times, _exposure, _mutual_since, assemble_dyads
-from .engines.dyad_sql import ABOUT_FILE, DYADS_FILE
+from .dyads import (
+    NOT_A_TIME,
+    SEGMENT_STATES,
+    DyadTable,
+    _as_times,
+    _as_us,
+    _compact,
+    _epoch_us,
+    _exposure,
+    _mutual_since,
+    assemble_dyads,
+    state_period_pieces,
+)
+from .engines.dyad_sql import ABOUT_FILE, DYADS_FILE, STATE_COLUMNS
 from .model import INTERACTION_KINDS, Coverage, Provenance, ValidationReport, build_dataset
 
-# What one row of the table costs in memory once read and assembled (measured on the sample and a
-# generated 1M-follow network: the Parquet columns, then the model's columns beside them).
-BYTES_PER_ROW = 1_100
+# What one follow of the table costs at the peak of reading it and fitting study 03's per-follow
+# models (benchmarks/bench_dyad_aggregates.py: 3.7 KB per follow beyond the first 331k, at 1.34M
+# follows the process peaked at 5.0 GiB): the whole table is used where this fits in half the memory.
+BYTES_PER_ROW = 4_000
 
 
 def has_dyad_aggregates(folder: str | Path) -> bool:
@@ -138,6 +151,7 @@ def read_dyad_table(folder: str | Path, coverage: Coverage | None = None, commun
         "undated": column("ab_undated") == 1,
     }
     followed_at = _as_times(followed)
+    state_counts = pd.DataFrame({name: _compact(column(name)) for name in STATE_COLUMNS}) if STATE_COLUMNS[0] in table else None
     frame, notes = assemble_dyads(
         _accounts(about["inputs"], ids),
         ids.array,
@@ -155,7 +169,61 @@ def read_dyad_table(folder: str | Path, coverage: Coverage | None = None, commun
         counts,
         accounts_figures,
     )
-    return DyadTable(frame, window[0], window[1], notes)
+    return DyadTable(frame, window[0], window[1], notes, state_counts=state_counts)
+
+
+def state_segments(dyads: DyadTable) -> pd.DataFrame:
+    """Each follow's exposure split at the follow-back, with the events each way in each state, from an engine's table.
+
+    The same frame as :func:`~reciprocity_utils.dyads.engagement_segments` (one calendar period,
+    no lead state) gives from the events themselves: pieces cut by the same code, a's events toward
+    b and b's toward a counted per state by the engine. Follows whose split is unknown (an event
+    without time, a mutual pair without both follow times) and those without exposure are left out.
+    """
+    if dyads.state_counts is None:
+        raise ValueError("this dyad table has no per-state counts (it was built in memory: use engagement_segments)")
+    if not dyads.has_times:
+        raise ValueError("state segments need times: this data carries no follow or event times")
+    frame, counts = dyads.frame, dyads.state_counts
+    # As engagement_segments: the window's last instant is an event of the data, so the end is exclusive one microsecond later.
+    start_us, end_us = _as_us(dyads.window_start), _as_us(dyads.window_end) + 1
+    followed = _epoch_us(frame["followed_at"])
+    mutual = frame["mutual"].fillna(False).to_numpy(dtype=bool)
+    since = _epoch_us(frame["mutual_since"])
+    exposure_from = np.where(followed == NOT_A_TIME, start_us, np.maximum(followed, start_us))
+    returned_at = np.where(mutual, np.clip(since, exposure_from, end_us), end_us)
+    unknown = frame["ab_one_way"].isna().to_numpy() | frame["ab_total"].isna().to_numpy()
+    arcs = np.flatnonzero(~unknown & (exposure_from < end_us))
+    bounds = np.stack([exposure_from[arcs], returned_at[arcs], returned_at[arcs], np.full(len(arcs), end_us)], axis=1)
+    arc, state, period, exposure, _ = state_period_pieces(arcs, bounds, np.array([start_us, end_us]))
+    after = state == SEGMENT_STATES.index("mutual")
+    segments = pd.DataFrame(
+        {
+            "arc": _compact(arc),
+            "a_id": pd.Categorical.from_codes(frame["a_id"].cat.codes.to_numpy()[arc], dtype=frame["a_id"].dtype),
+            "b_id": pd.Categorical.from_codes(frame["b_id"].cat.codes.to_numpy()[arc], dtype=frame["b_id"].dtype),
+            "state": pd.Categorical.from_codes(state, categories=list(SEGMENT_STATES)),
+            "period": _compact(period),
+            "exposure_days": exposure,
+        }
+    )
+    for direction in ("ab", "ba"):
+        total = np.zeros(len(arc), np.int64)
+        for kind in INTERACTION_KINDS:
+            # Dated events only, as the in-memory segments place them (an undated event has no state).
+            inside = counts[f"{direction}_dated_{kind}"].to_numpy(dtype=np.int64)
+            after_switch = counts[f"{direction}_after_{kind}"].to_numpy(dtype=np.int64)
+            per_piece = np.where(after, after_switch[arc], inside[arc] - after_switch[arc])
+            segments[f"{direction}_{kind}"] = _compact(per_piece)
+            total += per_piece
+        segments[f"{direction}_total"] = _compact(total)
+    for direction in ("ab", "ba"):  # directions the source did not observe stay unknown rather than zero
+        unobserved = frame[f"{direction}_total"].isna().to_numpy()[arc]
+        if unobserved.any():
+            for name in (*INTERACTION_KINDS, "total"):
+                column = f"{direction}_{name}"
+                segments[column] = pd.arrays.IntegerArray(segments[column].to_numpy(), unobserved)
+    return segments
 
 
 @dataclass
@@ -187,8 +255,9 @@ class WholeNetworkDyads:
             return [self.too_large or ""]
         engine = ENGINE_NAMES.get(self.engine, self.engine)
         return [
-            f"The per-follow models below use the whole network: all {self.whole_counts['follows']:,} follows, with the "
-            f"engagement between the two accounts of each counted by the {engine} engine over the whole data.",
+            f"The models below use the whole network: all {self.whole_counts['follows']:,} follows, with the engagement "
+            f"between the two accounts of each, before and after its follow-back, counted by the {engine} engine over the "
+            "whole data.",
             "The timing design and the out-of-time prediction need each engagement event's time, which the whole network's "
             f"table does not keep: they use a random subgraph, {self.subgraph_words}. {SUBGRAPH_CAVEAT}",
         ]

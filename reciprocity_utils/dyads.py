@@ -108,6 +108,9 @@ class DyadTable:
     # the event study) reuse them instead of matching every event again, which would cost more
     # memory at its peak (sort keys per follow and event) than keeping them (8 bytes per event).
     event_arcs: "_EventArcs | None" = field(default=None, repr=False, compare=False)
+    # From an engine's aggregates (no events in memory): per row, a's events after the follow-back
+    # and b's dated events and those after it, by kind; what the state segments are cut from.
+    state_counts: pd.DataFrame | None = field(default=None, repr=False, compare=False)
     _shared_followees: np.ndarray | None = field(default=None, init=False, repr=False, compare=False)
 
     def shared_followees(self) -> np.ndarray:

@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 
 import reciprocity_utils as ru
-from reciprocity_utils.dyad_files import dyad_coverage, read_dyad_table
-from reciprocity_utils.dyads import build_dyads
+from reciprocity_utils.dyad_files import dyad_coverage, read_dyad_table, state_segments
+from reciprocity_utils.dyads import build_dyads, engagement_segments
 from reciprocity_utils.engines.dyad_sql import write_dyad_aggregates
 from reciprocity_utils.model import DatasetValidationError
 from tests.test_engines import ENGINES
@@ -36,7 +36,17 @@ def _agree(folder, engine, tmp_path):
     pd.testing.assert_frame_equal(_as_compared(table.frame), _as_compared(expected.frame))
     assert table.notes == expected.notes
     assert (table.window_start, table.window_end) == (expected.window_start, expected.window_end)
+    # Each follow's exposure split at the follow-back, with the events of each state both ways.
+    ours, _ = state_segments(table), None
+    theirs, _ = engagement_segments(dataset, expected)
+    assert len(ours) > 0
+    pd.testing.assert_frame_equal(_segments_compared(ours), _segments_compared(theirs))
     return dataset, table, aggregates
+
+
+def _segments_compared(segments: pd.DataFrame) -> pd.DataFrame:
+    frame = segments.drop(columns="arc").astype({"a_id": "string", "b_id": "string", "state": "string"})
+    return frame.sort_values(["a_id", "b_id", "state"], ignore_index=True)
 
 
 @pytest.fixture(scope="module")
@@ -187,17 +197,21 @@ def test_study_03_fits_the_whole_networks_table_and_times_on_the_subgraph(measur
 
     subgraph = network.subgraph_dataset()
     study = inference.prepare_study(subgraph, whole_network=whole)
-    assert len(study.arcs_frame.data) == len(loaded.follows) and study.frame.design == "arcs"
+    assert len(study.arcs_frame.data) == len(loaded.follows) and study.frame.design == "states"
     assert study.timing_dataset is subgraph and len(study.timing_dyads.frame) == network.draw.follows < len(loaded.follows)
     notes = " ".join(study.notes())
-    assert f"all {len(loaded.follows):,} follows" in notes and "timing design and the out-of-time prediction" in notes
+    assert (
+        f"use the whole network: all {len(loaded.follows):,} follows" in notes and "timing design and the out-of-time prediction" in notes
+    )
     assert "Studies 03 and 04" not in notes  # the subgraph's own note would contradict the page
-    # The same estimate as the loaded dataset's per-follow model, and it covers the planted ratio.
-    specs = inference.standard_specs(study.arcs_frame)
-    ours = inference.headline_fit(inference.fit_all(study.arcs_frame, specs)[0])
+    # The same headline as the loaded dataset's (each follow's time split at the follow-back), and it covers the planted ratio.
     in_memory = inference.prepare_study(loaded)
-    theirs = inference.headline_fit(inference.fit_all(in_memory.arcs_frame, specs)[0])
+    assert in_memory.frame.design == "states" and len(study.frame.data) == len(in_memory.frame.data)
+    specs = inference.standard_specs(study.frame)
+    ours = inference.headline_fit(inference.fit_all(study.frame, specs)[0])
+    theirs = inference.headline_fit(inference.fit_all(in_memory.frame, specs)[0])
     assert ours.mutual.value == pytest.approx(theirs.mutual.value, rel=1e-9) and ours.mutual.covers(2.0)
+    assert ours.mutual.interval() == pytest.approx(theirs.mutual.interval(), rel=1e-9)
     details = ru.dataset_details(study.described)
     assert details["counts"]["follows"] == len(loaded.follows) and not details["coverage"]["sampled"]
 
@@ -224,3 +238,15 @@ def test_a_follow_list_without_engagement_gets_no_whole_table(tmp_path):
     loaded.follows[["follower_id", "followee_id"]].to_csv(tmp_path / "follows.csv", index=False)
     measure_network(tmp_path / "follows.csv", tmp_path / "measured", engine="duckdb", subgraph_follows=1_000)
     assert not (tmp_path / "measured" / "dyads").exists() and _whole_network(tmp_path / "measured", tmp_path) is None
+
+
+def test_cli_measure_writes_the_dyad_table_and_says_what_it_counted(tmp_path, capsys):
+    from reciprocity_utils.cli import main
+
+    assert main(["measure", str(ru.SAMPLE_DIR), "--engine", "duckdb", "--out", str(tmp_path / "m"), "--dyads"]) == 0
+    printed = capsys.readouterr().out
+    loaded = ru.load_dataset(ru.SAMPLE_DIR)
+    assert f"{len(loaded.follows):,} follows with the engagement" in printed and f"{len(loaded.interactions):,} engagement rows" in printed
+    assert read_dyad_table(tmp_path / "m" / "dyads").frame["ab_total"].sum() == build_dyads(loaded).frame["ab_total"].sum()
+    assert main(["measure", str(ru.SAMPLE_DIR), "--dyads"]) == 2
+    assert "give --out too" in capsys.readouterr().err

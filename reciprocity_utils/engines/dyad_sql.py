@@ -171,7 +171,11 @@ STEPS = (
         "SELECT a, b, " + _by_kind("ab", "inside = 1") + ", CAST(SUM(CASE WHEN inside = 1 THEN weight ELSE 0 END) AS BIGINT) AS ab_total, "
         "CAST(SUM(CASE WHEN inside = 1 AND after_switch = 1 THEN weight ELSE 0 END) AS BIGINT) AS ab_mutual, "
         "CAST(SUM(CASE WHEN inside = 0 THEN weight ELSE 0 END) AS BIGINT) AS ab_before_follow, "
-        "MAX(CASE WHEN inside = 1 AND at_us IS NULL THEN 1 ELSE 0 END) AS ab_undated FROM ("
+        "MAX(CASE WHEN inside = 1 AND at_us IS NULL THEN 1 ELSE 0 END) AS ab_undated, "
+        + _by_kind("ab_dated", "inside = 1 AND at_us IS NOT NULL")
+        + ", "
+        + _by_kind("ab_after", "inside = 1 AND after_switch = 1")
+        + " FROM ("
         "SELECT p.a, p.b, e.kind, e.weight, e.at_us, "
         "CASE WHEN e.at_us IS NOT NULL AND p.followed_us IS NOT NULL AND e.at_us < p.followed_us THEN 0 ELSE 1 END AS inside, "
         "CASE WHEN p.mutual = 1 AND p.followed_us IS NOT NULL AND p.back_us IS NOT NULL AND e.at_us IS NOT NULL "
@@ -182,9 +186,15 @@ STEPS = (
         # b's events toward a, inside a's window the same way.
         "dy_ba",
         "SELECT a, b, " + _by_kind("ba", "inside = 1") + ", CAST(SUM(CASE WHEN inside = 1 THEN weight ELSE 0 END) AS BIGINT) AS ba_total, "
-        "CAST(SUM(CASE WHEN inside = 0 THEN weight ELSE 0 END) AS BIGINT) AS ba_before_follow FROM ("
-        "SELECT p.a, p.b, e.kind, e.weight, "
-        "CASE WHEN e.at_us IS NOT NULL AND p.followed_us IS NOT NULL AND e.at_us < p.followed_us THEN 0 ELSE 1 END AS inside "
+        "CAST(SUM(CASE WHEN inside = 0 THEN weight ELSE 0 END) AS BIGINT) AS ba_before_follow, "
+        # Dated events of b inside a's window, and those after the follow-back: the two states of a's exposure.
+        + _by_kind("ba_dated", "inside = 1 AND at_us IS NOT NULL")
+        + ", "
+        + _by_kind("ba_after", "inside = 1 AND after_switch = 1")
+        + " FROM (SELECT p.a, p.b, e.kind, e.weight, e.at_us, "
+        "CASE WHEN e.at_us IS NOT NULL AND p.followed_us IS NOT NULL AND e.at_us < p.followed_us THEN 0 ELSE 1 END AS inside, "
+        "CASE WHEN p.mutual = 1 AND p.followed_us IS NOT NULL AND p.back_us IS NOT NULL AND e.at_us IS NOT NULL "
+        "AND e.at_us >= GREATEST(p.followed_us, p.back_us) THEN 1 ELSE 0 END AS after_switch "
         "FROM dy_pairs p JOIN dy_events e ON e.actor_id = p.b AND e.target_id = p.a) ba GROUP BY a, b",
     ),
     (
@@ -199,6 +209,9 @@ STEPS = (
         ") streams GROUP BY account_id",
     ),
 )
+# Per kind, for the split of each follow's exposure at the follow-back (study 03's state design).
+STATE_COLUMNS = tuple(f"{prefix}_{kind}" for prefix in ("ab_dated", "ab_after", "ba_dated", "ba_after") for kind in INTERACTION_KINDS)
+_STATE_SELECT = ", ".join(f"COALESCE({'ab' if c.startswith('ab') else 'ba'}.{c}, 0) AS {c}" for c in STATE_COLUMNS)
 _KIND_COLUMNS = (
     ", ".join(f"COALESCE(ab.ab_{k}, 0) AS ab_{k}" for k in INTERACTION_KINDS)
     + ", "
@@ -212,8 +225,9 @@ DYADS = (
     "COALESCE(ab.ab_before_follow, 0) AS ab_before_follow, COALESCE(ab.ab_undated, 0) AS ab_undated, "
     "COALESCE(ba.ba_total, 0) AS ba_total, COALESCE(ba.ba_before_follow, 0) AS ba_before_follow, "
     "sa.followers AS a_followers, sa.following AS a_following, sa.returned AS a_returned, sa.sent AS a_sent, sa.received AS a_received, "
-    "sb.followers AS b_followers, sb.following AS b_following, sb.returned AS b_returned, sb.sent AS b_sent, sb.received AS b_received "
-    "FROM dy_pairs p LEFT JOIN dy_ab ab ON ab.a = p.a AND ab.b = p.b LEFT JOIN dy_ba ba ON ba.a = p.a AND ba.b = p.b "
+    "sb.followers AS b_followers, sb.following AS b_following, sb.returned AS b_returned, sb.sent AS b_sent, sb.received AS b_received, "
+    + _STATE_SELECT
+    + " FROM dy_pairs p LEFT JOIN dy_ab ab ON ab.a = p.a AND ab.b = p.b LEFT JOIN dy_ba ba ON ba.a = p.a AND ba.b = p.b "
     "JOIN dy_accounts sa ON sa.account_id = p.a JOIN dy_accounts sb ON sb.account_id = p.b"
 )
 WINDOW = "SELECT MIN(t), MAX(t) FROM (SELECT followed_us AS t FROM dy_arcs UNION ALL SELECT at_us AS t FROM dy_events) times"

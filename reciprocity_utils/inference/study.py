@@ -222,21 +222,28 @@ def prepare_study_from_dyads(dyads: DyadTable, coverage: Any, kinds: tuple[str, 
 
 
 def _prepare_from_dyads(dyads: DyadTable, coverage: Any, kinds: tuple[str, ...]) -> StudyData:
-    """The per-follow models on a dyad table an engine computed over a whole network (no events in memory).
+    """The models on a dyad table an engine computed over a whole network (no events in memory).
 
-    The frame is one row per follow (mutual at the end of the data against not): splitting each
-    follow's time at the follow-back needs every event's time, which the table does not keep.
+    Where every follow's time can be split at the follow-back, the frame is the same state design
+    the in-memory study uses (each follow's one-way and mutual time, from the engine's per-state
+    counts); else one row per follow (mutual at the end of the data against not). The timing
+    design and the out-of-time prediction need each event's time: they cannot run on the table.
     ``dataset`` is ``None``: the events behind the table were never loaded.
     """
+    from ..dyad_files import state_segments
+
     kinds = tuple(kinds)
     is_ego = coverage.scope == "ego" or coverage.engagement_observed == "owner_outgoing"
     unavailable = _unavailable(coverage)
-    arcs_frame = None
+    frame = arcs_frame = None
     if unavailable is None:
+        if dyads.split_known and coverage.follow_times and dyads.state_counts is not None:
+            frame = model_frame(dyads, state_segments(dyads), kinds=kinds)
         arcs_frame = model_frame(dyads, kinds=kinds)
+        frame = arcs_frame if frame is None else frame
         if not _engaged_in_both_groups(arcs_frame):
-            unavailable, arcs_frame = NO_ENGAGEMENT_IN_A_GROUP, None
-    return StudyData(None, kinds, dyads, arcs_frame, arcs_frame, unavailable, unavailable or WHOLE_TABLE_NO_TIMING, is_ego)
+            unavailable, frame, arcs_frame = NO_ENGAGEMENT_IN_A_GROUP, None, None
+    return StudyData(None, kinds, dyads, frame, arcs_frame, unavailable, unavailable or WHOLE_TABLE_NO_TIMING, is_ego)
 
 
 def fits_table(fits: dict[str, ModelFit], method: str = HEADLINE_COVARIANCE) -> pd.DataFrame:
