@@ -23,21 +23,21 @@ from .dyads import (
     SEGMENT_STATES,
     DyadTable,
     _as_times,
-    _as_us,
     _compact,
-    _epoch_us,
     _exposure,
     _mutual_since,
     assemble_dyads,
-    state_period_pieces,
+    blank_unobserved,
+    segment_pieces,
 )
 from .engines.dyad_sql import ABOUT_FILE, DYADS_FILE, STATE_COLUMNS
 from .model import INTERACTION_KINDS, Coverage, Provenance, ValidationReport, build_dataset
 
-# What one follow of the table costs at the peak of reading it and fitting study 03's per-follow
-# models (benchmarks/bench_dyad_aggregates.py: 3.7 KB per follow beyond the first 331k, at 1.34M
-# follows the process peaked at 5.0 GiB): the whole table is used where this fits in half the memory.
-BYTES_PER_ROW = 4_000
+# What one follow of the table costs at the peak of reading it and fitting study 03's models
+# (benchmarks/bench_dyad_aggregates.py, each follow's time split at its follow-back: 4.1 KB per
+# follow beyond the first 331k; at 1.34M follows the process peaked at 5.5 GiB). The whole table
+# is used where this fits in half the memory available.
+BYTES_PER_ROW = 4_300
 
 
 def has_dyad_aggregates(folder: str | Path) -> bool:
@@ -185,28 +185,10 @@ def state_segments(dyads: DyadTable) -> pd.DataFrame:
     if not dyads.has_times:
         raise ValueError("state segments need times: this data carries no follow or event times")
     frame, counts = dyads.frame, dyads.state_counts
-    # As engagement_segments: the window's last instant is an event of the data, so the end is exclusive one microsecond later.
-    start_us, end_us = _as_us(dyads.window_start), _as_us(dyads.window_end) + 1
-    followed = _epoch_us(frame["followed_at"])
-    mutual = frame["mutual"].fillna(False).to_numpy(dtype=bool)
-    since = _epoch_us(frame["mutual_since"])
-    exposure_from = np.where(followed == NOT_A_TIME, start_us, np.maximum(followed, start_us))
-    returned_at = np.where(mutual, np.clip(since, exposure_from, end_us), end_us)
-    unknown = frame["ab_one_way"].isna().to_numpy() | frame["ab_total"].isna().to_numpy()
-    arcs = np.flatnonzero(~unknown & (exposure_from < end_us))
-    bounds = np.stack([exposure_from[arcs], returned_at[arcs], returned_at[arcs], np.full(len(arcs), end_us)], axis=1)
-    arc, state, period, exposure, _ = state_period_pieces(arcs, bounds, np.array([start_us, end_us]))
-    after = state == SEGMENT_STATES.index("mutual")
-    segments = pd.DataFrame(
-        {
-            "arc": _compact(arc),
-            "a_id": pd.Categorical.from_codes(frame["a_id"].cat.codes.to_numpy()[arc], dtype=frame["a_id"].dtype),
-            "b_id": pd.Categorical.from_codes(frame["b_id"].cat.codes.to_numpy()[arc], dtype=frame["b_id"].dtype),
-            "state": pd.Categorical.from_codes(state, categories=list(SEGMENT_STATES)),
-            "period": _compact(period),
-            "exposure_days": exposure,
-        }
-    )
+    pieces = segment_pieces(dyads)  # one calendar period, no lead state: as study 03's models use them
+    arc = pieces.arc
+    after = pieces.state == SEGMENT_STATES.index("mutual")
+    segments = pieces.frame(frame)
     for direction in ("ab", "ba"):
         total = np.zeros(len(arc), np.int64)
         for kind in INTERACTION_KINDS:
@@ -217,12 +199,7 @@ def state_segments(dyads: DyadTable) -> pd.DataFrame:
             segments[f"{direction}_{kind}"] = _compact(per_piece)
             total += per_piece
         segments[f"{direction}_total"] = _compact(total)
-    for direction in ("ab", "ba"):  # directions the source did not observe stay unknown rather than zero
-        unobserved = frame[f"{direction}_total"].isna().to_numpy()[arc]
-        if unobserved.any():
-            for name in (*INTERACTION_KINDS, "total"):
-                column = f"{direction}_{name}"
-                segments[column] = pd.arrays.IntegerArray(segments[column].to_numpy(), unobserved)
+    blank_unobserved(frame, segments, arc)
     return segments
 
 

@@ -769,30 +769,9 @@ def engagement_segments(
     if lead_days < 0:
         raise ValueError(f"lead_days must be at least 0, got {lead_days!r}")
     frame = dyads.frame
-    # The window's last instant is an event of the data: make the end exclusive one microsecond later.
-    start_us, end_us = _as_us(dyads.window_start), _as_us(dyads.window_end) + 1
-    edges = np.array([start_us, end_us]) if period_edges is None else np.array([_as_us(pd.Timestamp(t)) for t in period_edges])
-    if len(edges) < 2 or np.any(np.diff(edges) <= 0):
-        raise ValueError("period_edges must be at least two increasing times")
-    edges[0], edges[-1] = min(edges[0], start_us), max(edges[-1], end_us)
-    followed = _epoch_us(frame["followed_at"])
-    mutual = frame["mutual"].fillna(False).to_numpy(dtype=bool)
-    since = _epoch_us(frame["mutual_since"])
-    exposure_from = np.where(followed == NOT_A_TIME, start_us, np.maximum(followed, start_us))
-    returned_at = np.where(mutual, np.clip(since, exposure_from, end_us), end_us)
-    lead_from = np.where(mutual, np.maximum(exposure_from, returned_at - int(lead_days * MICROSECONDS_PER_DAY)), returned_at)
-    unknown = frame["ab_one_way"].isna().to_numpy() | frame["ab_total"].isna().to_numpy()
-    no_exposure = ~unknown & (exposure_from >= end_us)
-    kept = ~unknown & ~no_exposure
-    left_out = {"split_unknown": int(unknown.sum()), "no_exposure": int(no_exposure.sum())}
-    if only is not None:
-        left_out["not_selected"] = int((kept & ~only).sum())
-        kept &= only
-
-    # State boundaries per arc: one-way [from, lead_from), lead [lead_from, returned_at), mutual [returned_at, end).
-    arcs = np.flatnonzero(kept)
-    bounds = np.stack([exposure_from[arcs], lead_from[arcs], returned_at[arcs], np.full(len(arcs), end_us)], axis=1)
-    arc, state, period, exposure, cell = state_period_pieces(arcs, bounds, edges)
+    pieces = segment_pieces(dyads, period_edges, lead_days, only)
+    kept, exposure_from, lead_from, returned_at = pieces.kept, pieces.exposure_from, pieces.lead_from, pieces.returned_at
+    arc, edges, cell, left_out = pieces.arc, pieces.edges, pieces.cell, pieces.left_out
     n_periods = len(edges) - 1
 
     # Events a -> b inside the exposure window, placed in their arc's state and period.
@@ -836,16 +815,7 @@ def engagement_segments(
         return position
 
     directions = {"ab": (place(event_arc, usable), usable), "ba": (place(reverse_arc, reverse_usable), reverse_usable)}
-    segments = pd.DataFrame(
-        {
-            "arc": _compact(arc),
-            "a_id": pd.Categorical.from_codes(frame["a_id"].cat.codes.to_numpy()[arc], dtype=frame["a_id"].dtype),
-            "b_id": pd.Categorical.from_codes(frame["b_id"].cat.codes.to_numpy()[arc], dtype=frame["b_id"].dtype),
-            "state": pd.Categorical.from_codes(state, categories=list(SEGMENT_STATES)),
-            "period": _compact(period),
-            "exposure_days": exposure,
-        }
-    )
+    segments = pieces.frame(frame)
     for direction, (position, chosen) in directions.items():
         kind = all_kinds[chosen]
         weight = None if all_weights is None else all_weights[chosen]
@@ -857,11 +827,77 @@ def engagement_segments(
             segments[f"{direction}_{name}"] = _compact(counts)
             total += counts
         segments[f"{direction}_total"] = _compact(total)
-    # Directions the source did not observe stay unknown rather than zero.
+    blank_unobserved(frame, segments, arc)
+    return segments, left_out
+
+
+@dataclass
+class SegmentPieces:
+    """Each kept arc's exposure cut into pieces by state and calendar period (see :func:`engagement_segments`)."""
+
+    kept: np.ndarray  # per row of the dyad table
+    exposure_from: np.ndarray
+    lead_from: np.ndarray
+    returned_at: np.ndarray
+    edges: np.ndarray
+    arc: np.ndarray  # per piece, sorted by cell
+    state: np.ndarray
+    period: np.ndarray
+    exposure: np.ndarray
+    cell: np.ndarray
+    left_out: dict[str, int]
+
+    def frame(self, dyad_frame: pd.DataFrame) -> pd.DataFrame:
+        """The pieces as the segments' first columns (events are added by the caller)."""
+        arc = self.arc
+        return pd.DataFrame(
+            {
+                "arc": _compact(arc),
+                "a_id": pd.Categorical.from_codes(dyad_frame["a_id"].cat.codes.to_numpy()[arc], dtype=dyad_frame["a_id"].dtype),
+                "b_id": pd.Categorical.from_codes(dyad_frame["b_id"].cat.codes.to_numpy()[arc], dtype=dyad_frame["b_id"].dtype),
+                "state": pd.Categorical.from_codes(self.state, categories=list(SEGMENT_STATES)),
+                "period": _compact(self.period),
+                "exposure_days": self.exposure,
+            }
+        )
+
+
+def segment_pieces(
+    dyads: DyadTable, period_edges: list[pd.Timestamp] | None = None, lead_days: float = 0.0, only: np.ndarray | None = None
+) -> SegmentPieces:
+    """Which arcs can be cut at the follow-back, their state boundaries, and the pieces of their exposure."""
+    frame = dyads.frame
+    # The window's last instant is an event of the data: make the end exclusive one microsecond later.
+    start_us, end_us = _as_us(dyads.window_start), _as_us(dyads.window_end) + 1
+    edges = np.array([start_us, end_us]) if period_edges is None else np.array([_as_us(pd.Timestamp(t)) for t in period_edges])
+    if len(edges) < 2 or np.any(np.diff(edges) <= 0):
+        raise ValueError("period_edges must be at least two increasing times")
+    edges[0], edges[-1] = min(edges[0], start_us), max(edges[-1], end_us)
+    followed = _epoch_us(frame["followed_at"])
+    mutual = frame["mutual"].fillna(False).to_numpy(dtype=bool)
+    since = _epoch_us(frame["mutual_since"])
+    exposure_from = np.where(followed == NOT_A_TIME, start_us, np.maximum(followed, start_us))
+    returned_at = np.where(mutual, np.clip(since, exposure_from, end_us), end_us)
+    lead_from = np.where(mutual, np.maximum(exposure_from, returned_at - int(lead_days * MICROSECONDS_PER_DAY)), returned_at)
+    unknown = frame["ab_one_way"].isna().to_numpy() | frame["ab_total"].isna().to_numpy()
+    no_exposure = ~unknown & (exposure_from >= end_us)
+    kept = ~unknown & ~no_exposure
+    left_out = {"split_unknown": int(unknown.sum()), "no_exposure": int(no_exposure.sum())}
+    if only is not None:
+        left_out["not_selected"] = int((kept & ~only).sum())
+        kept &= only
+    # State boundaries per arc: one-way [from, lead_from), lead [lead_from, returned_at), mutual [returned_at, end).
+    arcs = np.flatnonzero(kept)
+    bounds = np.stack([exposure_from[arcs], lead_from[arcs], returned_at[arcs], np.full(len(arcs), end_us)], axis=1)
+    arc, state, period, exposure, cell = state_period_pieces(arcs, bounds, edges)
+    return SegmentPieces(kept, exposure_from, lead_from, returned_at, edges, arc, state, period, exposure, cell, left_out)
+
+
+def blank_unobserved(dyad_frame: pd.DataFrame, segments: pd.DataFrame, arc: np.ndarray) -> None:
+    """Directions the source did not observe stay unknown rather than zero, in place."""
     for direction in ("ab", "ba"):
-        unobserved = frame[f"{direction}_total"].isna().to_numpy()[arc]
+        unobserved = dyad_frame[f"{direction}_total"].isna().to_numpy()[arc]
         if unobserved.any():
             for name in (*INTERACTION_KINDS, "total"):
                 column = f"{direction}_{name}"
                 segments[column] = pd.arrays.IntegerArray(segments[column].to_numpy(), unobserved)
-    return segments, left_out
