@@ -210,14 +210,16 @@ def answer_03(results: dict[str, Any]) -> Answer:
             "accounting for each account's own activity and popularity."
         )
         answer.strength = "causal reading supported" if verdict.startswith("supports") else "associational"
+    # On a whole network measured by an engine, the timing check runs on a random subgraph: said where it is used.
+    where = " (checked on a random subgraph of the network: the check needs each event's time)" if timing.get("on_subgraph") else ""
     if answer.strength == "causal reading supported":
         answer.sentences.append(
-            "The timing of engagement around each follow-back supports reading it as an effect of the follow-back, "
+            f"The timing of engagement around each follow-back supports reading it as an effect of the follow-back{where}, "
             "though a rise beginning long before the follow-back cannot be ruled out."
         )
     elif timing:
         reason = (timing.get("reason") or verdict).rstrip(".")
-        answer.sentences.append("It is not shown to be an effect of the follow-back: " + reason[:1].lower() + reason[1:] + ".")
+        answer.sentences.append(f"It is not shown to be an effect of the follow-back{where}: " + reason[:1].lower() + reason[1:] + ".")
     else:
         answer.sentences.append("Without follow and engagement times, whether it is an effect of the follow-back cannot be checked.")
     return answer

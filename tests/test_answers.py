@@ -75,7 +75,11 @@ def test_the_followback_answer_carries_its_strength_of_evidence():
     assert answer.strength == "associational" and "Yes, as an association" in answer.text and "not shown to be an effect" in answer.text
     supports = {"verdict": "supports", "reason": ""}
     answer = study_answer("03-followback-engagement", {"headline": head, "details": {"coverage": NETWORK, "timing": supports}})
-    assert answer.strength == "causal reading supported"
+    assert answer.strength == "causal reading supported" and "random subgraph" not in answer.text
+    # A whole network measured by an engine: the timing check ran on its random subgraph, and the answer says so.
+    on_subgraph = {**inconclusive, "on_subgraph": True}
+    answer = study_answer("03-followback-engagement", {"headline": head, "details": {"coverage": NETWORK, "timing": on_subgraph}})
+    assert "not shown to be an effect of the follow-back (checked on a random subgraph of the network" in answer.text
     crossing = {**head, "adjusted_irr_ci_low": 0.9}
     answer = study_answer("03-followback-engagement", {"headline": crossing, "details": {"coverage": NETWORK}})
     assert "Cannot be answered" not in answer.text and "not evidence that there is no effect" in answer.text

@@ -245,3 +245,14 @@ def test_spark_keeps_the_jvm_banner_off_stderr(generated, tmp_path):
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300, cwd=tmp_path)
     assert done.returncode == 0 and done.stdout.split() == [str(expected["follows"])]
     assert "WARN" not in done.stderr and "log level" not in done.stderr, done.stderr[-500:]
+
+
+def test_duckdb_draws_no_progress_bar_a_published_page_would_carry():
+    """In a notebook kernel DuckDB draws queries over two seconds as a widget (seen on a 1.3M-follow report's page)."""
+    from reciprocity_utils.engines.duckdb_engine import DuckDBEngine
+
+    engine = DuckDBEngine("1GB")
+    try:
+        assert engine.connection.execute("SELECT current_setting('enable_progress_bar')").fetchone()[0] is False
+    finally:
+        engine.close()

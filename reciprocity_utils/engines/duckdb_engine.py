@@ -68,6 +68,9 @@ class DuckDBEngine:
         self.connection.execute(f"SET memory_limit = '{memory_limit}'")
         self.connection.execute(f"SET temp_directory = {_quoted(Path(temp_directory))}")
         self.connection.execute("SET preserve_insertion_order = false")  # lets big tables stream and spill
+        # In a notebook kernel DuckDB draws a query taking over two seconds as a widget, which the
+        # published page would carry (an empty bar and its script): the reports show no progress bars.
+        self.connection.execute("SET enable_progress_bar = false")
         if threads:
             self.connection.execute(f"SET threads = {int(threads)}")
 
