@@ -250,3 +250,14 @@ def test_cli_measure_writes_the_dyad_table_and_says_what_it_counted(tmp_path, ca
     assert read_dyad_table(tmp_path / "m" / "dyads").frame["ab_total"].sum() == build_dyads(loaded).frame["ab_total"].sum()
     assert main(["measure", str(ru.SAMPLE_DIR), "--dyads"]) == 2
     assert "give --out too" in capsys.readouterr().err
+
+
+def test_no_whole_table_is_computed_where_it_could_never_be_read(tmp_path, monkeypatch):
+    """A network whose table would not fit in memory: the engine does not spend the time and disk on it; study 03 uses the subgraph."""
+    from reciprocity_utils.engines import choice
+    from reciprocity_utils.engines.network import measure_network
+
+    monkeypatch.setattr(choice, "available_memory_bytes", lambda: 10**6)
+    network = measure_network(ru.SAMPLE_DIR, tmp_path / "measured", engine="duckdb", subgraph_follows=1_500)
+    assert not (tmp_path / "measured" / "dyads").exists() and _whole_network(tmp_path / "measured", tmp_path) is None
+    assert any("Studies 03 and 04" in note for note in network.subgraph_dataset().coverage.notes)

@@ -189,7 +189,11 @@ def _coverages(engine: str, draw: SubgraphDraw, stated: Coverage | None) -> tupl
 def _write_whole_network_dyads(
     source, folder: Path, engine: str, draw: SubgraphDraw, stated: Coverage | None, memory_limit, temp_directory, spark_master
 ) -> None:
-    """Study 03's dyad aggregates of the whole network, where the input records everyone's engagement and the subgraph is not all of it."""
+    """Study 03's dyad aggregates of the whole network, where the input records everyone's engagement, the subgraph is
+    not all of it and the table would fit in memory when the study reads it (else study 03 uses the subgraph, which
+    its page says: computing a table no study can read would cost time and disk for nothing)."""
+    from ..dyad_files import BYTES_PER_ROW
+    from .choice import available_memory_bytes
     from .dyad_sql import write_dyad_aggregates
 
     target = folder / DYADS_FOLDER
@@ -198,6 +202,8 @@ def _write_whole_network_dyads(
     tables = companion_tables(source)
     engagement = stated.engagement_observed if stated is not None else "everyone"
     if draw.whole or "interactions" not in tables or engagement != "everyone" or (stated is not None and stated.scope == "ego"):
+        return
+    if draw.whole_follows * BYTES_PER_ROW > available_memory_bytes() / 2:
         return
     write_dyad_aggregates(
         tables["follows"].parent, target, engine, memory_limit=memory_limit, temp_directory=temp_directory, spark_master=spark_master
