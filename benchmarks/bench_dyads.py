@@ -222,7 +222,8 @@ def table_benchmark(scale: float) -> None:
 
 def models_benchmark(scale: float) -> None:
     from reciprocity_utils import inference
-    from reciprocity_utils.dyads import build_dyads, engagement_segments
+    from reciprocity_utils.dyads import build_dyads
+    from reciprocity_utils.segments import engagement_segments
     from reciprocity_utils.synthetic import generate_network, network_dataset
 
     n_accounts = int(20_000 * max(scale, 0.1) ** 0.5)

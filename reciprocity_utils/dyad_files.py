@@ -18,26 +18,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .dyads import (
-    NOT_A_TIME,
-    SEGMENT_STATES,
-    DyadTable,
-    _as_times,
-    _compact,
-    _exposure,
-    _mutual_since,
-    assemble_dyads,
-    blank_unobserved,
-    segment_pieces,
-)
-from .engines.dyad_sql import ABOUT_FILE, DYADS_FILE, STATE_COLUMNS
+from .dyads import NOT_A_TIME, DyadTable, _as_times, _compact, _exposure, _mutual_since, assemble_dyads
+from .engines.dyad_sql import ABOUT_FILE, BYTES_PER_ROW, DYADS_FILE, STATE_COLUMNS
 from .model import INTERACTION_KINDS, Coverage, Provenance, ValidationReport, build_dataset
-
-# What one follow of the table costs at the peak of reading it and fitting study 03's models
-# (benchmarks/bench_dyad_aggregates.py, each follow's time split at its follow-back: 4.1 KB per
-# follow beyond the first 331k; at 1.34M follows the process peaked at 5.5 GiB). The whole table
-# is used where this fits in half the memory available.
-BYTES_PER_ROW = 4_300
 
 
 def has_dyad_aggregates(folder: str | Path) -> bool:
@@ -170,37 +153,6 @@ def read_dyad_table(folder: str | Path, coverage: Coverage | None = None, commun
         accounts_figures,
     )
     return DyadTable(frame, window[0], window[1], notes, state_counts=state_counts)
-
-
-def state_segments(dyads: DyadTable) -> pd.DataFrame:
-    """Each follow's exposure split at the follow-back, with the events each way in each state, from an engine's table.
-
-    The same frame as :func:`~reciprocity_utils.dyads.engagement_segments` (one calendar period,
-    no lead state) gives from the events themselves: pieces cut by the same code, a's events toward
-    b and b's toward a counted per state by the engine. Follows whose split is unknown (an event
-    without time, a mutual pair without both follow times) and those without exposure are left out.
-    """
-    if dyads.state_counts is None:
-        raise ValueError("this dyad table has no per-state counts (it was built in memory: use engagement_segments)")
-    if not dyads.has_times:
-        raise ValueError("state segments need times: this data carries no follow or event times")
-    frame, counts = dyads.frame, dyads.state_counts
-    pieces = segment_pieces(dyads)  # one calendar period, no lead state: as study 03's models use them
-    arc = pieces.arc
-    after = pieces.state == SEGMENT_STATES.index("mutual")
-    segments = pieces.frame(frame)
-    for direction in ("ab", "ba"):
-        total = np.zeros(len(arc), np.int64)
-        for kind in INTERACTION_KINDS:
-            # Dated events only, as the in-memory segments place them (an undated event has no state).
-            inside = counts[f"{direction}_dated_{kind}"].to_numpy(dtype=np.int64)
-            after_switch = counts[f"{direction}_after_{kind}"].to_numpy(dtype=np.int64)
-            per_piece = np.where(after, after_switch[arc], inside[arc] - after_switch[arc])
-            segments[f"{direction}_{kind}"] = _compact(per_piece)
-            total += per_piece
-        segments[f"{direction}_total"] = _compact(total)
-    blank_unobserved(frame, segments, arc)
-    return segments
 
 
 @dataclass

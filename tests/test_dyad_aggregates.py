@@ -9,10 +9,11 @@ import pandas as pd
 import pytest
 
 import reciprocity_utils as ru
-from reciprocity_utils.dyad_files import dyad_coverage, read_dyad_table, state_segments
-from reciprocity_utils.dyads import build_dyads, engagement_segments
+from reciprocity_utils.dyad_files import dyad_coverage, read_dyad_table
+from reciprocity_utils.dyads import build_dyads
 from reciprocity_utils.engines.dyad_sql import write_dyad_aggregates
 from reciprocity_utils.model import DatasetValidationError
+from reciprocity_utils.segments import engagement_segments, state_segments
 from tests.test_engines import ENGINES
 
 SQL_ENGINES = ENGINES[1:]

@@ -7,7 +7,8 @@ import pandas as pd
 import pytest
 
 from reciprocity_utils import SAMPLE_DIR, Coverage, RawTable, build_dataset, load_dataset
-from reciprocity_utils.dyads import COVARIATES, build_dyads, engagement_segments
+from reciprocity_utils.dyads import COVARIATES, build_dyads
+from reciprocity_utils.segments import engagement_segments
 
 # Accounts 19 digits long, above 2**53: a float on the way would change them.
 A, B, C, D = "1200000000000000001", "1200000000000000002", "1200000000000000003", "1200000000000000004"

@@ -12,8 +12,9 @@ from sklearn.metrics import roc_auc_score
 from statsmodels.stats.sandwich_covariance import cov_cluster_2groups
 
 from reciprocity_utils import SAMPLE_DIR, Coverage, ParameterError, RawTable, build_dataset, inference, load_dataset
-from reciprocity_utils.dyads import build_dyads, engagement_segments
+from reciprocity_utils.dyads import build_dyads
 from reciprocity_utils.inference import Estimate, ModelSpec, fit_count_regression, fit_model, model_frame, robust_covariances
+from reciprocity_utils.segments import engagement_segments
 from reciprocity_utils.synthetic import generate_network, network_dataset
 
 

@@ -238,8 +238,9 @@ def test_a_generic_folder_subgraph_keeps_times_engagement_and_kinds(tmp_path):
 
 def test_study_03_on_a_random_subgraph_recovers_the_planted_effect(tmp_path):
     """Induced subgraphs keep each dyad's follow-back status and engagement whole: the adjusted model finds the planted ratio."""
-    from reciprocity_utils.dyads import build_dyads, engagement_segments
+    from reciprocity_utils.dyads import build_dyads
     from reciprocity_utils.inference import ModelSpec, fit_model, model_frame
+    from reciprocity_utils.segments import engagement_segments
     from reciprocity_utils.synthetic import generate_network, write_generic
 
     write_generic(generate_network(n_accounts=3000, seed=5), tmp_path / "network")

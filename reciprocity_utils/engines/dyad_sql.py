@@ -322,6 +322,11 @@ def dyad_input_tables(path: str | Path) -> dict[str, Path]:
     return found
 
 
+# What one follow of the table costs at the peak of reading it and fitting study 03's models
+# (benchmarks/bench_dyad_aggregates.py, each follow's time split at its follow-back: 4.1 KB per
+# follow beyond the first 331k; at 1.34M follows the process peaked at 5.5 GiB). The whole table
+# is used where this fits in half the memory available.
+BYTES_PER_ROW = 4_300
 DYADS_FILE = "dyads.parquet"
 ABOUT_FILE = "dyads.json"
 FORMAT = "reciprocity-dyad-aggregates/1"

@@ -192,9 +192,8 @@ def _write_whole_network_dyads(
     """Study 03's dyad aggregates of the whole network, where the input records everyone's engagement, the subgraph is
     not all of it and the table would fit in memory when the study reads it (else study 03 uses the subgraph, which
     its page says: computing a table no study can read would cost time and disk for nothing)."""
-    from ..dyad_files import BYTES_PER_ROW
     from .choice import available_memory_bytes
-    from .dyad_sql import write_dyad_aggregates
+    from .dyad_sql import BYTES_PER_ROW, write_dyad_aggregates
 
     target = folder / DYADS_FOLDER
     if target.is_dir() and not target.is_symlink():

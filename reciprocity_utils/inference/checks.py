@@ -9,8 +9,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ..dyads import DyadTable, engagement_segments
+from ..dyads import DyadTable
 from ..model import INTERACTION_KINDS, StudyDataset
+from ..segments import engagement_segments
 from ..stopwatch import timed_step
 from .estimators import NotEstimable, fit_count_regression
 from .models import ModelFrame

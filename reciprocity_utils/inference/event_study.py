@@ -36,8 +36,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ..dyads import MICROSECONDS_PER_DAY, NOT_A_TIME, DyadTable, _as_us, _epoch_us, event_arcs, state_period_pieces
+from ..dyads import MICROSECONDS_PER_DAY, NOT_A_TIME, DyadTable, _as_us, _epoch_us, event_arcs
 from ..model import INTERACTION_KINDS, StudyDataset
+from ..segments import state_period_pieces
 from ..stopwatch import timed_step
 from ..wording import p_words
 from .covariance import COVARIANCE_METHODS, HEADLINE_COVARIANCE, Z_95, effective_clusters, robust_covariances
@@ -87,7 +88,7 @@ def event_time_segments(
     Arcs never returned spend all their time in the reference bin. Returns one row per non-empty
     piece: ``arc``, ``a``, ``b`` (account codes), ``bin``, ``period``, ``exposure_days`` and ``y``
     (a's events toward b of the chosen ``kinds`` in that piece). Arcs whose split is unknown
-    are left out, as in :func:`~reciprocity_utils.dyads.engagement_segments`.
+    are left out, as in :func:`~reciprocity_utils.segments.engagement_segments`.
     """
     frame = dyads.frame
     start_us, end_us = _as_us(dyads.window_start), _as_us(dyads.window_end) + 1

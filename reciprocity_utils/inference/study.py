@@ -8,8 +8,9 @@ from typing import Any
 
 import pandas as pd
 
-from ..dyads import DyadTable, build_dyads, engagement_segments
+from ..dyads import DyadTable, build_dyads
 from ..model import INTERACTION_KINDS, StudyDataset
+from ..segments import engagement_segments
 from ..stopwatch import timed_step
 from .covariance import HEADLINE_COVARIANCE
 from .designs import is_pair_adjusted, raw_comparison
@@ -230,7 +231,7 @@ def _prepare_from_dyads(dyads: DyadTable, coverage: Any, kinds: tuple[str, ...])
     design and the out-of-time prediction need each event's time: they cannot run on the table.
     ``dataset`` is ``None``: the events behind the table were never loaded.
     """
-    from ..dyad_files import state_segments
+    from ..segments import state_segments
 
     kinds = tuple(kinds)
     is_ego = coverage.scope == "ego" or coverage.engagement_observed == "owner_outgoing"

@@ -9,7 +9,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ..dyads import build_dyads, engagement_segments
+from ..dyads import build_dyads
+from ..segments import engagement_segments
 from ..stopwatch import timed_step
 from .checks import permutation_test
 from .covariance import COVARIANCE_LABELS, Z_95
