@@ -689,7 +689,8 @@ def engagement_reciprocity(
             0,
             (
                 f"Engagement is not read for the whole network (the {dataset.coverage.engine} engine measures the follows alone), "
-                "so engagement reciprocity is not measured; study 03 measures engagement on the random subgraph where the input records it."
+                "so engagement reciprocity is not measured here; where the input records engagement, study 03 measures it (on the "
+                "whole network when its table fits in memory, else on the random subgraph)."
                 if dataset.coverage.engine
                 else "No engagement is recorded in this source, so engagement reciprocity cannot be measured.",
             ),
