@@ -12,7 +12,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from .model import follow_times_sentence
+from .model import engine_name, follow_times_sentence
 from .wording import owner_comparison_sentences, p_words, percent
 
 QUESTIONS = {
@@ -56,7 +56,7 @@ def _collected(results: dict[str, Any]) -> bool:
 
 def _missing_engagement_reason(coverage: dict[str, Any]) -> str:
     if coverage.get("engine"):
-        return f"the {coverage['engine']} engine measured the whole network from its follows alone"
+        return f"the {engine_name(coverage['engine'])} engine measured the whole network from its follows alone"
     if coverage.get("engagement_observed") == "none":
         return "the source records no engagement"
     if coverage.get("engagement_observed") == "owner_outgoing":
@@ -86,7 +86,9 @@ def answer_01(results: dict[str, Any]) -> Answer:
         )
     events = _number(head.get("engagement_events"))
     if coverage.get("engine"):
-        answer.sentences.append(f"Engagement and follow times are not read: the {coverage['engine']} engine measured the follows alone.")
+        answer.sentences.append(
+            f"Engagement and follow times are not read: the {engine_name(coverage['engine'])} engine measured the follows alone."
+        )
     elif coverage.get("engagement_observed") == "none" or events is None:
         answer.sentences.append("No engagement is recorded.")
     elif coverage.get("engagement_observed") == "owner_outgoing":

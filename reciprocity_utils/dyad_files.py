@@ -20,7 +20,7 @@ import pandas as pd
 
 from .dyads import NOT_A_TIME, DyadTable, _as_times, _compact, _exposure, _mutual_since, assemble_dyads
 from .engines.dyad_sql import ABOUT_FILE, BYTES_PER_ROW, DYADS_FILE, STATE_COLUMNS
-from .model import INTERACTION_KINDS, Coverage, Provenance, ValidationReport, build_dataset
+from .model import INTERACTION_KINDS, Coverage, Provenance, ValidationReport, build_dataset, engine_name
 
 
 def has_dyad_aggregates(folder: str | Path) -> bool:
@@ -178,11 +178,11 @@ class WholeNetworkDyads:
 
     def scope_notes(self) -> list[str]:
         """What the page's models ran on, in sentences."""
-        from .engines.subgraph import ENGINE_NAMES, SUBGRAPH_CAVEAT
+        from .engines.subgraph import SUBGRAPH_CAVEAT
 
         if self.table is None:
             return [self.too_large or ""]
-        engine = ENGINE_NAMES.get(self.engine, self.engine)
+        engine = engine_name(self.engine)
         return [
             f"The models below use the whole network: all {self.whole_counts['follows']:,} follows, with the engagement "
             f"between the two accounts of each, before and after its follow-back, counted by the {engine} engine over the "

@@ -48,7 +48,7 @@ from .camps import (
     camps_in_words,
     two_camps,
 )
-from .model import StudyDataset
+from .model import StudyDataset, engine_name
 from .null_models import MAX_REWIRED_FOLLOWS, NullModel, available_cores, degree_preserving_null  # noqa: F401 (re-exported)
 from .parameters import ParameterError
 from .paths import private_dir
@@ -494,7 +494,7 @@ def followback_timing(dataset: StudyDataset, arcs: EncodedFollows | None = None)
     if not coverage.follow_times or not coverage.time_end:
         note = "Follow times are not known in this source, so the timing of follow-backs cannot be measured."
         if coverage.engine:
-            note = f"Follow times are not read for the whole network (the {coverage.engine} engine measures the follows alone), so the timing of follow-backs is not measured."
+            note = f"Follow times are not read for the whole network (the {engine_name(coverage.engine)} engine measures the follows alone), so the timing of follow-backs is not measured."
         if coverage.snapshots:
             note = (
                 "Follow times are not recorded; the snapshots date a follow only to within the interval between two of "
@@ -688,7 +688,7 @@ def engagement_reciprocity(
             0,
             0,
             (
-                f"Engagement is not read for the whole network (the {dataset.coverage.engine} engine measures the follows alone), "
+                f"Engagement is not read for the whole network (the {engine_name(dataset.coverage.engine)} engine measures the follows alone), "
                 "so engagement reciprocity is not measured here; where the input records engagement, study 03 measures it (on the "
                 "whole network when its table fits in memory, else on the random subgraph)."
                 if dataset.coverage.engine

@@ -38,6 +38,13 @@ from .account_codes import AccountCodes, count_returned_arcs
 from .paths import open_for_writing, output_folder
 
 INTERACTION_KINDS = ("reply", "mention", "repost", "quote", "like")
+# The engines that measure networks larger than memory, by the names their makers give them (for the pages).
+ENGINE_NAMES = {"duckdb": "DuckDB", "spark": "Apache Spark", "memory": "in-memory"}
+
+
+def engine_name(engine: str | None) -> str:
+    return ENGINE_NAMES.get(engine or "", engine or "")
+
 
 # Words platforms and analysts use for the same engagement kinds.
 KIND_SYNONYMS = {
@@ -227,7 +234,9 @@ class Coverage:
             "none": "No engagement is recorded.",
         }[self.engagement_observed]
         if self.engine:
-            engagement = f"Engagement is not read for the whole network: the {self.engine} engine measures it from the follows alone."
+            engagement = (
+                f"Engagement is not read for the whole network: the {engine_name(self.engine)} engine measures it from the follows alone."
+            )
         sentences.append(engagement)
         sentences.append(
             "Follow times are not read for the whole network." if self.engine else follow_times_sentence(self.follow_times, self.snapshots)

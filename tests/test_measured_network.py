@@ -185,7 +185,7 @@ def test_report_on_the_duckdb_engine(edge_list, tmp_path):
         "A random subgraph of a larger network" in page and "random subgraph" in (run.output_dir / "04-follow-strategies.html").read_text()
     )
     page = (run.output_dir / "02-reciprocity.html").read_text()
-    assert "duckdb engine" in page and "not read for the whole network" in page
+    assert "DuckDB engine" in page and "not read for the whole network" in page
     # The engine did not read engagement: the pages never say the source has none.
     assert "records no engagement" not in page and "No engagement is recorded" not in page
     index = (run.output_dir / "index.html").read_text()

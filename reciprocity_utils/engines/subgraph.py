@@ -37,8 +37,6 @@ SUBGRAPH_CAVEAT = (
     "A subgraph keeps about the square of the share of the follows, fewer follows per account than the whole network, "
     "so its numbers describe the sample, not the whole network."
 )
-# The engines by the names their makers give them, for the pages.
-ENGINE_NAMES = {"duckdb": "DuckDB", "spark": "Apache Spark", "memory": "in-memory"}
 
 
 @dataclass(frozen=True)
