@@ -340,6 +340,8 @@ def data_in_words(results: dict[str, Any]) -> str:
         "owner_outgoing": "only the owner's own engagement",
         "none": "no engagement",
     }.get(coverage.get("engagement_observed"), "engagement as the study page describes")
+    if coverage.get("engine"):  # the engine counted the follows alone: what the source records is not known from that
+        engagement = "engagement not read for the whole network"
     span = ""
     if coverage.get("time_start") and coverage.get("time_end"):
         span = f", from {str(coverage['time_start'])[:10]} to {str(coverage['time_end'])[:10]}"

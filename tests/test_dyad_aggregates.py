@@ -197,6 +197,10 @@ def test_study_03_fits_the_whole_networks_table_and_times_on_the_subgraph(measur
     assert not whole.coverage.sampled and whole.coverage.engagement_observed == "everyone"
 
     subgraph = network.subgraph_dataset()
+    # Study 04's page (the subgraph's notes) must not say study 03 uses the subgraph for its models.
+    said = " ".join(subgraph.coverage.notes + network.coverage.notes)
+    assert "study 03's timing design and prediction (its models use the whole network's table)" in said
+    assert "Studies 03 and 04" not in said
     study = inference.prepare_study(subgraph, whole_network=whole)
     assert len(study.arcs_frame.data) == len(loaded.follows) and study.frame.design == "states"
     assert study.timing_dataset is subgraph and len(study.timing_dyads.frame) == network.draw.follows < len(loaded.follows)

@@ -7,6 +7,7 @@ follows. Checked here against the loaded dataset of the same file and against se
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import numpy as np
@@ -254,3 +255,18 @@ def test_study_03_on_a_random_subgraph_recovers_the_planted_effect(tmp_path):
     adjusted = fit_model(frame, ModelSpec("fe", fixed_effects=True))
     assert adjusted.mutual.covers(2.0) and adjusted.mutual.value == pytest.approx(2.0, rel=0.1)
     assert fit_model(frame, ModelSpec("raw")).mutual.value > 2.2  # the confounding is in the subgraph too
+
+
+def test_study_01_figure_never_says_a_measured_source_records_no_engagement(tmp_path):
+    """The engine reads the follows alone: the bundled sample records engagement, so "recorded not at all" would be false."""
+    from reciprocity_utils.paths import SAMPLE_DIR
+    from reciprocity_utils.plots import engagement_by_kind
+
+    network = measure_network(SAMPLE_DIR, tmp_path, engine="duckdb", seed=0, subgraph_follows=1_500)
+    figure = engagement_by_kind(network)
+    assert "not read for the whole network" in figure.caption and "DuckDB engine" in figure.caption
+    assert "not at all" not in figure.caption
+    from reciprocity_utils.answers import data_in_words
+
+    words = data_in_words({"details": {"coverage": dataclasses.asdict(network.coverage), "counts": network.counts()}})
+    assert "engagement not read for the whole network" in words and "no engagement" not in words

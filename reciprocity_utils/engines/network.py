@@ -170,7 +170,7 @@ def is_measured_network_folder(path: Path) -> bool:
     return path.is_dir() and (path / NETWORK_FILE).exists()
 
 
-def _coverages(engine: str, draw: SubgraphDraw, stated: Coverage | None) -> tuple[Coverage, Coverage]:
+def _coverages(engine: str, draw: SubgraphDraw, stated: Coverage | None, whole_dyads: bool = False) -> tuple[Coverage, Coverage]:
     """What the whole network's measures could observe, and what the subgraph's tables can."""
     notes = (
         [f"The random subgraph keeps the follow times and the engagement among its accounts ({draw.interactions:,} engagement rows)."]
@@ -179,16 +179,16 @@ def _coverages(engine: str, draw: SubgraphDraw, stated: Coverage | None) -> tupl
     )
     whole = Coverage(scope="network", engagement_observed="none", follow_times=False, notes=notes, engine=engine)
     if not draw.whole:
-        whole.notes.append(draw.words())
+        whole.notes.append(draw.words(whole_dyads))
     base = stated or Coverage(engagement_observed="everyone" if draw.interactions else "none")
-    sub_notes = [*base.notes, *([] if draw.whole else [draw.words()])]
+    sub_notes = [*base.notes, *([] if draw.whole else [draw.words(whole_dyads)])]
     subgraph = dataclasses.replace(base, scope="network", notes=sub_notes, sampled=not draw.whole)
     return whole, subgraph
 
 
 def _write_whole_network_dyads(
     source, folder: Path, engine: str, draw: SubgraphDraw, stated: Coverage | None, memory_limit, temp_directory, spark_master
-) -> None:
+) -> bool:
     """Study 03's dyad aggregates of the whole network, where the input records everyone's engagement, the subgraph is
     not all of it and the table would fit in memory when the study reads it (else study 03 uses the subgraph, which
     its page says: computing a table no study can read would cost time and disk for nothing)."""
@@ -201,12 +201,13 @@ def _write_whole_network_dyads(
     tables = companion_tables(source)
     engagement = stated.engagement_observed if stated is not None else "everyone"
     if draw.whole or "interactions" not in tables or engagement != "everyone" or (stated is not None and stated.scope == "ego"):
-        return
+        return False
     if draw.whole_follows * BYTES_PER_ROW > available_memory_bytes() / 2:
-        return
+        return False
     write_dyad_aggregates(
         tables["follows"].parent, target, engine, memory_limit=memory_limit, temp_directory=temp_directory, spark_master=spark_master
     )
+    return True
 
 
 def measure_network(
@@ -277,7 +278,9 @@ def measure_network(
     draw = SubgraphDraw(
         share, seed, len(chosen_ids), len(first.follows), measures.accounts, measures.follows, subgraph_follows, len(first.interactions)
     )
-    coverage, subgraph_coverage = _coverages(engine, draw, stated_coverage(source))
+    stated = stated_coverage(source)
+    whole_dyads = _write_whole_network_dyads(source, folder, engine, draw, stated, memory_limit, temp_directory, spark_master)
+    coverage, subgraph_coverage = _coverages(engine, draw, stated, whole_dyads)
     subgraph = dataclasses.replace(
         first,
         coverage=dataclasses.replace(
@@ -289,7 +292,6 @@ def measure_network(
         provenance=dataclasses.replace(provenance, loader=f"engine:{engine} (random subgraph)"),
     )
     subgraph.save(folder / SUBGRAPH_FOLDER)
-    _write_whole_network_dyads(source, folder, engine, draw, stated_coverage(source), memory_limit, temp_directory, spark_master)
     network = MeasuredNetwork(measures, coverage, provenance, validation, draw, folder)
     network.save(folder)
     return network

@@ -56,11 +56,18 @@ class SubgraphDraw:
     def whole(self) -> bool:
         return self.accounts == self.whole_accounts
 
-    def words(self) -> str:
+    def words(self, whole_network_dyads: bool = False) -> str:
+        """Which studies use the subgraph and why; ``whole_network_dyads``: study 03's models have the whole network's table."""
         if self.whole:
             return f"The network's {self.whole_follows:,} follows are within the {self.limit:,} the in-memory studies take: they use all of them."
+        users = (
+            "Study 04, the randomized networks of study 02 and study 03's timing design and prediction (its models use the "
+            "whole network's table)"
+            if whole_network_dyads
+            else "Studies 03 and 04 and the randomized networks of study 02"
+        )
         return (
-            f"Studies 03 and 04 and the randomized networks of study 02 use a random subgraph: {self.sample_words()}, because "
+            f"{users} use a random subgraph: {self.sample_words()}, because "
             f"the whole network's {self.whole_follows:,} follows are more than the {self.limit:,} they take in memory (the "
             f"subgraph_follows parameter). {SUBGRAPH_CAVEAT}"
         )

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
-from ..model import INTERACTION_KINDS, StudyDataset
+from ..model import INTERACTION_KINDS, StudyDataset, engine_name
 from . import PALETTE, STYLE, Figure, draw_empty
 
 
@@ -109,9 +109,12 @@ def _partial_weeks(times: pd.Series) -> str:
 def engagement_by_kind(dataset: StudyDataset) -> Figure:
     """Total engagement events of each kind."""
     totals = dataset.interactions.groupby("kind")["count"].sum().reindex(list(INTERACTION_KINDS), fill_value=0)
+    engine = dataset.coverage.engine
     with sns.axes_style(STYLE):
         fig, ax = plt.subplots(figsize=(6, 3.2))
-        if totals.sum() == 0:
+        if engine:
+            draw_empty(ax, "Engagement not read for the whole network")
+        elif totals.sum() == 0:
             draw_empty(ax, "No engagement recorded in this dataset")
         else:
             ax.barh(totals.index, totals.to_numpy(), color=[PALETTE[k] for k in totals.index])
@@ -124,4 +127,10 @@ def engagement_by_kind(dataset: StudyDataset) -> Figure:
         "none": "not at all",
     }[dataset.coverage.engagement_observed]
     caption = f"Engagement events of each kind, recorded {observed} by this source."
+    if engine:
+        # The engine counted the follows alone: whether the source records engagement is not known from that.
+        caption = (
+            f"Engagement events of each kind: not read for the whole network, which the {engine_name(engine)} engine "
+            "measured from its follows alone (study 03 reads the engagement where the input records it)."
+        )
     return Figure(fig, caption)
