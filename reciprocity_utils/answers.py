@@ -54,8 +54,13 @@ def _collected(results: dict[str, Any]) -> bool:
     return ((results.get("details") or {}).get("provenance") or {}).get("loader") == "collected"
 
 
+def _engine_without_engagement(coverage: dict[str, Any]) -> bool:
+    """A whole network an engine measured from its follows alone: whether the source records engagement is not known from that."""
+    return bool(coverage.get("engine")) and coverage.get("engagement_observed") != "everyone"
+
+
 def _missing_engagement_reason(coverage: dict[str, Any]) -> str:
-    if coverage.get("engine"):
+    if _engine_without_engagement(coverage):
         return f"the {engine_name(coverage['engine'])} engine measured the whole network from its follows alone"
     if coverage.get("engagement_observed") == "none":
         return "the source records no engagement"
@@ -85,9 +90,14 @@ def answer_01(results: dict[str, Any]) -> Answer:
             + ", not the follows among other accounts."
         )
     events = _number(head.get("engagement_events"))
-    if coverage.get("engine"):
+    if _engine_without_engagement(coverage):
         answer.sentences.append(
             f"Engagement and follow times are not read: the {engine_name(coverage['engine'])} engine measured the follows alone."
+        )
+    elif coverage.get("engine") and events is not None:
+        answer.sentences.append(
+            f"{events:,.0f} engagement events between accounts, counted over the whole network by the "
+            f"{engine_name(coverage['engine'])} engine; follow times are read only to date the data."
         )
     elif coverage.get("engagement_observed") == "none" or events is None:
         answer.sentences.append("No engagement is recorded.")
@@ -340,7 +350,7 @@ def data_in_words(results: dict[str, Any]) -> str:
         "owner_outgoing": "only the owner's own engagement",
         "none": "no engagement",
     }.get(coverage.get("engagement_observed"), "engagement as the study page describes")
-    if coverage.get("engine"):  # the engine counted the follows alone: what the source records is not known from that
+    if _engine_without_engagement(coverage):
         engagement = "engagement not read for the whole network"
     span = ""
     if coverage.get("time_start") and coverage.get("time_end"):

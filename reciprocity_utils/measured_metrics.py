@@ -10,6 +10,7 @@ beyond its limit, and said on the page the same way).
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -77,3 +78,59 @@ def measured_null_model(
         follows = facts.follows if facts else draw.follows
         facts = RewiredSubgraph(share, accounts, follows, draw.whole_follows, limit, whole_r=network.measures.r)
     return dataclasses.replace(null, analytic=analytic, analytic_largest_probability=largest, subgraph=facts)
+
+
+def measured_engagement_reciprocity(network: MeasuredNetwork, window_days: float | None):
+    """Study 02's engagement reciprocity of the whole network: the engine reads the input folder again for the window."""
+    from .engines.engagement_sql import engagement_patterns
+    from .metrics import EngagementReciprocity, pattern_table, window_notes
+    from .model import engine_name
+
+    empty_table = pd.DataFrame(columns=["pair_type", "pattern", "pairs", "share"])
+    empty_owner = pd.DataFrame(columns=["group", "accounts", "owner_engaged", "share_engaged"])
+    folder = network.engagement_input
+    if folder is None or not has_follows(folder):
+        # The measured network was moved, or its input since: the local path stays in the private folder.
+        note = (
+            f"The input files the {engine_name(network.coverage.engine)} engine read are no longer where they were, "
+            "so engagement reciprocity is not measured on the whole network; measure the input again to have it."
+        )
+        return EngagementReciprocity("everyone", window_days, None, None, empty_table, empty_owner, 0, 0, (note,))
+    patterns = engagement_patterns(
+        folder,
+        window_days,
+        network.coverage.engine,
+        memory_limit=str(network.provenance.parameters.get("memory_limit", "4GB")),
+        spark_master=network.spark_master or "local[2]",
+    )
+    table = pattern_table(
+        [patterns.pairs(1, 1, 1), patterns.pairs(1, 1, 0) + patterns.pairs(1, 0, 1), patterns.pairs(1, 0, 0)],
+        [patterns.pairs(0, 1, 1), patterns.pairs(0, 1, 0), patterns.pairs(0, 0, 1), patterns.pairs(0, 0, 0)],
+    )
+    notes = window_notes(window_days, patterns.window_start, patterns.window_end, patterns.rows_without_time)
+    notes.append(
+        f"Counted over the whole network by the {engine_name(network.coverage.engine)} engine, from the input the follows were measured from."
+    )
+    return EngagementReciprocity(
+        "everyone",
+        window_days,
+        patterns.window_start,
+        patterns.window_end,
+        table,
+        empty_owner,
+        patterns.events_counted,
+        patterns.rows_without_time,
+        tuple(notes),
+    )
+
+
+def has_follows(folder: str | Path) -> bool:
+    """Whether ``folder`` still holds the generic-format follows table the engine read."""
+    from .engines.dyad_sql import dyad_input_tables
+    from .model import DatasetValidationError
+
+    try:
+        dyad_input_tables(folder)
+    except DatasetValidationError:
+        return False
+    return True

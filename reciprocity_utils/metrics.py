@@ -614,10 +614,33 @@ class EngagementReciprocity:
         return numbers
 
 
-def _pattern_table(pair_type: str, patterns: tuple[str, ...], flags: list[np.ndarray]) -> pd.DataFrame:
-    pairs = np.array([int(f.sum()) for f in flags])  # one entry per pattern
-    total = len(flags[0]) if flags else 0
+def _pattern_table(pair_type: str, patterns: tuple[str, ...], pairs: list[int]) -> pd.DataFrame:
+    pairs = np.array(pairs, dtype=np.int64)  # one entry per pattern
+    total = int(pairs.sum())
     return pd.DataFrame({"pair_type": pair_type, "pattern": list(patterns), "pairs": pairs, "share": pairs / total if total else np.nan})
+
+
+def pattern_table(mutual_pairs: list[int], one_way_pairs: list[int]) -> pd.DataFrame:
+    """Pairs per pattern (:data:`MUTUAL_PATTERNS`, :data:`ONE_WAY_PATTERNS`, in order) with their shares."""
+    return pd.concat(
+        [_pattern_table("mutual", MUTUAL_PATTERNS, mutual_pairs), _pattern_table("one-way", ONE_WAY_PATTERNS, one_way_pairs)],
+        ignore_index=True,
+    )
+
+
+def window_notes(window_days: float | None, start: pd.Timestamp | None, end: pd.Timestamp | None, untimed: int) -> list[str]:
+    """What engagement a window counted, in words (``start`` None: the window could not be applied)."""
+    if window_days is None:
+        return ["All recorded engagement is counted (no window)."]
+    if start is None:
+        return [
+            f"Engagement times are not recorded in this source, so the {window_days:g}-day window cannot be "
+            "applied: all recorded engagement is counted."
+        ]
+    notes = [f"Engagement counted from {start.date()} to {end.date()} (the last {window_days:g} days of the data)."]
+    if untimed:
+        notes.append(f"{untimed:,} engagement records without a time cannot be placed in the window and are not counted.")
+    return notes
 
 
 def _window(
@@ -627,26 +650,12 @@ def _window(
     events = dataset.interactions
     end = pd.Timestamp(dataset.coverage.time_end) if dataset.coverage.time_end else None
     timed = events["at"].notna()
-    if window_days is None:
-        return events, None, end, 0, ["All recorded engagement is counted (no window)."]
-    if not timed.any() or end is None:
-        return (
-            events,
-            None,
-            end,
-            0,
-            [
-                f"Engagement times are not recorded in this source, so the {window_days:g}-day window cannot be "
-                "applied: all recorded engagement is counted."
-            ],
-        )
+    if window_days is None or not timed.any() or end is None:
+        return events, None, end, 0, window_notes(window_days, None, end, 0)
     start = end - pd.Timedelta(days=window_days)
     inside = timed & (events["at"] >= start)
     untimed = int((~timed).sum())
-    notes = [f"Engagement counted from {start.date()} to {end.date()} (the last {window_days:g} days of the data)."]
-    if untimed:
-        notes.append(f"{untimed:,} engagement records without a time cannot be placed in the window and are not counted.")
-    return events[inside], start, end, untimed, notes
+    return events[inside], start, end, untimed, window_notes(window_days, start, end, untimed)
 
 
 def _engaged_lookup(events: pd.DataFrame, arcs: EncodedFollows) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
@@ -672,6 +681,10 @@ def engagement_reciprocity(
 ) -> EngagementReciprocity:
     """Among mutual and one-way follow pairs, who engaged with whom in the last ``window_days`` of the data."""
     observed = dataset.coverage.engagement_observed
+    if _measured(dataset) and observed == "everyone":
+        from .measured_metrics import measured_engagement_reciprocity
+
+        return measured_engagement_reciprocity(dataset, window_days)
     owner_view = _is_ego(dataset) and dataset.owner_id is not None
     empty_table = pd.DataFrame(columns=["pair_type", "pattern", "pairs", "share"])
     empty_owner = pd.DataFrame(columns=["group", "accounts", "owner_engaged", "share_engaged"])
@@ -709,12 +722,8 @@ def engagement_reciprocity(
         one_way = np.flatnonzero(reverse < 0)
         f, g = follower[one_way], followee[one_way]
         fg, gf = engaged(f, g), engaged(g, f)
-        table = pd.concat(
-            [
-                _pattern_table("mutual", MUTUAL_PATTERNS, [ab & ba, ab ^ ba, ~(ab | ba)]),
-                _pattern_table("one-way", ONE_WAY_PATTERNS, [fg & gf, fg & ~gf, gf & ~fg, ~(fg | gf)]),
-            ],
-            ignore_index=True,
+        table = pattern_table(
+            [int(v.sum()) for v in (ab & ba, ab ^ ba, ~(ab | ba))], [int(v.sum()) for v in (fg & gf, fg & ~gf, gf & ~fg, ~(fg | gf))]
         )
     else:  # owner_outgoing: only the owner's own engagement toward others is in the data
         owner = dataset.owner_id

@@ -191,8 +191,9 @@ class Coverage:
     snapshots: list[str] = field(default_factory=list)
     # True for a random subgraph of a larger network (drawn by an engine; its notes say how).
     sampled: bool = False
-    # The engine that measured a whole network from its follows alone: its engagement and follow
-    # times were not read (which is not the same as the source not recording them).
+    # The engine that measured a whole network out of memory. It counts the follows, and the
+    # engagement where the input records everyone's (engagement_observed "everyone"); otherwise
+    # engagement was not read, which is not the same as the source not recording it.
     engine: str | None = None
 
     def __post_init__(self) -> None:
@@ -233,14 +234,21 @@ class Coverage:
             "owner_outgoing": "Engagement is recorded only from the owner to others, never what others did to the owner.",
             "none": "No engagement is recorded.",
         }[self.engagement_observed]
-        if self.engine:
+        if self.engine and self.engagement_observed == "everyone":
+            engagement += f" The {engine_name(self.engine)} engine counts it over the whole network."
+        elif self.engine:
             engagement = (
                 f"Engagement is not read for the whole network: the {engine_name(self.engine)} engine measures it from the follows alone."
             )
         sentences.append(engagement)
-        sentences.append(
-            "Follow times are not read for the whole network." if self.engine else follow_times_sentence(self.follow_times, self.snapshots)
-        )
+        if not self.engine:
+            sentences.append(follow_times_sentence(self.follow_times, self.snapshots))
+        elif self.time_end:
+            sentences.append(
+                "Follow times are read for the whole network only to date the data: the timing of follow-backs is not measured on it."
+            )
+        else:
+            sentences.append("Follow times are not read for the whole network.")
         if self.time_start and self.time_end:
             sentences.append(
                 f"Time span of the data: {self.time_start[:10]} to {self.time_end[:10]}."

@@ -232,9 +232,10 @@ def test_a_generic_folder_subgraph_keeps_times_engagement_and_kinds(tmp_path):
     kinds = whole.accounts.set_index("account_id")["kind"]
     assert (subgraph.accounts.set_index("account_id")["kind"] == kinds.loc[subgraph.accounts["account_id"]]).all()
     assert subgraph.coverage.engagement_observed == "everyone" and subgraph.coverage.follow_times
-    assert network.coverage.engagement_observed == "none" and f"{len(events):,} engagement rows" in " ".join(network.coverage.notes)
+    # The engine counts the whole network's engagement too (tests/test_engine_engagement.py checks the numbers).
+    assert network.coverage.engagement_observed == "everyone" and f"{len(events):,} engagement rows" in " ".join(network.coverage.notes)
     described = " ".join(network.coverage.describe())
-    assert "Engagement is not read for the whole network" in described and "No engagement is recorded" not in described
+    assert "The DuckDB engine counts it over the whole network" in described and "not read" not in described.split("Follow times")[0]
 
 
 def test_study_03_on_a_random_subgraph_recovers_the_planted_effect(tmp_path):
@@ -257,16 +258,15 @@ def test_study_03_on_a_random_subgraph_recovers_the_planted_effect(tmp_path):
     assert fit_model(frame, ModelSpec("raw")).mutual.value > 2.2  # the confounding is in the subgraph too
 
 
-def test_study_01_figure_never_says_a_measured_source_records_no_engagement(tmp_path):
-    """The engine reads the follows alone: the bundled sample records engagement, so "recorded not at all" would be false."""
-    from reciprocity_utils.paths import SAMPLE_DIR
-    from reciprocity_utils.plots import engagement_by_kind
+def test_study_01_figure_never_says_a_follow_list_measured_by_an_engine_records_no_engagement(edge_list, measured):
+    """A bare follow list: the engine read no engagement, which is not the same as the source recording none."""
+    from reciprocity_utils.answers import data_in_words
+    from reciprocity_utils.plots import activity_over_time, engagement_by_kind
 
-    network = measure_network(SAMPLE_DIR, tmp_path, engine="duckdb", seed=0, subgraph_follows=1_500)
-    figure = engagement_by_kind(network)
+    figure = engagement_by_kind(measured)
     assert "not read for the whole network" in figure.caption and "DuckDB engine" in figure.caption
     assert "not at all" not in figure.caption
-    from reciprocity_utils.answers import data_in_words
-
-    words = data_in_words({"details": {"coverage": dataclasses.asdict(network.coverage), "counts": network.counts()}})
+    assert "from its follows alone" in activity_over_time(measured).caption
+    assert measured.coverage.engagement_observed == "none" and measured.engagement is None
+    words = data_in_words({"details": {"coverage": dataclasses.asdict(measured.coverage), "counts": measured.counts()}})
     assert "engagement not read for the whole network" in words and "no engagement" not in words

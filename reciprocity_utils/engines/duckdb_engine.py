@@ -91,8 +91,8 @@ class DuckDBEngine:
     def one_row(self, query: str) -> tuple:
         return self._execute(query, "count the follows").fetchone()
 
-    def rows(self, query: str) -> list[tuple]:
-        return self._execute(query, "compute the dyad aggregates").fetchall()
+    def rows(self, query: str, what: str = "compute the dyad aggregates") -> list[tuple]:
+        return self._execute(query, what).fetchall()
 
     def write_table(self, query: str, path: str) -> None:
         # Sorted by the pair: the same rows in the same order from every engine and every run.
@@ -114,10 +114,9 @@ def table_reader(path: Path) -> str:
     return f"read_csv({_quoted(path)}, header = true, all_varchar = true, compression = 'auto')"
 
 
-def dyad_aggregates_with_duckdb(
-    tables: dict[str, Path], out_path: str, memory_limit: str = "4GB", temp_directory: str | Path | None = None
-):
-    from .dyad_sql import check_columns, input_views, run_dyad_steps
+def on_cleaned_inputs_with_duckdb(tables: dict[str, Path], steps, memory_limit: str = "4GB", temp_directory: str | Path | None = None):
+    """``steps(engine, "duckdb", files)`` over the cleaned views of the generic-format ``tables`` (:mod:`.dyad_sql`)."""
+    from .dyad_sql import check_columns, input_views
 
     engine = DuckDBEngine(memory_limit, temp_directory)
     try:
@@ -132,7 +131,7 @@ def dyad_aggregates_with_duckdb(
         check_columns(files, columns)
         for name, query in input_views("duckdb", columns["follows"], columns.get("interactions")).items():
             connection.execute(f"CREATE VIEW {name} AS {query}")
-        return run_dyad_steps(engine, "duckdb", files, out_path)
+        return steps(engine, "duckdb", files)
     finally:
         engine.close()
 

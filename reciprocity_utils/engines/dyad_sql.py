@@ -236,7 +236,8 @@ COUNTS = (
     "(SELECT COUNT(*) FROM dy_events_read), (SELECT COUNT(*) FROM dy_events)"
 )
 EVENTS_BY_KIND = "SELECT kind, COUNT(*), CAST(SUM(weight) AS BIGINT) FROM dy_events GROUP BY kind"
-TEMPORARY = ("dy_raw_follows", "dy_raw_events", "dy_follows_read", "dy_events_read", *(name for name, _ in STEPS))
+# Every view the engines register (engagement_sql.py adds its own over the first STEPS).
+TEMPORARY = ("dy_raw_follows", "dy_raw_events", "dy_follows_read", "dy_events_read", *(name for name, _ in STEPS), "dy_engaged")
 
 
 @dataclass(frozen=True)
@@ -322,6 +323,24 @@ def dyad_input_tables(path: str | Path) -> dict[str, Path]:
     return found
 
 
+def on_cleaned_inputs(
+    tables: dict[str, Path],
+    steps,
+    engine: str = "duckdb",
+    memory_limit: str = "4GB",
+    temp_directory: str | Path | None = None,
+    spark_master: str | None = "local[2]",
+):
+    """``steps(runner, dialect, files)`` with ``engine`` over the cleaned views of ``tables`` (``dy_follows_read``, ``dy_events_read``)."""
+    if engine == "duckdb":
+        from .duckdb_engine import on_cleaned_inputs_with_duckdb
+
+        return on_cleaned_inputs_with_duckdb(tables, steps, memory_limit, temp_directory)
+    from .spark_engine import on_cleaned_inputs_with_spark
+
+    return on_cleaned_inputs_with_spark(tables, steps, spark_master)
+
+
 # What one follow of the table costs at the peak of reading it and fitting study 03's models
 # (benchmarks/bench_dyad_aggregates.py, each follow's time split at its follow-back: 4.1 KB per
 # follow beyond the first 331k; at 1.34M follows the process peaked at 5.5 GiB). The whole table
@@ -357,14 +376,14 @@ def write_dyad_aggregates(
         shutil.rmtree(out_path)
     else:
         out_path.unlink(missing_ok=True)
-    if engine == "duckdb":
-        from .duckdb_engine import dyad_aggregates_with_duckdb
-
-        aggregates = dyad_aggregates_with_duckdb(tables, str(out_path), memory_limit, temp_directory)
-    else:
-        from .spark_engine import dyad_aggregates_with_spark
-
-        aggregates = dyad_aggregates_with_spark(tables, str(out_path), spark_master)
+    aggregates = on_cleaned_inputs(
+        tables,
+        lambda runner, dialect, files: run_dyad_steps(runner, dialect, files, str(out_path)),
+        engine,
+        memory_limit,
+        temp_directory,
+        spark_master,
+    )
     about = {"format": FORMAT, "aggregates": {**asdict(aggregates), "path": DYADS_FILE}, "inputs": {k: str(v) for k, v in tables.items()}}
     with open_for_writing(folder / ABOUT_FILE, private=True) as handle:
         handle.write(json.dumps(about, indent=2, sort_keys=True) + "\n")

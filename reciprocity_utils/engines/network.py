@@ -33,6 +33,7 @@ from ..model import (
     file_sha256,
 )
 from ..paths import open_for_writing, output_folder
+from .engagement_sql import EngagementSummary, engagement_summary
 from .inputs import follow_input, is_follow_list
 from .measures import FollowMeasures
 from .subgraph import SubgraphDraw, companion_tables, draw_subgraph, stated_coverage
@@ -76,6 +77,11 @@ class MeasuredNetwork:
     validation: ValidationReport
     draw: SubgraphDraw
     folder: Path
+    # The whole network's engagement counted by the engine, where the input records everyone's
+    # (else None), and the folder it read: study 02 counts who engaged with whom from it.
+    engagement: EngagementSummary | None = None
+    engagement_input: str | None = None
+    spark_master: str | None = None
 
     owner_id = None  # a whole network: no owner
 
@@ -88,17 +94,18 @@ class MeasuredNetwork:
         return empty_follow_events()
 
     def counts(self) -> dict[str, Any]:
-        """The counts a loaded dataset reports, from the engine's measures (no engagement is read)."""
+        """The counts a loaded dataset reports, from the engine's measures (engagement where it was read)."""
         m = self.measures
+        by_kind = self.engagement.events_by_kind if self.engagement else {}
         return {
             "accounts": m.accounts,
             "follows": m.follows,
             "returned_follows": m.returned_follows,
             "mutual_pairs": m.mutual_pairs,
             "arc_reciprocity": m.r if m.follows else None,
-            "interaction_rows": 0,
-            "interaction_events": 0,
-            **{f"events_{kind}": 0 for kind in INTERACTION_KINDS},
+            "interaction_rows": self.engagement.rows_kept if self.engagement else 0,
+            "interaction_events": self.engagement.events if self.engagement else 0,
+            **{f"events_{kind}": int(by_kind.get(kind, 0)) for kind in INTERACTION_KINDS},
         }
 
     def account_table(self, columns: list[str] | None = None) -> pd.DataFrame:
@@ -134,6 +141,9 @@ class MeasuredNetwork:
             "provenance": asdict(self.provenance),
             "validation": asdict(self.validation),
             "draw": asdict(self.draw),
+            "engagement": asdict(self.engagement) if self.engagement else None,
+            "engagement_input": self.engagement_input,
+            "spark_master": self.spark_master,
         }
         with open_for_writing(folder / NETWORK_FILE, private=True) as handle:
             handle.write(json.dumps(meta, indent=2, sort_keys=True) + "\n")
@@ -156,6 +166,10 @@ class MeasuredNetwork:
             ValidationReport(**meta["validation"]),
             SubgraphDraw(**meta["draw"]),
             folder,
+            # Absent from a network measured before engagement was counted.
+            EngagementSummary(**meta["engagement"]) if meta.get("engagement") else None,
+            meta.get("engagement_input"),
+            meta.get("spark_master"),
         )
 
 
@@ -170,20 +184,37 @@ def is_measured_network_folder(path: Path) -> bool:
     return path.is_dir() and (path / NETWORK_FILE).exists()
 
 
-def _coverages(engine: str, draw: SubgraphDraw, stated: Coverage | None, whole_dyads: bool = False) -> tuple[Coverage, Coverage]:
+def _coverages(
+    engine: str, draw: SubgraphDraw, stated: Coverage | None, whole_dyads: bool = False, engagement: EngagementSummary | None = None
+) -> tuple[Coverage, Coverage]:
     """What the whole network's measures could observe, and what the subgraph's tables can."""
     notes = (
         [f"The random subgraph keeps the follow times and the engagement among its accounts ({draw.interactions:,} engagement rows)."]
         if draw.interactions
         else []
     )
-    whole = Coverage(scope="network", engagement_observed="none", follow_times=False, notes=notes, engine=engine)
+    start, end = engagement.time_span() if engagement else (None, None)
+    whole = Coverage(
+        scope="network",
+        engagement_observed="everyone" if engagement else "none",
+        follow_times=False,
+        time_start=start,
+        time_end=end,
+        notes=notes,
+        engine=engine,
+    )
     if not draw.whole:
         whole.notes.append(draw.words(whole_dyads))
     base = stated or Coverage(engagement_observed="everyone" if draw.interactions else "none")
     sub_notes = [*base.notes, *([] if draw.whole else [draw.words(whole_dyads)])]
     subgraph = dataclasses.replace(base, scope="network", notes=sub_notes, sampled=not draw.whole)
     return whole, subgraph
+
+
+def records_everyones_engagement(tables: dict[str, Path], stated: Coverage | None) -> bool:
+    """Whether the input's tables record engagement in both directions between all the accounts (what the engines count)."""
+    engagement = stated.engagement_observed if stated is not None else "everyone"
+    return "interactions" in tables and engagement == "everyone" and not (stated is not None and stated.scope == "ego")
 
 
 def _write_whole_network_dyads(
@@ -199,8 +230,7 @@ def _write_whole_network_dyads(
     if target.is_dir() and not target.is_symlink():
         shutil.rmtree(target)  # from an earlier measure of another input
     tables = companion_tables(source)
-    engagement = stated.engagement_observed if stated is not None else "everyone"
-    if draw.whole or "interactions" not in tables or engagement != "everyone" or (stated is not None and stated.scope == "ego"):
+    if draw.whole or not records_everyones_engagement(tables, stated):
         return False
     if draw.whole_follows * BYTES_PER_ROW > available_memory_bytes() / 2:
         return False
@@ -246,6 +276,14 @@ def measure_network(
     )
     label = label or source.label
     measures = dataclasses.replace(measures, source=label, accounts_file=ACCOUNTS_FILE)
+    stated = stated_coverage(source)
+    engagement, engagement_input = None, None
+    companions = companion_tables(source)
+    if records_everyones_engagement(companions, stated):
+        # Counted over the whole network, a few numbers (study 01); study 02 reads the folder again for its window.
+        # Before the subgraph is drawn: a value the engine cannot read is reported with its file, not the subgraph's row.
+        engagement_input = str(companions["follows"].parent)
+        engagement = engagement_summary(engagement_input, engine, memory_limit, temp_directory, spark_master)
     tables, chosen_ids, share = draw_subgraph(source, accounts_file, measures.follows, subgraph_follows, seed, memory_limit, spark_master)
     provenance = Provenance(
         loader=f"engine:{engine}",
@@ -278,9 +316,12 @@ def measure_network(
     draw = SubgraphDraw(
         share, seed, len(chosen_ids), len(first.follows), measures.accounts, measures.follows, subgraph_follows, len(first.interactions)
     )
-    stated = stated_coverage(source)
     whole_dyads = _write_whole_network_dyads(source, folder, engine, draw, stated, memory_limit, temp_directory, spark_master)
-    coverage, subgraph_coverage = _coverages(engine, draw, stated, whole_dyads)
+    if engagement is not None:
+        validation.rows_read["interactions"] = engagement.rows_read
+        validation.rows_kept["interactions"] = engagement.rows_kept
+        validation.repairs["interaction_self_loops_removed"] = engagement.self_engagement_removed
+    coverage, subgraph_coverage = _coverages(engine, draw, stated, whole_dyads, engagement)
     subgraph = dataclasses.replace(
         first,
         coverage=dataclasses.replace(
@@ -292,6 +333,6 @@ def measure_network(
         provenance=dataclasses.replace(provenance, loader=f"engine:{engine} (random subgraph)"),
     )
     subgraph.save(folder / SUBGRAPH_FOLDER)
-    network = MeasuredNetwork(measures, coverage, provenance, validation, draw, folder)
+    network = MeasuredNetwork(measures, coverage, provenance, validation, draw, folder, engagement, engagement_input, spark_master)
     network.save(folder)
     return network

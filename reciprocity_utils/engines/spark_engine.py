@@ -101,7 +101,7 @@ class SparkEngine:
     def one_row(self, query: str) -> tuple:
         return tuple(self.session.sql(query).collect()[0])
 
-    def rows(self, query: str) -> list[tuple]:
+    def rows(self, query: str, what: str = "") -> list[tuple]:
         return [tuple(row) for row in self.session.sql(query).collect()]
 
     def write_table(self, query: str, path: str) -> None:
@@ -154,8 +154,9 @@ def _quiet_pandas_warning() -> Iterator[None]:
 
 
 @_quiet_pandas_warning()
-def dyad_aggregates_with_spark(tables: dict[str, Path], out_path: str, master: str | None = "local[2]"):
-    from .dyad_sql import TEMPORARY, check_columns, input_views, run_dyad_steps
+def on_cleaned_inputs_with_spark(tables: dict[str, Path], steps, master: str | None = "local[2]"):
+    """``steps(engine, "spark", files)`` over the cleaned views of the generic-format ``tables`` (:mod:`.dyad_sql`)."""
+    from .dyad_sql import TEMPORARY, check_columns, input_views
 
     session = spark_session(master)
     engine = SparkEngine(session)
@@ -174,7 +175,7 @@ def dyad_aggregates_with_spark(tables: dict[str, Path], out_path: str, master: s
         check_columns(files, columns)
         for name, query in input_views("spark", columns["follows"], columns.get("interactions")).items():
             session.sql(query).createOrReplaceTempView(name)
-        return run_dyad_steps(engine, "spark", files, out_path)
+        return steps(engine, "spark", files)
     finally:
         engine.close()
         session.conf.set("spark.sql.session.timeZone", zone)

@@ -55,34 +55,61 @@ def degree_distributions(dataset: StudyDataset) -> Figure:
     return Figure(fig, caption)
 
 
+def _weekly_activity(dataset: StudyDataset, freq: str) -> tuple[pd.Series, pd.DataFrame, pd.Series, str | None]:
+    """New follows and engagement events by kind per week, the times bounding them, and why a part is missing."""
+    engine = dataset.coverage.engine
+    if engine:
+        # Measured out of memory: the engine counted both per day where it read the engagement (the days add up to the
+        # same weeks: a week is Monday to Sunday, UTC).
+        summary = getattr(dataset, "engagement", None)
+        if summary is None:
+            return pd.Series(dtype="int64"), pd.DataFrame(), pd.Series(dtype="datetime64[us, UTC]"), "not read for the whole network"
+        daily = summary.activity_by_day()
+        follows = daily.loc[daily["follows"] > 0, "follows"].resample(freq).sum()
+        kinds = [k for k in INTERACTION_KINDS if daily[k].sum()]
+        events = daily.loc[daily[kinds].sum(axis=1) > 0, kinds].resample(freq).sum() if kinds else pd.DataFrame()
+        span = pd.Series(pd.to_datetime([t for t in summary.time_span() if t], utc=True))
+        return follows, events, span, None
+    follows = dataset.follows.dropna(subset=["followed_at"])
+    timed = dataset.interactions.dropna(subset=["at"])
+    weekly = follows.set_index("followed_at").resample(freq).size() if len(follows) else pd.Series(dtype="int64")
+    events = (
+        timed.set_index("at").groupby("kind", observed=True)["count"].resample(freq).sum().unstack(0, fill_value=0)
+        if len(timed)
+        else pd.DataFrame()
+    )
+    return weekly, events, pd.concat([follows["followed_at"], timed["at"]], ignore_index=True), None
+
+
 def activity_over_time(dataset: StudyDataset, freq: str = "W") -> Figure:
     """Weekly new follows and engagement events by kind, where times are known."""
-    # A network measured out of memory has no follow times read (its coverage says so).
-    follows = dataset.follows.dropna(subset=["followed_at"]) if hasattr(dataset, "follows") else pd.DataFrame({"followed_at": []})
-    events = dataset.interactions.dropna(subset=["at"])
+    follows, events, times, missing = _weekly_activity(dataset, freq)
     with sns.axes_style(STYLE):
         fig, (top, bottom) = plt.subplots(2, 1, figsize=(7, 5.5), sharex=True)
         if follows.empty:
-            draw_empty(top, "No follow times in this dataset")
+            draw_empty(top, f"Follow times {missing}" if missing else "No follow times in this dataset")
         else:
-            weekly = follows.set_index("followed_at").resample(freq).size()
-            top.plot(weekly.index, weekly.to_numpy(), color="0.25")
+            top.plot(follows.index, follows.to_numpy(), color="0.25")
             top.set_ylabel("new follows")
         if events.empty:
-            draw_empty(bottom, "No engagement times in this dataset")
+            draw_empty(bottom, f"Engagement {missing}" if missing else "No engagement times in this dataset")
         else:
-            by_kind = events.set_index("at").groupby("kind")["count"].resample(freq).sum().unstack(0, fill_value=0)
-            for kind in [k for k in INTERACTION_KINDS if k in by_kind]:
-                bottom.plot(by_kind.index, by_kind[kind].to_numpy(), label=kind, color=PALETTE[kind])
+            for kind in [k for k in INTERACTION_KINDS if k in events]:
+                bottom.plot(events.index, events[kind].to_numpy(), label=kind, color=PALETTE[kind])
             bottom.set_ylabel("engagement events")
             bottom.legend(ncols=5, fontsize="small", loc="upper left")
         top.set_title("Activity over time (per week)")
         fig.autofmt_xdate()
     caption = (
         "New follows (top) and engagement events by kind (bottom) per week. Studies that compare periods need "
-        "activity in both; a ramp at the start often means the export only reaches back so far."
-        + _partial_weeks(pd.concat([follows["followed_at"], events["at"]], ignore_index=True))
+        "activity in both; a ramp at the start often means the export only reaches back so far." + _partial_weeks(times)
     )
+    if dataset.coverage.engine:
+        caption += (
+            f" Counted over the whole network by the {engine_name(dataset.coverage.engine)} engine."
+            if missing is None
+            else f" The {engine_name(dataset.coverage.engine)} engine measured the whole network from its follows alone."
+        )
     return Figure(fig, caption)
 
 
@@ -108,11 +135,16 @@ def _partial_weeks(times: pd.Series) -> str:
 
 def engagement_by_kind(dataset: StudyDataset) -> Figure:
     """Total engagement events of each kind."""
-    totals = dataset.interactions.groupby("kind")["count"].sum().reindex(list(INTERACTION_KINDS), fill_value=0)
     engine = dataset.coverage.engine
+    read_by_engine = bool(engine) and dataset.coverage.engagement_observed == "everyone"
+    if engine:  # counted by the engine over the whole network (no events in memory)
+        counts = dataset.counts()
+        totals = pd.Series({kind: counts[f"events_{kind}"] for kind in INTERACTION_KINDS})
+    else:
+        totals = dataset.interactions.groupby("kind")["count"].sum().reindex(list(INTERACTION_KINDS), fill_value=0)
     with sns.axes_style(STYLE):
         fig, ax = plt.subplots(figsize=(6, 3.2))
-        if engine:
+        if engine and not read_by_engine:
             draw_empty(ax, "Engagement not read for the whole network")
         elif totals.sum() == 0:
             draw_empty(ax, "No engagement recorded in this dataset")
@@ -127,7 +159,9 @@ def engagement_by_kind(dataset: StudyDataset) -> Figure:
         "none": "not at all",
     }[dataset.coverage.engagement_observed]
     caption = f"Engagement events of each kind, recorded {observed} by this source."
-    if engine:
+    if read_by_engine:
+        caption += f" Counted over the whole network by the {engine_name(engine)} engine."
+    elif engine:
         # The engine counted the follows alone: whether the source records engagement is not known from that.
         caption = (
             f"Engagement events of each kind: not read for the whole network, which the {engine_name(engine)} engine "
