@@ -85,6 +85,9 @@ def test_on_the_bundled_sample_every_window_and_the_pages_words(tmp_path):
     dataset = ru.load_dataset(ru.SAMPLE_DIR)
     for window in WINDOWS:
         _same_engagement(metrics.engagement_reciprocity(network, window), metrics.engagement_reciprocity(dataset, window))
+    # The accounts table is there: the page must not say none was given, and it counts its rows.
+    assert network.validation.rows_read["accounts"] == len(dataset.accounts) == 300
+    assert "The accounts table (300 rows)" in network.validation.notes[0] and "No accounts table" not in " ".join(network.validation.notes)
     # Study 01's figure draws the engine's counts, and says who counted them.
     figure = engagement_by_kind(network)
     bars = [patch.get_width() for patch in figure.figure.axes[0].patches]

@@ -96,15 +96,16 @@ def _timestamp(us: int) -> pd.Timestamp:
     return pd.Timestamp(int(us), unit="us", tz="UTC")
 
 
-def _base(runner) -> None:
+def _base(runner, tables: tuple[str, ...] = ("dy_arcs", "dy_events", "dy_pairs")) -> None:
     for table, query in _BASE_STEPS:
-        runner.materialize(table, query)
+        if table in tables:
+            runner.materialize(table, query)
 
 
 def run_summary(runner, dialect: str, files: dict[str, str]) -> EngagementSummary:
     started = time.perf_counter()
     check_values(runner.rows, dialect, files)
-    _base(runner)
+    _base(runner, ("dy_arcs", "dy_events"))  # no pairs: the counts need no join
     read, kept, untimed, timed_follows = (int(v) for v in runner.rows(SUMMARY_COUNTS, "count the engagement")[0])
     start, end = runner.rows(WINDOW, "date the data")[0]
     by_kind = {str(kind): int(events) for kind, _, events in runner.rows(EVENTS_BY_KIND, "count the engagement")}

@@ -240,6 +240,24 @@ def _write_whole_network_dyads(
     return True
 
 
+def _accounts_note(accounts_table: Path | None) -> tuple[str, int | None]:
+    """How the whole network's accounts were counted, and the accounts table's rows (counted by DuckDB: cheap at any size)."""
+    rule = "accounts are those named in at least one follow (an account named only in a follow of itself is not counted)"
+    if accounts_table is None:
+        return f"No accounts table was given: {rule}.", None
+    import duckdb
+
+    from .duckdb_engine import table_reader
+
+    with duckdb.connect() as connection:
+        rows = int(connection.execute(f"SELECT COUNT(*) FROM {table_reader(accounts_table)}").fetchone()[0])
+    return (
+        f"The accounts table ({rows:,} rows) gives the random subgraph its accounts' kinds and handles; for the whole "
+        f"network's counts, {rule}.",
+        rows,
+    )
+
+
 def measure_network(
     path: str | Path,
     folder: str | Path,
@@ -290,15 +308,15 @@ def measure_network(
         inputs=[] if source.remote else [InputFile(Path(p).name, file_sha256(Path(p)), Path(p).stat().st_size) for p in source.paths],
         parameters={"engine": engine, "memory_limit": memory_limit, "seed": seed, "subgraph_follows": subgraph_follows},
     )
+    accounts_note, accounts_rows = _accounts_note(companions.get("accounts"))
     validation = ValidationReport(
         source=label,
         rows_read={"follows": measures.rows_read},
         rows_kept={"accounts": measures.accounts, "follows": measures.follows},
-        notes=[
-            "No accounts table was given: accounts are those named in at least one follow (an account named only in a "
-            "follow of itself is not counted)."
-        ],
+        notes=[accounts_note],
     )
+    if accounts_rows is not None:
+        validation.rows_read["accounts"] = accounts_rows
     validation.repairs["follow_self_loops_removed"] = measures.self_follows_removed
     validation.repairs["duplicate_follows_removed"] = measures.repeated_follows_removed
     # The drawn accounts' own rows where the input has an accounts table (kinds, handles), the rest by id alone.
