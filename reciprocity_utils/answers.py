@@ -8,11 +8,12 @@ is never written as zero.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from .model import engine_name, follow_times_sentence
+from .model import Coverage, engine_name, follow_times_sentence
 from .wording import owner_comparison_sentences, p_words, percent
 
 QUESTIONS = {
@@ -96,8 +97,7 @@ def answer_01(results: dict[str, Any]) -> Answer:
         )
     elif coverage.get("engine") and events is not None:
         answer.sentences.append(
-            f"{events:,.0f} engagement events between accounts, counted over the whole network by the "
-            f"{engine_name(coverage['engine'])} engine; follow times are read only to date the data."
+            f"{events:,.0f} engagement events between accounts, counted over the whole network by the {engine_name(coverage['engine'])} engine."
         )
     elif coverage.get("engagement_observed") == "none" or events is None:
         answer.sentences.append("No engagement is recorded.")
@@ -109,6 +109,9 @@ def answer_01(results: dict[str, Any]) -> Answer:
         answer.sentences.append(f"{events:,.0f} engagement events between accounts.")
     if not coverage.get("engine"):
         answer.sentences.append(follow_times_sentence(bool(coverage.get("follow_times")), coverage.get("snapshots")))
+    elif not _engine_without_engagement(coverage):
+        known = {f.name for f in dataclasses.fields(Coverage)}
+        answer.sentences.append(Coverage(**{k: v for k, v in coverage.items() if k in known}).follow_times_words())
     repaired = _number(head.get("rows_repaired"))
     answer.sentences.append(
         "No input row needed repair." if not repaired else f"{repaired:,.0f} input rows were repaired (listed on the page)."

@@ -216,6 +216,16 @@ class Coverage:
             return "no follows are recorded"
         return "only one follow direction is known"
 
+    def follow_times_words(self) -> str:
+        """Whether follow times are known, in a sentence; on an engine run, what it read of them."""
+        if not self.engine:
+            return follow_times_sentence(self.follow_times, self.snapshots)
+        if self.engagement_observed != "everyone":
+            return "Follow times are not read for the whole network."
+        if self.time_end:  # the engine dated the data from the follows' and the engagement's times
+            return "Follow times are read for the whole network only to date the data: the timing of follow-backs is not measured on it."
+        return "Neither follows nor engagement have times in this source."
+
     def describe(self) -> list[str]:
         """Plain sentences a report can print under its title."""
         whose = "every account in the group" if self.scope == "network" else "the owner"
@@ -241,14 +251,7 @@ class Coverage:
                 f"Engagement is not read for the whole network: the {engine_name(self.engine)} engine measures it from the follows alone."
             )
         sentences.append(engagement)
-        if not self.engine:
-            sentences.append(follow_times_sentence(self.follow_times, self.snapshots))
-        elif self.time_end:
-            sentences.append(
-                "Follow times are read for the whole network only to date the data: the timing of follow-backs is not measured on it."
-            )
-        else:
-            sentences.append("Follow times are not read for the whole network.")
+        sentences.append(self.follow_times_words())
         if self.time_start and self.time_end:
             sentences.append(
                 f"Time span of the data: {self.time_start[:10]} to {self.time_end[:10]}."

@@ -98,6 +98,7 @@ def test_on_the_bundled_sample_every_window_and_the_pages_words(tmp_path):
     results = {"headline": {"accounts": 299, "follows": 4284, "engagement_events": 14911}, "details": {"coverage": coverage}}
     first = " ".join(answer_01(results).sentences)
     assert "14,911 engagement events between accounts, counted over the whole network by the DuckDB engine" in first
+    assert "Follow times are read for the whole network only to date the data" in first
     assert "not read" not in first
     words = data_in_words({"details": {"coverage": coverage, "counts": network.counts()}})
     assert "with engagement in both directions" in words and "2024-01-01 to 2024-12-30" in words
@@ -160,3 +161,22 @@ def test_summary_and_patterns_are_the_same_from_every_engine_and_run(engine):
     patterns = [engagement_patterns(ru.SAMPLE_DIR, 30, name) for name in ("duckdb", engine, engine)]
     for other in patterns[1:]:
         pd.testing.assert_frame_equal(patterns[0].counts, other.counts)
+
+
+def test_a_real_network_saved_as_a_dataset_gives_the_same_engagement(tmp_path):
+    """UCD's olympics group (mentions and retweets as totals without times): the engine's numbers and notes are the loaded ones."""
+    from conftest import needs_shared_data
+
+    dataset = ru.load_dataset(needs_shared_data("networks", "ucd-twitter-multiview", "olympics"))
+    saved = dataset.save(tmp_path / "saved")
+    network = measure_network(saved, tmp_path / "measured", engine="duckdb", seed=0, subgraph_follows=5_000)
+    for key in ("follows", "mutual_pairs", "interaction_rows", "interaction_events", "events_mention", "events_repost"):
+        assert network.counts()[key] == dataset.counts()[key], key
+    for window in (90, None):
+        _same_engagement(metrics.engagement_reciprocity(network, window), metrics.engagement_reciprocity(dataset, window))
+    # The source's own words on its engagement (totals without times) hold for the whole network's counts too.
+    assert set(dataset.coverage.notes) <= set(network.coverage.notes)
+    coverage = dataclasses.asdict(network.coverage)
+    first = " ".join(answer_01({"headline": {"engagement_events": 119_397}, "details": {"coverage": coverage}}).sentences)
+    assert "Neither follows nor engagement have times in this source." in first and "date the data" not in first
+    assert "Neither follows nor engagement have times" in " ".join(network.coverage.describe())

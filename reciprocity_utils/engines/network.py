@@ -194,6 +194,9 @@ def _coverages(
         else []
     )
     start, end = engagement.time_span() if engagement else (None, None)
+    if engagement and stated is not None:
+        # What the source says of its engagement (e.g. totals without times, none with outsiders) holds for the whole network's counts.
+        notes = [*stated.notes, *notes]
     whole = Coverage(
         scope="network",
         engagement_observed="everyone" if engagement else "none",
