@@ -189,7 +189,10 @@ def _coverages(
 ) -> tuple[Coverage, Coverage]:
     """What the whole network's measures could observe, and what the subgraph's tables can."""
     notes = (
-        [f"The random subgraph keeps the follow times and the engagement among its accounts ({draw.interactions:,} engagement rows)."]
+        [
+            f"The random subgraph keeps what the input records among its accounts: the engagement ({draw.interactions:,} engagement rows) "
+            "and the follow times where it has them."
+        ]
         if draw.interactions
         else []
     )
