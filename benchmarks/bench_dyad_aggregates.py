@@ -66,11 +66,14 @@ def run_step(step: str, folder: str, work: str, memory_limit: str) -> dict:
     return {"step": step, "rows": rows, "seconds": time.perf_counter() - started, "peak_mib": peak_mib(), "ratio": ratio}
 
 
-def in_process(step: str, folder: Path, work: Path, memory_limit: str) -> dict:
-    output = subprocess.run(
-        [sys.executable, str(SCRIPT), "--step", step, str(folder), str(work), memory_limit], capture_output=True, text=True, check=True
-    ).stdout
+def json_from_process(script: Path, *arguments: str) -> dict:
+    """Run ``script`` with ``arguments`` in its own process (its peak memory its own) and read the JSON line it prints last."""
+    output = subprocess.run([sys.executable, str(script), *arguments], capture_output=True, text=True, check=True).stdout
     return json.loads(output.strip().splitlines()[-1])
+
+
+def in_process(step: str, folder: Path, work: Path, memory_limit: str) -> dict:
+    return json_from_process(SCRIPT, "--step", step, str(folder), str(work), memory_limit)
 
 
 def main() -> None:

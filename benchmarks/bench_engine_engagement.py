@@ -22,12 +22,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
+from bench_dyad_aggregates import json_from_process
 from bench_engines import peak_mib  # this process and its children (Spark's JVM), summed
 
 SCRIPT = Path(__file__).resolve()
@@ -62,10 +61,7 @@ def run_way(way: str, folder: str, memory_limit: str) -> dict:
 
 
 def in_process(way: str, folder: Path, memory_limit: str) -> dict:
-    output = subprocess.run(
-        [sys.executable, str(SCRIPT), "--way", way, str(folder), memory_limit], capture_output=True, text=True, check=True
-    ).stdout
-    return json.loads(output.strip().splitlines()[-1])
+    return json_from_process(SCRIPT, "--way", way, str(folder), memory_limit)
 
 
 def main() -> None:

@@ -170,31 +170,16 @@ def run_patterns(runner, dialect: str, files: dict[str, str], window_days: float
     )
 
 
-def engagement_summary(
-    path: str | Path,
-    engine: str = "duckdb",
-    memory_limit: str = "4GB",
-    temp_directory: str | Path | None = None,
-    spark_master: str | None = "local[2]",
-) -> EngagementSummary:
-    """Study 01's engagement counts of the generic-format folder at ``path`` (it has an interactions table)."""
-    return on_cleaned_inputs(dyad_input_tables(path), run_summary, engine, memory_limit, temp_directory, spark_master)
+def engagement_summary(path: str | Path, engine: str = "duckdb", **settings) -> EngagementSummary:
+    """Study 01's engagement counts of the generic-format folder at ``path`` (it has an interactions table).
+
+    ``settings``: the engine's ``memory_limit``, ``temp_directory``, ``spark_master`` (:func:`.dyad_sql.on_cleaned_inputs`).
+    """
+    return on_cleaned_inputs(dyad_input_tables(path), run_summary, engine, **settings)
 
 
-def engagement_patterns(
-    path: str | Path,
-    window_days: float | None,
-    engine: str = "duckdb",
-    memory_limit: str = "4GB",
-    temp_directory: str | Path | None = None,
-    spark_master: str | None = "local[2]",
-) -> EngagementPatterns:
+def engagement_patterns(path: str | Path, window_days: float | None, engine: str = "duckdb", **settings) -> EngagementPatterns:
     """Study 02's engagement in each direction of the follow pairs at ``path``, in the last ``window_days`` of the data."""
     return on_cleaned_inputs(
-        dyad_input_tables(path),
-        lambda runner, dialect, files: run_patterns(runner, dialect, files, window_days),
-        engine,
-        memory_limit,
-        temp_directory,
-        spark_master,
+        dyad_input_tables(path), lambda runner, dialect, files: run_patterns(runner, dialect, files, window_days), engine, **settings
     )

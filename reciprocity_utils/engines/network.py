@@ -307,7 +307,9 @@ def measure_network(
         # Counted over the whole network, a few numbers (study 01); study 02 reads the folder again for its window.
         # Before the subgraph is drawn: a value the engine cannot read is reported with its file, not the subgraph's row.
         engagement_input = str(companions["follows"].parent)
-        engagement = engagement_summary(engagement_input, engine, memory_limit, temp_directory, spark_master)
+        engagement = engagement_summary(
+            engagement_input, engine, memory_limit=memory_limit, temp_directory=temp_directory, spark_master=spark_master
+        )
     tables, chosen_ids, share = draw_subgraph(source, accounts_file, measures.follows, subgraph_follows, seed, memory_limit, spark_master)
     provenance = Provenance(
         loader=f"engine:{engine}",
