@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -85,6 +86,16 @@ def check_engine_parameters(engine: str, memory_limit: str, subgraph_follows: in
         raise ParameterError(f"the {engine} engine measures a follow file; the synthetic input is generated in memory (engine = memory)")
 
 
+# Where the spark engine of a report runs: a cluster's URL (yarn, spark://host:7077, k8s://...)
+# from the environment, never a study parameter, since parameters are published with the report.
+SPARK_MASTER_VARIABLE = "RECIPROCITY_SPARK_MASTER"
+
+
+def spark_master() -> str:
+    """The Spark master a report's engine uses: ``$RECIPROCITY_SPARK_MASTER``, else two local cores."""
+    return os.environ.get(SPARK_MASTER_VARIABLE, "").strip() or "local[2]"
+
+
 def measured_engine(params: StudyParameters) -> str | None:
     """``duckdb`` or ``spark`` when the input is to be measured out of memory, else None (load it)."""
     if params.engine == "memory" or params.input_path is None:
@@ -143,6 +154,7 @@ def open_input(params: StudyParameters, measured: bool = False):
             seed=params.seed,
             subgraph_follows=params.subgraph_follows,
             memory_limit=params.engine_memory_limit,
+            spark_master=spark_master(),
             label=params.input_path.name,
         )
         return network if measured else network.subgraph_dataset()

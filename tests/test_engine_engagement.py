@@ -180,3 +180,14 @@ def test_a_real_network_saved_as_a_dataset_gives_the_same_engagement(tmp_path):
     first = " ".join(answer_01({"headline": {"engagement_events": 119_397}, "details": {"coverage": coverage}}).sentences)
     assert "Neither follows nor engagement have times in this source." in first and "date the data" not in first
     assert "Neither follows nor engagement have times" in " ".join(network.coverage.describe())
+
+
+@pytest.mark.parametrize("engine", SQL_ENGINES[1:])  # Spark: where it runs is the environment's choice
+def test_a_report_runs_spark_where_the_environment_says(engine, tmp_path, monkeypatch):
+    from reciprocity_utils.parameters import SPARK_MASTER_VARIABLE, check_parameters, open_input
+
+    monkeypatch.setenv(SPARK_MASTER_VARIABLE, " local[1] ")
+    params = check_parameters(str(ru.SAMPLE_DIR), "auto", "", str(tmp_path / "out"), 0, engine, "4GB", 1_500)
+    network = open_input(params, measured=True)
+    assert network.spark_master == "local[1]" and MeasuredNetwork.load(network.folder).spark_master == "local[1]"
+    assert "local[1]" not in json.dumps(dataclasses.asdict(network.provenance))  # parameters are published: the master is not one

@@ -359,6 +359,8 @@ def measure_network(
         provenance=dataclasses.replace(provenance, loader=f"engine:{engine} (random subgraph)"),
     )
     subgraph.save(folder / SUBGRAPH_FOLDER)
-    network = MeasuredNetwork(measures, coverage, provenance, validation, draw, folder, engagement, engagement_input, spark_master)
+    network = MeasuredNetwork(
+        measures, coverage, provenance, validation, draw, folder, engagement, engagement_input, spark_master if engine == "spark" else None
+    )
     network.save(folder)
     return network
