@@ -57,7 +57,7 @@ def _collected(results: dict[str, Any]) -> bool:
 
 def _engine_without_engagement(coverage: dict[str, Any]) -> bool:
     """A whole network an engine measured from its follows alone: whether the source records engagement is not known from that."""
-    return bool(coverage.get("engine")) and coverage.get("engagement_observed") != "everyone"
+    return bool(coverage.get("engine")) and not coverage.get("engine_read_engagement")
 
 
 def _missing_engagement_reason(coverage: dict[str, Any]) -> str:
@@ -95,7 +95,7 @@ def answer_01(results: dict[str, Any]) -> Answer:
         answer.sentences.append(
             f"Engagement and follow times are not read: the {engine_name(coverage['engine'])} engine measured the follows alone."
         )
-    elif coverage.get("engine") and events is not None:
+    elif coverage.get("engine") and events is not None and coverage.get("engagement_observed") == "everyone":
         answer.sentences.append(
             f"{events:,.0f} engagement events between accounts, counted over the whole network by the {engine_name(coverage['engine'])} engine."
         )

@@ -10,7 +10,6 @@ beyond its limit, and said on the page the same way).
 from __future__ import annotations
 
 import dataclasses
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -83,25 +82,26 @@ def measured_null_model(
 def measured_engagement_reciprocity(network: MeasuredNetwork, window_days: float | None):
     """Study 02's engagement reciprocity of the whole network: the engine reads the input folder again for the window."""
     from .engines.engagement_sql import engagement_patterns
+    from .engines.spark_engine import spark_master_from_environment
     from .metrics import EngagementReciprocity, pattern_table, window_notes
     from .model import engine_name
 
     empty_table = pd.DataFrame(columns=["pair_type", "pattern", "pairs", "share"])
     empty_owner = pd.DataFrame(columns=["group", "accounts", "owner_engaged", "share_engaged"])
-    folder = network.engagement_input
-    if folder is None or not has_follows(folder):
-        # The measured network was moved, or its input since: the local path stays in the private folder.
+    if not _still_the_input_read(network):
+        # Moved or changed since it was measured: the local path stays in the private folder.
         note = (
-            f"The input files the {engine_name(network.coverage.engine)} engine read are no longer where they were, "
-            "so engagement reciprocity is not measured on the whole network; measure the input again to have it."
+            f"The input files the {engine_name(network.coverage.engine)} engine read are no longer where they were, or have "
+            "changed since, so engagement reciprocity is not measured on the whole network; measure the input again to have it."
         )
         return EngagementReciprocity("everyone", window_days, None, None, empty_table, empty_owner, 0, 0, (note,))
+    folder = network.engagement_input
     patterns = engagement_patterns(
         folder,
         window_days,
         network.coverage.engine,
         memory_limit=str(network.provenance.parameters.get("memory_limit", "4GB")),
-        spark_master=network.spark_master or "local[2]",
+        spark_master=spark_master_from_environment() or network.spark_master or "local[2]",
     )
     table = pattern_table(
         [patterns.pairs(1, 1, 1), patterns.pairs(1, 1, 0) + patterns.pairs(1, 0, 1), patterns.pairs(1, 0, 0)],
@@ -124,13 +124,18 @@ def measured_engagement_reciprocity(network: MeasuredNetwork, window_days: float
     )
 
 
-def has_follows(folder: str | Path) -> bool:
-    """Whether ``folder`` still holds the generic-format follows table the engine read."""
+def _still_the_input_read(network: MeasuredNetwork) -> bool:
+    """Whether the folder the engine counted the engagement of still holds the same follows and interactions files."""
     from .engines.dyad_sql import dyad_input_tables
+    from .engines.engagement_sql import input_stamps
     from .model import DatasetValidationError
 
+    if network.engagement_input is None or network.engagement is None:
+        return False
     try:
-        dyad_input_tables(folder)
+        tables = dyad_input_tables(network.engagement_input)
     except DatasetValidationError:
         return False
-    return True
+    if "interactions" not in tables:
+        return False
+    return not network.engagement.inputs or input_stamps(tables) == network.engagement.inputs

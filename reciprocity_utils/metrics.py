@@ -491,9 +491,15 @@ def followback_timing(dataset: StudyDataset, arcs: EncodedFollows | None = None)
     coverage = dataset.coverage
     if not coverage.mutuality_observable:
         return FollowBackTiming(empty, empty_curve, None, 0, 0, (NOT_MUTUAL,))
+    if _measured(dataset) and coverage.follow_times:
+        note = (
+            f"Follow times are known, but the timing of follow-backs is not measured on the whole network: the "
+            f"{engine_name(coverage.engine)} engine counts follows and follow-backs, not how long each follow waited for its follow-back."
+        )
+        return FollowBackTiming(empty, empty_curve, None, 0, 0, (note,))
     if not coverage.follow_times or not coverage.time_end:
         note = "Follow times are not known in this source, so the timing of follow-backs cannot be measured."
-        if coverage.engine:
+        if coverage.engine and not coverage.engine_read_engagement:
             note = f"Follow times are not read for the whole network (the {engine_name(coverage.engine)} engine measures the follows alone), so the timing of follow-backs is not measured."
         if coverage.snapshots:
             note = (
@@ -704,7 +710,7 @@ def engagement_reciprocity(
                 f"Engagement is not read for the whole network (the {engine_name(dataset.coverage.engine)} engine measures the follows alone), "
                 "so engagement reciprocity is not measured here; where the input records engagement, study 03 measures it (on the "
                 "whole network when its table fits in memory, else on the random subgraph)."
-                if dataset.coverage.engine
+                if dataset.coverage.engine and not dataset.coverage.engine_read_engagement
                 else "No engagement is recorded in this source, so engagement reciprocity cannot be measured.",
             ),
             owner_view,

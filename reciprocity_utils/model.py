@@ -195,6 +195,9 @@ class Coverage:
     # engagement where the input records everyone's (engagement_observed "everyone"); otherwise
     # engagement was not read, which is not the same as the source not recording it.
     engine: str | None = None
+    # True where that engine also read the input's engagement table (and the follow times) over the
+    # whole network: then engagement_observed and follow_times say what it found, as in memory.
+    engine_read_engagement: bool = False
 
     def __post_init__(self) -> None:
         if self.scope not in ("network", "ego"):
@@ -220,11 +223,11 @@ class Coverage:
         """Whether follow times are known, in a sentence; on an engine run, what it read of them."""
         if not self.engine:
             return follow_times_sentence(self.follow_times, self.snapshots)
-        if self.engagement_observed != "everyone":
+        if not self.engine_read_engagement:
             return "Follow times are not read for the whole network."
-        if self.time_end:  # the engine dated the data from the follows' and the engagement's times
-            return "Follow times are read for the whole network only to date the data: the timing of follow-backs is not measured on it."
-        return "Neither follows nor engagement have times in this source."
+        if self.follow_times:  # the engine dates the data and counts the weekly follows from them
+            return "Follow times are known; the timing of follow-backs is not measured on the whole network."
+        return follow_times_sentence(False)
 
     def describe(self) -> list[str]:
         """Plain sentences a report can print under its title."""
@@ -244,8 +247,9 @@ class Coverage:
             "owner_outgoing": "Engagement is recorded only from the owner to others, never what others did to the owner.",
             "none": "No engagement is recorded.",
         }[self.engagement_observed]
-        if self.engine and self.engagement_observed == "everyone":
-            engagement += f" The {engine_name(self.engine)} engine counts it over the whole network."
+        if self.engine and self.engine_read_engagement:
+            if self.engagement_observed == "everyone":
+                engagement += f" The {engine_name(self.engine)} engine counts it over the whole network."
         elif self.engine:
             engagement = (
                 f"Engagement is not read for the whole network: the {engine_name(self.engine)} engine measures it from the follows alone."

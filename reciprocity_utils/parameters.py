@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -86,14 +85,11 @@ def check_engine_parameters(engine: str, memory_limit: str, subgraph_follows: in
         raise ParameterError(f"the {engine} engine measures a follow file; the synthetic input is generated in memory (engine = memory)")
 
 
-# Where the spark engine of a report runs: a cluster's URL (yarn, spark://host:7077, k8s://...)
-# from the environment, never a study parameter, since parameters are published with the report.
-SPARK_MASTER_VARIABLE = "RECIPROCITY_SPARK_MASTER"
-
-
 def spark_master() -> str:
-    """The Spark master a report's engine uses: ``$RECIPROCITY_SPARK_MASTER``, else two local cores."""
-    return os.environ.get(SPARK_MASTER_VARIABLE, "").strip() or "local[2]"
+    """The Spark master a report's engine uses: ``$RECIPROCITY_SPARK_MASTER`` (a cluster), else two local cores."""
+    from .engines.spark_engine import spark_master_from_environment
+
+    return spark_master_from_environment() or "local[2]"
 
 
 def measured_engine(params: StudyParameters) -> str | None:

@@ -98,7 +98,9 @@ def test_on_the_bundled_sample_every_window_and_the_pages_words(tmp_path):
     results = {"headline": {"accounts": 299, "follows": 4284, "engagement_events": 14911}, "details": {"coverage": coverage}}
     first = " ".join(answer_01(results).sentences)
     assert "14,911 engagement events between accounts, counted over the whole network by the DuckDB engine" in first
-    assert "Follow times are read for the whole network only to date the data" in first
+    assert "Follow times are known; the timing of follow-backs is not measured on the whole network." in first
+    timing = metrics.followback_timing(network)
+    assert timing.spells.empty and "not how long each follow waited for its follow-back" in timing.notes[0]
     assert "not read" not in first
     words = data_in_words({"details": {"coverage": coverage, "counts": network.counts()}})
     assert "with engagement in both directions" in words and "2024-01-01 to 2024-12-30" in words
@@ -109,7 +111,7 @@ def test_on_the_bundled_sample_every_window_and_the_pages_words(tmp_path):
 
 def test_the_window_starts_where_pandas_places_it():
     end = pd.Timestamp("2024-12-30T22:55:53.123456Z")
-    for days in (90, 7.3, 1 / 3, 0.000001):
+    for days in (90, 7.3, 1 / 3, 0.000001, *(n / 97 for n in range(1, 400))):  # most not a whole number of microseconds
         start = end - pd.Timedelta(days=days)
         first = window_start_us(end.value // 1000, days)
         assert pd.Timestamp(first, unit="us", tz="UTC") >= start > pd.Timestamp(first - 1, unit="us", tz="UTC")
@@ -129,6 +131,51 @@ def test_a_measured_network_whose_input_moved_says_so_without_its_path(tmp_path)
         ).sentences
     )
     assert "cannot be seen here" in second
+
+
+@pytest.mark.parametrize("change", ["interactions removed", "interactions rewritten"])
+def test_a_measured_network_whose_engagement_file_changed_says_so(change, tmp_path):
+    """Study 02 reads the folder again: a changed file would give numbers of other data than study 01's."""
+    copy = tmp_path / "input"
+    shutil.copytree(ru.SAMPLE_DIR, copy)
+    network = measure_network(copy, tmp_path / "measured", engine="duckdb", seed=0, subgraph_follows=1_500)
+    assert not metrics.engagement_reciprocity(network, 90).table.empty
+    if change == "interactions removed":
+        (copy / "interactions.csv").unlink()
+    else:
+        events = pd.read_csv(copy / "interactions.csv", dtype=str)
+        events.iloc[: len(events) // 2].to_csv(copy / "interactions.csv", index=False)
+    result = metrics.engagement_reciprocity(MeasuredNetwork.load(tmp_path / "measured"), 90)
+    assert result.table.empty and "or have changed since" in result.notes[0]
+
+
+def test_an_empty_engagement_table_is_no_engagement_as_in_memory(tmp_path):
+    """Only a header (or only self-engagement): the source records none; the engine did read it."""
+    copy = tmp_path / "input"
+    shutil.copytree(ru.SAMPLE_DIR, copy)
+    events = pd.read_csv(copy / "interactions.csv", dtype=str)
+    events.iloc[:3].assign(target_id=events["actor_id"].iloc[:3]).to_csv(copy / "interactions.csv", index=False)
+    (copy / "follows.csv").write_text(
+        "follower_id,followee_id\n"
+        + "".join(
+            f"{a},{b}\n"
+            for a, b in pd.read_csv(ru.SAMPLE_DIR / "follows.csv", dtype=str)[["follower_id", "followee_id"]].itertuples(index=False)
+        )
+    )
+    network = measure_network(copy, tmp_path / "measured", engine="duckdb", seed=0, subgraph_follows=1_500)
+    dataset = ru.load_dataset(copy)
+    assert dataset.coverage.engagement_observed == network.coverage.engagement_observed == "none"
+    assert network.validation.repairs["interaction_self_loops_removed"] == 3
+    described = " ".join(network.coverage.describe())
+    assert "No engagement is recorded." in described and "not read" not in described
+    assert "Follow times are not known." in described  # the follows here have no time
+    ours, theirs = metrics.engagement_reciprocity(network, 90), metrics.engagement_reciprocity(dataset, 90)
+    assert ours.notes == theirs.notes == ("No engagement is recorded in this source, so engagement reciprocity cannot be measured.",)
+    assert "No engagement recorded in this dataset" in engagement_by_kind(network).figure.axes[0].texts[0].get_text()
+    coverage = dataclasses.asdict(network.coverage)
+    assert "with no engagement" in data_in_words({"details": {"coverage": coverage, "counts": network.counts()}})
+    first = " ".join(answer_01({"headline": {"engagement_events": 0}, "details": {"coverage": coverage}}).sentences)
+    assert "No engagement is recorded." in first and "Follow times are not known." in first
 
 
 def test_a_network_measured_before_engagement_was_counted_still_loads(tmp_path):
@@ -178,13 +225,14 @@ def test_a_real_network_saved_as_a_dataset_gives_the_same_engagement(tmp_path):
     assert set(dataset.coverage.notes) <= set(network.coverage.notes)
     coverage = dataclasses.asdict(network.coverage)
     first = " ".join(answer_01({"headline": {"engagement_events": 119_397}, "details": {"coverage": coverage}}).sentences)
-    assert "Neither follows nor engagement have times in this source." in first and "date the data" not in first
-    assert "Neither follows nor engagement have times" in " ".join(network.coverage.describe())
+    assert "Follow times are not known." in first and "Follow times are known" not in first
+    assert "Follow times are not known." in " ".join(network.coverage.describe())
 
 
 @pytest.mark.parametrize("engine", SQL_ENGINES[1:])  # Spark: where it runs is the environment's choice
 def test_a_report_runs_spark_where_the_environment_says(engine, tmp_path, monkeypatch):
-    from reciprocity_utils.parameters import SPARK_MASTER_VARIABLE, check_parameters, open_input
+    from reciprocity_utils.engines.spark_engine import SPARK_MASTER_VARIABLE
+    from reciprocity_utils.parameters import check_parameters, open_input
 
     monkeypatch.setenv(SPARK_MASTER_VARIABLE, " local[1] ")
     params = check_parameters(str(ru.SAMPLE_DIR), "auto", "", str(tmp_path / "out"), 0, engine, "4GB", 1_500)

@@ -11,7 +11,7 @@ the same window.
 
 from __future__ import annotations
 
-import math
+import dataclasses
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -53,6 +53,8 @@ class EngagementSummary:
     seconds: float
     # Days since 1970-01-01 (UTC) with new follows or engagement: {"day": [...], "follows": [...], kind: [...]}.
     daily: dict = field(default_factory=dict)
+    # Each input table's size and modification time when read: study 02 reads the same files again, or says they changed.
+    inputs: dict = field(default_factory=dict)
 
     @property
     def events(self) -> int:
@@ -130,7 +132,7 @@ def run_summary(runner, dialect: str, files: dict[str, str]) -> EngagementSummar
 def window_start_us(end_us: int, window_days: float) -> int:
     """The first microsecond inside a window of ``window_days`` ending at ``end_us`` (as pandas places it)."""
     start_ns = int(end_us) * 1000 - pd.Timedelta(days=window_days).value
-    return math.ceil(start_ns / 1000)
+    return -(-start_ns // 1000)  # the ceiling in integers: a float division loses the microseconds of today's times
 
 
 def run_patterns(runner, dialect: str, files: dict[str, str], window_days: float | None) -> EngagementPatterns:
@@ -170,12 +172,19 @@ def run_patterns(runner, dialect: str, files: dict[str, str], window_days: float
     )
 
 
+def input_stamps(tables: dict[str, Path]) -> dict[str, list[int]]:
+    """Each input table's size and modification time (nanoseconds): whether it is still the file that was read."""
+    return {name: [path.stat().st_size, path.stat().st_mtime_ns] for name, path in sorted(tables.items())}
+
+
 def engagement_summary(path: str | Path, engine: str = "duckdb", **settings) -> EngagementSummary:
     """Study 01's engagement counts of the generic-format folder at ``path`` (it has an interactions table).
 
     ``settings``: the engine's ``memory_limit``, ``temp_directory``, ``spark_master`` (:func:`.dyad_sql.on_cleaned_inputs`).
     """
-    return on_cleaned_inputs(dyad_input_tables(path), run_summary, engine, **settings)
+    tables = dyad_input_tables(path)
+    summary = on_cleaned_inputs(tables, run_summary, engine, **settings)
+    return dataclasses.replace(summary, inputs=input_stamps(tables))
 
 
 def engagement_patterns(path: str | Path, window_days: float | None, engine: str = "duckdb", **settings) -> EngagementPatterns:

@@ -197,17 +197,22 @@ def _coverages(
         else []
     )
     start, end = engagement.time_span() if engagement else (None, None)
+    observed = "none"
     if engagement and stated is not None:
         # What the source says of its engagement (e.g. totals without times, none with outsiders) holds for the whole network's counts.
         notes = [*stated.notes, *notes]
+        observed = stated.engagement_observed
+    elif engagement:
+        observed = "everyone" if engagement.rows_kept else "none"  # as build_dataset decides without a stated coverage
     whole = Coverage(
         scope="network",
-        engagement_observed="everyone" if engagement else "none",
-        follow_times=False,
+        engagement_observed=observed,
+        follow_times=bool(engagement and engagement.timed_follows),
         time_start=start,
         time_end=end,
         notes=notes,
         engine=engine,
+        engine_read_engagement=engagement is not None,
     )
     if not draw.whole:
         whole.notes.append(draw.words(whole_dyads))

@@ -25,6 +25,16 @@ class SparkUnavailable(ValueError):
     """PySpark or Java is missing: one line saying what to install (a setup problem, not a bug)."""
 
 
+# Where the spark engine of a report runs: a cluster's URL (yarn, spark://host:7077, k8s://...)
+# from the environment, never a study parameter, since parameters are published with the report.
+SPARK_MASTER_VARIABLE = "RECIPROCITY_SPARK_MASTER"
+
+
+def spark_master_from_environment() -> str | None:
+    """``$RECIPROCITY_SPARK_MASTER``, or None where it is not set."""
+    return os.environ.get(SPARK_MASTER_VARIABLE, "").strip() or None
+
+
 def spark_session(master: str | None = "local[2]", app_name: str = "reciprocity") -> Any:
     """A Spark session: the active one (spark-submit), else a new one on ``master``."""
     try:

@@ -136,7 +136,7 @@ def _partial_weeks(times: pd.Series) -> str:
 def engagement_by_kind(dataset: StudyDataset) -> Figure:
     """Total engagement events of each kind."""
     engine = dataset.coverage.engine
-    read_by_engine = bool(engine) and dataset.coverage.engagement_observed == "everyone"
+    read_by_engine = bool(engine) and dataset.coverage.engine_read_engagement
     if engine:  # counted by the engine over the whole network (no events in memory)
         counts = dataset.counts()
         totals = pd.Series({kind: counts[f"events_{kind}"] for kind in INTERACTION_KINDS})
