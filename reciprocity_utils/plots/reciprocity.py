@@ -227,7 +227,9 @@ def followback_survival(timing: FollowBackTiming) -> Figure:
         return _not_drawn(
             title,
             "No follow-back timing for this dataset",
-            "Time to follow-back is not drawn: it needs follow times of both follows of mutual pairs (see the notes above).",
+            "Time to follow-back is not drawn: it was not measured here (the notes above say why)."
+            if curves.empty
+            else "Time to follow-back is not drawn: no follow with a known time was returned.",
         )
     groups = [ALL_ACCOUNTS] + sorted(g for g in curves["group"].unique() if g != ALL_ACCOUNTS)
     colours = dict(zip(groups, ["0.15"] + sns.color_palette("colorblind", len(groups) - 1)))
