@@ -184,9 +184,10 @@ def test_02_on_a_ucd_network(tmp_path):
     for key, value in independent_engagement(follows.assign(followed_at=pd.NaT), engagement, None).items():
         assert headline[key] == pytest.approx(value, abs=1e-12), key
     assert "window cannot be applied" in json.dumps(notebook)
-    # Four figures; the time to follow-back needs follow times, so it is one sentence instead.
+    # Four figures; the time to follow-back needs follow times, so it is one sentence instead (the notes give the reason).
     assert len(figure_captions(notebook)) == 4 and len(not_drawn_notes(notebook)) == 1
-    assert "needs follow times" in not_drawn_notes(notebook)[0]
+    assert "not measured here" in not_drawn_notes(notebook)[0]
+    assert "Follow times are not known in this source, so the timing of follow-backs cannot be measured." in json.dumps(notebook)
 
 
 @pytest.mark.shared_data
