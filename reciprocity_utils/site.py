@@ -140,8 +140,10 @@ def escape_markdown_outputs(notebook) -> None:
     """Escape HTML in every Markdown output, in place: they carry text from the inputs (notes, names).
 
     Markdown renders raw HTML as HTML, so a coverage note such as ``<img src=x onerror=...>``
-    would become an element of the published page. The studies write plain sentences with
-    Markdown emphasis and lists only, which escaping ``<``, ``>`` and ``&`` leaves intact.
+    would become an element of the published page; and ``[text](url)`` a link (``javascript:``
+    too), ``![text](url)`` an image. The studies write plain sentences with Markdown emphasis,
+    lists and code spans only, which escaping ``<``, ``>``, ``&`` and (outside code spans) ``[``
+    leaves intact.
     """
     for cell in notebook.cells:
         for output in cell.get("outputs", []):
@@ -149,7 +151,14 @@ def escape_markdown_outputs(notebook) -> None:
             if "text/markdown" in data:
                 text = data["text/markdown"]
                 text = "".join(text) if isinstance(text, list) else text
-                data["text/markdown"] = html.escape(text, quote=False)
+                data["text/markdown"] = _without_links(html.escape(text, quote=False))
+
+
+def _without_links(markdown: str) -> str:
+    """``[`` and a URL's ``://`` escaped outside code spans (where a backslash would show): no link, image or
+    autolinked address can start; the rendered text reads the same."""
+    pieces = re.split(r"(`[^`\n]*`)", markdown)
+    return "".join(piece if index % 2 else piece.replace("[", "\\[").replace("://", "\\://") for index, piece in enumerate(pieces))
 
 
 def drop_progress_lines(notebook) -> None:

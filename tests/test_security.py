@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import re
 import shutil
 import stat
 from pathlib import Path
@@ -429,10 +430,15 @@ PAYLOADS = ("<script>document.title='ran'</script>", "<img src=x onerror=\"docum
 
 def test_input_text_reaches_the_pages_escaped_and_the_pages_forbid_scripts(tmp_path):
     export = _copy_sample(tmp_path / "export")
-    (export / "coverage.json").write_text(json.dumps({"notes": list(PAYLOADS)}), encoding="utf-8")
+    links = "See [the source](javascript:document.title='ran'), ![a pixel](https://tracker.example/p.png) or https://phish.example/login."
+    (export / "coverage.json").write_text(json.dumps({"notes": [*PAYLOADS, links]}), encoding="utf-8")
     out = tmp_path / "site"
     _loading_run({"input_path": str(export)}, out)
     page = (out / "01-load-and-validate.html").read_text(encoding="utf-8")
+    # Markdown links, images and bare addresses in input text stay text: no href or src from them.
+    assert "[the source](javascript:" in page and "https://phish.example/login" in page
+    addresses = re.findall(r'(?:src|href)="([^"]*)"', page)
+    assert not [a for a in addresses if a.startswith("javascript:") or "tracker.example" in a or "phish.example" in a]
     assert "&lt;script&gt;document.title" in page and "&lt;img src=x onerror" in page  # shown, as text
     for payload in PAYLOADS:
         assert payload not in page
